@@ -1,0 +1,44 @@
+// A strided view of memory handed to a kernel: pointer, dtype, shape and
+// strides in elements. Python owns layout; kernels only read these fields.
+// The binding file builds Views from NumPy arrays and validates them.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dtype.h"
+
+namespace corten {
+
+constexpr int kMaxDims = 64;
+
+struct View {
+  char* data = nullptr;
+  DType dtype = DType::Float32;
+  int ndim = 0;
+  int64_t shape[kMaxDims] = {};
+  int64_t strides[kMaxDims] = {};  // in elements, may be 0 or negative
+
+  int64_t size() const {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; ++i) n *= shape[i];
+    return n;
+  }
+  template <class T> T* ptr() const { return reinterpret_cast<T*>(data); }
+  bool is_contiguous() const {
+    int64_t expect = 1;
+    for (int i = ndim - 1; i >= 0; --i) {
+      if (shape[i] != 1 && strides[i] != expect) return false;
+      expect *= shape[i];
+    }
+    return true;
+  }
+};
+
+std::string shape_str(const View& v);
+
+// Throws std::invalid_argument unless v has dtype d.
+void require_dtype(const View& v, DType d, const char* op, const char* what);
+
+}  // namespace corten
