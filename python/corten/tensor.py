@@ -250,6 +250,21 @@ class Tensor:
             return a.astype(dtype)
         return a.copy() if copy else a
 
+    def __dlpack__(
+        self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
+        dl_device: tuple[int, int] | None = None, copy: bool | None = None,
+    ) -> Any:
+        """Export through DLPack (a versioned capsule when the consumer asks for
+        one); the consumer shares this tensor's memory and keeps it alive."""
+        if self._rg:
+            raise RuntimeError("can't export a tensor that requires grad; use tensor.detach()")
+        if dl_device is not None and tuple(dl_device) != (1, 0):
+            raise BufferError(f"corten tensors live on the CPU (1, 0), not on device {tuple(dl_device)}")
+        return self._a.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (1, 0)  # kDLCPU, device 0
+
     def item(self) -> bool | int | float:
         if self._a.size != 1:
             raise ValueError(f"a tensor with {self._a.size} elements cannot be converted to a Python scalar")
