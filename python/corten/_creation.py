@@ -38,6 +38,8 @@ def _to_array(data: Any, dtype: Any = None, copy: bool | None = True) -> np.ndar
     else:
         a = _from_python(data)
         copy = False  # already a fresh array
+    if a.dtype == np.bool_ and _bad_bools(a):
+        a = a.view(np.uint8) != 0
     if want is not None and a.dtype != want.np:
         if isinstance(data, (list, tuple, int, float, bool)) and want.kind != "f":
             _check_int_range(a, want)
@@ -105,7 +107,17 @@ def from_numpy(a: np.ndarray) -> Tensor:
         raise TypeError("arrays with non-native byte order are not supported")
     if any(s % a.itemsize for s in a.strides):
         raise ValueError("arrays whose strides are not a multiple of the item size are not supported")
+    if a.size and a.ctypes.data % a.itemsize:
+        raise ValueError("arrays whose data is not aligned to the item size are not supported; copy it first")
+    if a.dtype == np.bool_ and _bad_bools(a):
+        raise ValueError("bool array holds bytes other than 0 and 1; convert it with tensor() or a != 0")
     return Tensor._wrap(a)
+
+
+def _bad_bools(a: np.ndarray) -> bool:
+    """True when a bool array holds bytes other than 0/1 (e.g. a uint8 array
+    viewed as bool), which the C++ kernels must never read."""
+    return bool(a.size) and int(a.view(np.uint8).max()) > 1
 
 
 def from_dlpack(x: Any) -> Tensor:

@@ -9,7 +9,6 @@ import numpy as np
 
 from .. import _C
 from .._dtype import (
-    _BY_NP,
     DType,
     as_dtype,
     bool_,
@@ -37,10 +36,9 @@ def _as_tensor(x: Any) -> Tensor | None:
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (np.ndarray, np.generic)):
-        a = np.asarray(x)
-        if a.dtype not in _BY_NP:
-            raise TypeError(f"unsupported NumPy dtype {a.dtype}")
-        return Tensor._wrap(a)
+        from .._creation import from_numpy
+
+        return from_numpy(np.asarray(x))
     if isinstance(x, (list, tuple)):
         from .._creation import tensor
 
