@@ -106,6 +106,7 @@ def test_integers_and_booleans_where_floats_are_needed():
         -ct.tensor([True])
     with pytest.raises(ValueError):
         ct.tensor([2]) ** ct.tensor([-1])
+    assert (ct.zeros(0, dtype="int32") ** ct.tensor(-1, dtype="int32")).shape == (0,)  # nothing to raise for
     # float-valued functions of ints and bools give floats
     assert ct.sqrt(ct.tensor([4])).tolist() == [2.0]
     assert ct.exp(ct.tensor([False])).tolist() == [1.0]
@@ -189,6 +190,12 @@ def test_reductions_of_empty_tensors():
     assert ct.zeros((0, 3)).sum(axis=0).tolist() == [0.0, 0.0, 0.0]
     assert ct.zeros((3, 0)).sum(axis=1).tolist() == [0.0, 0.0, 0.0]
     assert ct.zeros((0, 3), dtype="int32").sum().dtype == np.sum(np.zeros((0, 3), np.int32)).dtype
+
+
+def test_sum_of_small_integer_types_stays_a_corten_dtype():
+    assert ct.tensor([200, 100], dtype="uint8").sum().item() == 300
+    assert ct.tensor([True, True]).sum().dtype == "int64"
+    assert ct.zeros((2, 0), dtype="uint8").sum(axis=0).dtype == "int64"
 
 
 def test_zero_size_through_elementwise_and_views():

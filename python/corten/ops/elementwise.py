@@ -320,7 +320,7 @@ def _binary(op: str, a: Any, b: Any, out: Tensor | None = None) -> Tensor:
         raise TypeError(f"{op}: unsupported operand types {type(a).__name__} and {type(b).__name__}")
     ta, tb, d = ops
     cd, od = _binary_dtypes(op, d)
-    if op == "pow" and cd.kind == "i" and (tb._a < 0).any():
+    if op == "pow" and cd.kind == "i" and (tb._a < 0).any() and ta.size and 0 not in broadcast_shape(ta.shape, tb.shape):
         raise ValueError("Integers to negative integer powers are not allowed.")
     ta, tb = _cast(ta, cd), _cast(tb, cd)
     if out is not None:
