@@ -192,6 +192,26 @@ def test_reductions_of_empty_tensors():
     assert ct.zeros((0, 3), dtype="int32").sum().dtype == np.sum(np.zeros((0, 3), np.int32)).dtype
 
 
+def test_python_floats_keep_their_precision_for_a_requested_dtype():
+    assert ct.tensor([0.1], dtype="float64").tolist() == [0.1]
+    assert ct.tensor(0.1, dtype=ct.float64).item() == 0.1
+    assert ct.tensor([16777217.0], dtype="int64").tolist() == [16777217]
+    assert ct.tensor([0.1]).dtype == "float32"  # the default stays float32
+
+
+def test_numpy_scalars_of_types_corten_lacks():
+    # inside Python lists they become the nearest corten dtype...
+    assert ct.tensor([False, np.float16(1.5)]).dtype == "float32"
+    assert ct.tensor([np.int8(-3), 1]).dtype == "int64" and ct.tensor([np.uint16(7)]).tolist() == [7]
+    assert ct.tensor([np.uint64(5)]).tolist() == [5]
+    with pytest.raises(OverflowError):
+        ct.tensor([np.uint64(2**64 - 1)])
+    # ...on their own they are arrays of an unsupported dtype
+    for x in (np.float16(2.5), np.int8(3), np.uint64(5)):
+        with pytest.raises(TypeError):
+            ct.tensor(x)
+
+
 def test_sum_of_small_integer_types_stays_a_corten_dtype():
     assert ct.tensor([200, 100], dtype="uint8").sum().item() == 300
     assert ct.tensor([True, True]).sum().dtype == "int64"

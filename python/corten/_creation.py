@@ -36,7 +36,7 @@ def _to_array(data: Any, dtype: Any = None, copy: bool | None = True) -> np.ndar
     elif hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
         a = np.from_dlpack(data)
     else:
-        a = _from_python(data)
+        a = _from_python(data, float32_default=want is None)
         copy = False  # already a fresh array
     if a.dtype == np.bool_ and _bad_bools(a):
         a = a.view(np.uint8) != 0
@@ -54,8 +54,9 @@ def _check_int_range(a: np.ndarray, want: DType) -> None:
             raise OverflowError(f"value out of range for {want.name}")
 
 
-def _from_python(data: Any) -> np.ndarray:
-    """Python scalars and nested lists: floats become float32, ints int64."""
+def _from_python(data: Any, float32_default: bool = True) -> np.ndarray:
+    """Python scalars and nested lists: floats become float32 (float64 while
+    float32_default is False, so a requested dtype sees the exact values), ints int64."""
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
         data = [x._a if isinstance(x, Tensor) else x for x in data]
     try:
@@ -63,11 +64,13 @@ def _from_python(data: Any) -> np.ndarray:
     except (ValueError, OverflowError) as e:
         raise ValueError(f"cannot make a tensor from this data: {e}") from None
     if a.dtype.kind == "f":
-        has_numpy = isinstance(data, np.generic)
-        return a.astype(float32.np) if a.dtype == np.float64 and not has_numpy else a
-    if a.dtype.kind in "iu" and not isinstance(data, np.generic):
+        if a.dtype == np.float64 and float32_default and not isinstance(data, np.generic):
+            return a.astype(float32.np)
+        # NumPy float16 / longdouble scalars inside the data: the nearest corten float
+        return a if a.dtype in _BY_NP else a.astype(np.float32 if a.itemsize < 4 else np.float64)
+    if a.dtype.kind in "iu" and (a.dtype not in _BY_NP or not isinstance(data, np.generic)):
         if a.dtype != np.int64:
-            if a.dtype == np.uint64:
+            if a.dtype == np.uint64 and a.size and a.max() > np.iinfo(np.int64).max:
                 raise OverflowError("integer value out of range for int64")
             a = a.astype(np.int64)
         return a
