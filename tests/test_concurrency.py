@@ -8,10 +8,9 @@ import sys
 import threading
 import time
 
+import corten as ct
 import numpy as np
 import pytest
-
-import corten as ct
 
 N_THREADS = 4
 

@@ -8,10 +8,9 @@ import gc
 import math
 import warnings
 
+import corten as ct
 import numpy as np
 import pytest
-
-import corten as ct
 from corten import _C
 
 HUGE = 2**40  # two of these overflow a 64-bit element count
@@ -161,7 +160,8 @@ def test_nan_and_inf_through_binary_ops(name, dtype):
 def test_nan_and_inf_through_clip_and_where():
     a = np.array(SPECIALS)
     np.testing.assert_array_equal(ct.clip(ct.tensor(a), -1.0, 2.0).numpy(), np.clip(a, -1.0, 2.0))
-    np.testing.assert_array_equal(ct.where(ct.tensor(a > 0), ct.tensor(a), 0.0).numpy(), np.where(a > 0, a, 0.0))
+    got = ct.where(ct.tensor(a > 0), ct.tensor(a), 0.0).numpy()
+    np.testing.assert_array_equal(got, np.where(a > 0, a, 0.0))
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8])
@@ -381,6 +381,10 @@ def _ro():
     return a
 
 
+def _unaligned():
+    return np.zeros(40, np.uint8)[1:37].view(np.float32)
+
+
 GARBAGE = {
     "mixed input dtypes": lambda: _C.add(F32, F32.astype(np.float64), F32.copy()),
     "wrong output dtype": lambda: _C.add(F32, F32, np.zeros((3, 3))),
@@ -394,8 +398,8 @@ GARBAGE = {
         F32, np.lib.stride_tricks.as_strided(np.zeros(3, np.float32), (3, 3), (0, 4), writeable=True)),
     "self-overlapping output": lambda: _C.add(
         F32, F32, np.lib.stride_tricks.as_strided(np.zeros(9, np.float32), (3, 3), (4, 4))),
-    "unaligned input": lambda: _C.exp(np.zeros(40, np.uint8)[1:37].view(np.float32), np.zeros(9, np.float32)),
-    "unaligned output": lambda: _C.exp(np.zeros(9, np.float32), np.zeros(40, np.uint8)[1:37].view(np.float32)),
+    "unaligned input": lambda: _C.exp(_unaligned(), np.zeros(9, np.float32)),
+    "unaligned output": lambda: _C.exp(np.zeros(9, np.float32), _unaligned()),
     "strides not a multiple": lambda: _C.copy(np.zeros(3, "f4,u1")["f0"], np.zeros(3, np.float32)),
     "big-endian": lambda: _C.copy(np.zeros(3, ">f8"), np.zeros(3)),
     "float16": lambda: _C.copy(np.zeros(3, np.float16), np.zeros(3)),

@@ -5,10 +5,9 @@ import gc
 import os
 import weakref
 
+import corten as ct
 import numpy as np
 import pytest
-
-import corten as ct
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 UNDER_ASAN = "asan" in os.environ.get("LD_PRELOAD", "")
@@ -26,10 +25,11 @@ def _step(x, w):
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
+@pytest.mark.skipif(UNDER_ASAN, reason="ASan's quarantine holds freed memory; LSan covers C++ leaks there")
 def test_resident_memory_stays_flat_over_100k_grad_ops():
     x = ct.tensor(np.linspace(-1, 1, 16), requires_grad=True)
     w = ct.tensor(np.full(16, 0.5), requires_grad=True)
-    steps = 1_000 if UNDER_ASAN else 12_500  # ~8 recorded ops per step: 100,000 ops
+    steps = 12_500  # ~8 recorded ops per step: 100,000 ops
     for _ in range(200):  # warm-up: allocator pools, caches
         _step(x, w).backward()
     gc.collect()

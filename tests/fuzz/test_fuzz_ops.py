@@ -11,12 +11,11 @@ are listed in STRICTER and in the reference functions below.
 import os
 import warnings
 
+import corten as ct
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-import corten as ct
 
 N = {"ci": 250, "fuzz": 5000, "asan": 25}[os.environ.get("CORTEN_HYPOTHESIS_PROFILE", "ci")]
 ERRORS = (ValueError, TypeError, IndexError, RuntimeError, OverflowError)
@@ -83,8 +82,10 @@ def strided_pair(draw):
             view = view.transpose(draw(st.permutations(range(view.ndim))))
     twin = base.copy()
     offset = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-    t_view = np.ndarray(view.shape, dtype, buffer=twin, offset=offset, strides=view.strides) if view.size else \
-        np.empty(view.shape, dtype)
+    if view.size:
+        t_view = np.ndarray(view.shape, dtype, buffer=twin, offset=offset, strides=view.strides)
+    else:
+        t_view = np.empty(view.shape, dtype)
     return view, ct.from_numpy(t_view)
 
 
@@ -174,49 +175,49 @@ def test_op_sequences_with_views_and_inplace(first, data):
     pool still equals its NumPy twin, so aliasing is exercised too."""
     pool = [first]
     for step in range(data.draw(st.integers(1, 6))):
-        a, t = data.draw(st.sampled_from(pool))
         kind = data.draw(st.sampled_from(["view", "unary", "binary", "inplace"]))
-        if kind == "view":
-            op = data.draw(st.sampled_from(VIEW_OPS))
-            if op == "T":
-                res = compare("T", lambda: t.T, lambda: a.T)
-            elif op == "reshape_flat":
-                res = compare("reshape(-1)", lambda: t.reshape(-1), lambda: a.reshape(-1))
-            elif op == "reshape_split":
-                n = data.draw(st.sampled_from([1, 2, 3]))
-                res = compare("reshape(n,-1)", lambda: t.reshape(n, -1), lambda: a.reshape(n, -1))
-            elif op == "permute":
-                perm = data.draw(st.permutations(range(a.ndim)))
-                res = compare("permute", lambda: t.permute(perm), lambda: a.transpose(perm))
-            else:
-                shape = (data.draw(st.integers(0, 3)),) + a.shape
-                res = compare("broadcast_to", lambda: t.broadcast_to(shape),
-                              lambda: np.lib.stride_tricks.as_strided(a, shape, (0,) + a.strides))
-        elif kind == "unary":
-            name = data.draw(st.sampled_from(FLOAT_UNARY + OTHER_UNARY))
-            res = compare(name, lambda: getattr(ct, name)(t), lambda: ref_unary(name, a),
-                          (name, _kind(a.dtype)) in STRICTER)
-        elif kind == "binary":
-            b, u = data.draw(st.sampled_from(pool))
-            name = data.draw(st.sampled_from(BINARY))
-            d = np.promote_types(a.dtype, b.dtype)
-            res = compare(name, lambda: getattr(ct, name)(t, u), lambda: ref_binary(name, a, b),
-                          (name, _kind(d)) in STRICTER)
-        else:
-            b, u = data.draw(st.sampled_from(pool))
-            name = data.draw(st.sampled_from(INPLACE))
-            inplace_step(name, a, t, b, u)
-            res = None
+        res = one_step(kind, pool, data)
         if res is not None:
             pool.append((res[1], res[0]))
         for b, u in pool:  # nothing else changed behind our back
             check_same(u, b, f"pool after step {step} ({kind})")
 
 
+def one_step(kind, pool, data):
+    a, t = data.draw(st.sampled_from(pool))
+    if kind == "view":
+        op = data.draw(st.sampled_from(VIEW_OPS))
+        if op == "T":
+            return compare("T", lambda: t.T, lambda: a.T)
+        if op == "reshape_flat":
+            return compare("reshape(-1)", lambda: t.reshape(-1), lambda: a.reshape(-1))
+        if op == "reshape_split":
+            n = data.draw(st.sampled_from([1, 2, 3]))
+            return compare("reshape(n,-1)", lambda: t.reshape(n, -1), lambda: a.reshape(n, -1))
+        if op == "permute":
+            perm = data.draw(st.permutations(range(a.ndim)))
+            return compare("permute", lambda: t.permute(perm), lambda: a.transpose(perm))
+        shape = (data.draw(st.integers(0, 3)),) + a.shape
+        return compare("broadcast_to", lambda: t.broadcast_to(shape),
+                       lambda: np.lib.stride_tricks.as_strided(a, shape, (0,) + a.strides))
+    if kind == "unary":
+        name = data.draw(st.sampled_from(FLOAT_UNARY + OTHER_UNARY))
+        return compare(name, lambda: getattr(ct, name)(t), lambda: ref_unary(name, a),
+                       (name, _kind(a.dtype)) in STRICTER)
+    b, u = data.draw(st.sampled_from(pool))
+    if kind == "binary":
+        name = data.draw(st.sampled_from(BINARY))
+        d = np.promote_types(a.dtype, b.dtype)
+        return compare(name, lambda: getattr(ct, name)(t, u), lambda: ref_binary(name, a, b),
+                       (name, _kind(d)) in STRICTER)
+    inplace_step(data.draw(st.sampled_from(INPLACE)), a, t, b, u)
+    return None
+
+
 def inplace_step(name, a, t, b, u):
     """t op= u against a op= b, NumPy's same_kind casting; outputs that repeat
     memory (stride 0) must raise in corten (NumPy would write them racily)."""
-    repeats = any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)) and a.size > 0
+    repeats = any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape, strict=True)) and a.size > 0
     got, ct_err = run(lambda: getattr(ct, name)(t, u, out=t))
     if repeats:
         assert ct_err is not None, f"in-place {name} into a broadcast view did not raise"
