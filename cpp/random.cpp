@@ -68,6 +68,8 @@ void fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t tag, Conve
 
 constexpr double kTwoPow32Inv = 0x1p-32;
 
+__extension__ typedef unsigned __int128 u128;  // GCC/Clang; for 64x64->128 products
+
 // Exact uint32 -> double (cvtdq2pd only takes signed int32).
 inline double u32_to_double(uint32_t w) {
   return vm::detail::f64(0x4330000000000000ull | w) - 0x1p52;
@@ -168,7 +170,7 @@ void random_integers(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, in
     fill<2>(out, n, seed, offset, kIntSmall, [=](const uint32_t* w, int64_t* v, int64_t nb) {
       for (int64_t k = 0; k < 2 * nb; ++k) {
         const uint64_t x = (static_cast<uint64_t>(w[2 * k]) << 32) | w[2 * k + 1];
-        const uint64_t r = static_cast<uint64_t>((static_cast<unsigned __int128>(x) * range) >> 64);
+        const uint64_t r = static_cast<uint64_t>((static_cast<u128>(x) * range) >> 64);
         v[k] = static_cast<int64_t>(ulow + r);
       }
     });
@@ -178,8 +180,8 @@ void random_integers(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, in
         // floor(x * range / 2^128) for a 128-bit x = xh * 2^64 + xl
         const uint64_t xh = (static_cast<uint64_t>(w[4 * j]) << 32) | w[4 * j + 1];
         const uint64_t xl = (static_cast<uint64_t>(w[4 * j + 2]) << 32) | w[4 * j + 3];
-        const unsigned __int128 hi = static_cast<unsigned __int128>(xh) * range;
-        const unsigned __int128 lo = static_cast<unsigned __int128>(xl) * range;
+        const u128 hi = static_cast<u128>(xh) * range;
+        const u128 lo = static_cast<u128>(xl) * range;
         const uint64_t r = static_cast<uint64_t>((hi + (lo >> 64)) >> 64);
         v[j] = static_cast<int64_t>(ulow + r);
       }
