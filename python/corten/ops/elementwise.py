@@ -214,7 +214,7 @@ def _pow_grad_exp(a: Tensor, b: Tensor, g: Tensor) -> Tensor:
 
 def _max_share(a: Tensor, b: Tensor, g: Tensor) -> Tensor:
     # Ties split the gradient evenly, as PyTorch does.
-    return g * (where(a > b, 1.0, 0.0) + where(a == b, 0.5, 0.0)).astype(g.dtype)
+    return g * (astype(a > b, g.dtype) + astype(a == b, g.dtype) * 0.5)
 
 
 BINARY_GRADS = {
