@@ -155,8 +155,14 @@ def _child_threads(q):
     q.put((ct.exp(x) - 1).sum().item() > 0 and ct.get_num_threads())
 
 
+def _child_random(q):
+    from corten import random as cr
+
+    q.put(int(cr.rand(1_000_000, generator=cr.Generator(1)).numpy().size))
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-@pytest.mark.parametrize("target", [_child_work, _child_threads])
+@pytest.mark.parametrize("target", [_child_work, _child_threads, _child_random])
 def test_fork_after_the_pool_ran_does_not_hang(target):
     x = ct.ones(2_000_000)
     assert ((x + x) * 3).sum().item() == 12_000_000  # starts the OpenMP pool in the parent
@@ -171,6 +177,6 @@ def test_fork_after_the_pool_ran_does_not_hang(target):
         pytest.fail("the forked child hung in a corten kernel")
     assert p.exitcode == 0
     got = q.get(timeout=5)
-    assert got == (12_000_000 if target is _child_work else 1)
+    assert got == {_child_work: 12_000_000, _child_threads: 1, _child_random: 1_000_000}[target]
     # the parent keeps its threads
     assert ((x + x) * 3).sum().item() == 12_000_000

@@ -428,3 +428,47 @@ def test_kernel_with_65_dimensional_views_through_as_strided():
     out = np.empty_like(a)
     _C.exp(a, out)
     assert out.reshape(-1)[0] == 1.0
+
+
+# ---- random -------------------------------------------------------------------------
+
+
+def test_random_with_hostile_arguments():
+    from corten import random as cr
+
+    for bad in (lambda: cr.rand(2, -1), lambda: cr.randn(HUGE, HUGE), lambda: cr.randint(0, 5, (-1,)),
+                lambda: cr.randint(5, 5), lambda: cr.randint(0, 300, (2,), dtype="uint8"),
+                lambda: cr.bernoulli_mask((2,), float("nan")), lambda: cr.bernoulli_mask((2,), 1.5),
+                lambda: cr.manual_seed(2**64), lambda: cr.randperm(-1),
+                lambda: cr.uniform_(ct.zeros(3), float("nan"), 1.0), lambda: cr.normal_(ct.zeros(3), 0.0, -1.0)):
+        with pytest.raises(ValueError):
+            bad()
+    for bad in (lambda: cr.rand(3, dtype="int32"), lambda: cr.randint(0, 5, dtype="float32")):
+        with pytest.raises(TypeError):
+            bad()
+
+
+def test_random_fills_into_hostile_outputs():
+    from corten import random as cr
+
+    with pytest.raises(ValueError):
+        cr.uniform_(ct.zeros(3).broadcast_to((4, 3)))
+    a = np.zeros(4)
+    a.flags.writeable = False
+    with pytest.raises(ValueError):
+        cr.normal_(ct.from_numpy(a))
+    assert a.tolist() == [0.0] * 4
+    with pytest.raises((ValueError, TypeError)):
+        cr.uniform_(ct.zeros(3, dtype="int32"))
+    strided = ct.zeros(8, dtype="float64")._make_view((4,), (-2,), 7)
+    cr.uniform_(strided, 2.0, 3.0)
+    assert all(2.0 <= v < 3.0 for v in strided.tolist())
+
+
+def test_random_full_int64_range():
+    from corten import random as cr
+
+    x = cr.randint(-(2**63), 2**63 - 1, (1000,))
+    assert x.dtype == "int64" and len(set(x.tolist())) == 1000
+    with pytest.raises((ValueError, TypeError, OverflowError)):
+        cr.randint(-(2**63), 2**63, (4,))  # high - 1 fits, high does not: refused, not wrapped
