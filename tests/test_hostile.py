@@ -59,6 +59,23 @@ def test_creation_with_bad_scalars():
         ct.zeros("3")
 
 
+def test_data_that_is_not_numbers():
+    deep = [1.0]
+    for _ in range(100):
+        deep = [deep]
+    loop = []
+    loop.append(loop)
+    for data in (deep, loop, [1, [2, 3]], (x for x in range(3)), {1: 2}, {1, 2}, b"abc", ["a"], [None], 1j):
+        with pytest.raises((ValueError, TypeError)):
+            ct.tensor(data)
+    x = ct.ones(2)
+    for other in ("a", None, [1, "a"], np.array([object(), 1]), 1j, np.zeros(2, np.complex64)):
+        with pytest.raises(TypeError):
+            x + other
+    with pytest.raises(OverflowError):
+        ct.ones(2, dtype="int64") + 2**64
+
+
 def test_more_than_64_dimensions():
     with pytest.raises(ValueError):
         ct.zeros((1,) * 65)
