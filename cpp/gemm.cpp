@@ -231,6 +231,8 @@ struct Operands {
   int64_t m, n, k;
   int64_t rsa, csa, rsb, csb, rsc, csc;
   bool accumulate;
+  bool pack_a;  // false: the kernel reads A in place
+  bool pack_b;  // false (only when csb == 1): full B panels are read in place
 };
 
 // Splits [0, count) into `parts` ranges at multiples of `unit`; returns part `t`.
@@ -250,16 +252,29 @@ inline int64_t k_block(int64_t k, int64_t KC, int64_t* nblocks) {
   return (k + nb - 1) / nb;
 }
 
+// A operand of a macro-kernel call: packed panels (rs = 1, cs = MR, next panel
+// MR * kc further) or A read in place (rs, cs of A, next panel MR * rs further).
+template <class T> struct AOperand {
+  const T* p;
+  int64_t rs, cs, panel_step;
+};
+
 template <class T>
-void macro_kernel(MicroKernel<T> ukr, int64_t mc, int64_t nc, int64_t kc, const T* pa,
-                  const T* pb, T* c, int64_t rsc, int64_t csc, bool load_c) {
+void macro_kernel(MicroKernel<T> ukr, int64_t mc, int64_t nc, int64_t kc, AOperand<T> a,
+                  const T* pb, const T* b_direct, int64_t rsb, T* c, int64_t rsc, int64_t csc,
+                  bool load_c) {
   constexpr int NR = Tile<T>::NR;
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-    const T* b = pb + jr * kc;
+    // Full panels of an unpacked B are read in place; edge panels are packed.
+    const bool direct = b_direct && nr == NR;
+    const T* b = direct ? b_direct + jr : pb + jr * kc;
+    const int64_t bstride = direct ? rsb : NR;
+    const T* ap = a.p;
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-      ukr(kc, pa + ir * kc, 1, MR, b, NR, c + ir * rsc + jr * csc, rsc, csc, mr, nr, load_c);
+      ukr(kc, ap, a.rs, a.cs, b, bstride, c + ir * rsc + jr * csc, rsc, csc, mr, nr, load_c);
+      ap += a.panel_step;
     }
   }
 }
@@ -276,7 +291,7 @@ void blocked_rows(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B,
   const int64_t NC = bl.nc.load(std::memory_order_relaxed);
   int64_t nkb = 1;
   const int64_t KC = k_block(o.k, bl.kc.load(std::memory_order_relaxed), &nkb);
-  T* pa = tl_pack_a.get<T>(MC * KC);
+  T* pa = o.pack_a ? tl_pack_a.get<T>(MC * KC) : nullptr;
   for (int64_t jc = 0; jc < o.n; jc += NC) {
     const int64_t nc = std::min(NC, o.n - jc);
     const int64_t npanels = (nc + NR - 1) / NR;
@@ -290,21 +305,29 @@ void blocked_rows(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B,
       for (int64_t jp = p0; jp < p1; ++jp) {
         const int64_t j = jp * NR;
         const int nr = static_cast<int>(std::min<int64_t>(NR, nc - j));
-        pack_b_panel<T>(nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb + j * kc);
+        if (o.pack_b || nr < NR)
+          pack_b_panel<T>(nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb + j * kc);
       }
       if (nt > 1) {
 #pragma omp barrier
       }
+      const T* b_direct = o.pack_b ? nullptr : B + pc * o.rsb + jc;
       const bool load_c = o.accumulate || kb > 0;
       for (int64_t ic = r0; ic < r1; ic += MC) {
         const int64_t mc = std::min(MC, r1 - ic);
-        for (int64_t ir = 0; ir < mc; ir += MR) {
-          const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-          pack_a_panel<T>(mr, kc, A + (ic + ir) * o.rsa + pc * o.csa, o.rsa, o.csa,
-                          pa + ir * kc);
+        AOperand<T> a;
+        if (o.pack_a) {
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+            pack_a_panel<T>(mr, kc, A + (ic + ir) * o.rsa + pc * o.csa, o.rsa, o.csa,
+                            pa + ir * kc);
+          }
+          a = {pa, 1, MR, MR * kc};
+        } else {
+          a = {A + ic * o.rsa + pc * o.csa, o.rsa, o.csa, MR * o.rsa};
         }
-        macro_kernel<T>(ukr, mc, nc, kc, pa, pb, C + ic * o.rsc + jc * o.csc, o.rsc, o.csc,
-                        load_c);
+        macro_kernel<T>(ukr, mc, nc, kc, a, pb, b_direct, o.rsb, C + ic * o.rsc + jc * o.csc,
+                        o.rsc, o.csc, load_c);
       }
     }
   }
@@ -541,7 +564,21 @@ void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_
     gemv<T>(n, k, B, csb, rsb, A, csa, C, csc, accumulate, nt);
     return;
   }
-  Operands o{m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate};
+  Operands o{m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate, true, true};
+  // Packing policy (measured, see the notes at the top of the file). The
+  // micro-kernel streams a row-major A in place as fast as a packed panel, so
+  // A is packed only when its rows are not contiguous. B is read in place
+  // (full panels; edge panels are still packed) only when it has unit column
+  // stride and either fits in L1 or is reused by few row panels and its row
+  // stride does not alias in L1 (power-of-two-ish strides do).
+  o.pack_a = csa != 1;
+  const int64_t b_bytes = k * n * int64_t(sizeof(T));
+  const bool b_stride_ok = (rsb * int64_t(sizeof(T))) % 512 != 0;
+  o.pack_b = !(csb == 1 && (b_bytes <= 32 * 1024 || (m <= 8 * MR && b_stride_ok)));
+  if (const char* e = std::getenv("CORTEN_PACK")) {
+    o.pack_a = e[0] == '1';
+    o.pack_b = e[1] == '1' || csb != 1;
+  }
   gemm_blocked<T>(o, A, B, C, nt);
 }
 

@@ -88,17 +88,7 @@ void kernel(int64_t kc, const typename O::T* a, int64_t rsa, int64_t csa,
 
   if (rsa == 1 && csa == MR) {
     // Packed A panel: MR consecutive values per k step.
-    int64_t p = 0;
-    for (; p + 4 <= kc; p += 4) {
-      _mm_prefetch(reinterpret_cast<const char*>(a + 8 * MR), _MM_HINT_T0);
-      CORTEN_TILE_STEP(a + 0, a + 1, a + 2, a + 3, a + 4, a + 5, b);
-      CORTEN_TILE_STEP(a + 6, a + 7, a + 8, a + 9, a + 10, a + 11, b + rsb);
-      CORTEN_TILE_STEP(a + 12, a + 13, a + 14, a + 15, a + 16, a + 17, b + 2 * rsb);
-      CORTEN_TILE_STEP(a + 18, a + 19, a + 20, a + 21, a + 22, a + 23, b + 3 * rsb);
-      a += 4 * MR;
-      b += 4 * rsb;
-    }
-    for (; p < kc; ++p) {
+    for (int64_t p = 0; p < kc; ++p) {
       CORTEN_TILE_STEP(a + 0, a + 1, a + 2, a + 3, a + 4, a + 5, b);
       a += MR;
       b += rsb;
