@@ -353,12 +353,25 @@ void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
     blocked_rows<T>(ukr, o, A, B, C, 0, o.m, pb, 0, 1);
     return;
   }
-  // Split m when every thread gets at least two row tiles and the split is
-  // not much less even than splitting n; otherwise split n.
+  // Splitting n needs no synchronisation at all: each thread packs its own B
+  // columns and reads A in place (or packs its own copy of the A block), so a
+  // preempted thread never stalls the others. Splitting m shares one packed B
+  // block (packed cooperatively, two barriers per KC step) and is used when n
+  // is too narrow to split evenly, or when A must be packed and is large
+  // relative to the B columns each thread would get.
   const int64_t tm = (o.m + MR - 1) / MR, tn = (o.n + NR - 1) / NR;
   const double imb_m = double((tm + nt - 1) / nt * nt) / double(tm);
   const double imb_n = double((tn + nt - 1) / nt * nt) / double(tn);
-  const bool split_m = tm >= 2 * nt && (imb_m <= imb_n * 1.05 || tn < nt);
+  bool split_m;
+  if (tn < 2 * nt)
+    split_m = tm >= 2 * nt;
+  else if (tm < 2 * nt)
+    split_m = false;
+  else if (o.pack_a && o.m > o.n)
+    split_m = true;
+  else
+    split_m = imb_n > 1.15 * imb_m;
+  if (const char* e = std::getenv("CORTEN_SPLIT")) split_m = e[0] == 'm';
   if (split_m) {
     T* pb = tl_pack_b.get<T>(packed_b_elems<T>(o));
 #pragma omp parallel num_threads(nt)
@@ -544,6 +557,7 @@ void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_
   else
     swap = w_swap < w_keep;
   if (m == 1 && n == 1) swap = false;
+  if (const char* e = std::getenv("CORTEN_SWAP")) swap = e[0] == '1';
   if (swap) {
     std::swap(m, n);
     std::swap(A, B);
