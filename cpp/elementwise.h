@@ -1,0 +1,35 @@
+// Element-wise kernels: out = op(inputs...) over any strides, inputs broadcast
+// to out's shape. Dtype rules are decided in Python; these validate and loop.
+#pragma once
+#include "op_list.h"
+#include "view.h"
+
+namespace corten {
+
+#define CORTEN_ENUM(name, F) name,
+enum class UnaryOp { CORTEN_UNARY_OPS(CORTEN_ENUM) Count };
+enum class BinaryOp { CORTEN_BINARY_OPS(CORTEN_ENUM) Count };
+#undef CORTEN_ENUM
+
+using Kernel = void (*)(const View& out, const View* const* ins, const char* name);
+
+// One table per instruction set; elementwise.cpp picks one at run time.
+struct KernelTables {
+  Kernel unary[static_cast<int>(UnaryOp::Count)][kNumDTypes] = {};
+  Kernel binary[static_cast<int>(BinaryOp::Count)][kNumDTypes] = {};
+  Kernel cast[kNumDTypes][kNumDTypes] = {};  // [from][to]
+  Kernel where[kNumDTypes] = {};
+  Kernel clip[kNumDTypes] = {};
+};
+void fill_tables_generic(KernelTables& t);
+void fill_tables_avx2(KernelTables& t);
+
+void unary(UnaryOp op, const View& x, const View& out);
+void binary(BinaryOp op, const View& a, const View& b, const View& out);
+void cast(const View& x, const View& out);  // converts dtype; also plain strided copy
+void where(const View& cond, const View& a, const View& b, const View& out);
+void clip(const View& x, const View& lo, const View& hi, const View& out);
+const char* simd_level();  // "avx2" or "generic"
+void set_simd_generic(bool on);  // tests force the portable kernels
+
+}  // namespace corten

@@ -1,0 +1,151 @@
+// Loop bodies for the element-wise kernels. Included inside an anonymous
+// namespace by elementwise_generic.cpp and elementwise_avx2.cpp, so each
+// translation unit gets its own copy compiled for its instruction set and
+// nothing built for AVX2 can be linked into the portable path.
+
+template <class T> struct Caster {
+  // float -> int conversions out of range are undefined in C++; map them to
+  // the wrap of the int64 value (NaN/out of range -> INT64_MIN, as x86 does).
+  template <class S> static T from(S v) {
+    if constexpr (std::is_same_v<T, bool>) return v != S(0);
+    else if constexpr (std::is_floating_point_v<S> && std::is_integral_v<T>) {
+      int64_t i = (v == v && v >= S(-9.2233720368547758e18) && v < S(9.2233720368547758e18))
+                      ? static_cast<int64_t>(v) : std::numeric_limits<int64_t>::min();
+      return static_cast<T>(i);
+    } else return static_cast<T>(v);
+  }
+};
+
+template <class Op, class In>
+void unary_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
+  using Out = typename Op::template out<In>;
+  auto plan = corten::make_plan<2>(out, ins, name);
+  corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
+    Out* o = reinterpret_cast<Out*>(p[0]);
+    const In* x = reinterpret_cast<const In*>(p[1]);
+    const Op op{};
+    if (s[0] == sizeof(Out) && s[1] == sizeof(In)) {
+      for (int64_t i = 0; i < n; ++i) o[i] = op(x[i]);
+    } else if (s[1] == 0) {
+      const Out v = op(x[0]);
+      const int64_t so = s[0] / sizeof(Out);
+      for (int64_t i = 0; i < n; ++i) o[i * so] = v;
+    } else {
+      const int64_t so = s[0] / sizeof(Out), sx = s[1] / sizeof(In);
+      for (int64_t i = 0; i < n; ++i) o[i * so] = op(x[i * sx]);
+    }
+  });
+}
+
+template <class Op, class In>
+void binary_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
+  using Out = typename Op::template out<In>;
+  auto plan = corten::make_plan<3>(out, ins, name);
+  corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
+    Out* o = reinterpret_cast<Out*>(p[0]);
+    const In* a = reinterpret_cast<const In*>(p[1]);
+    const In* b = reinterpret_cast<const In*>(p[2]);
+    const Op op{};
+    constexpr int64_t so1 = sizeof(Out), si1 = sizeof(In);
+    if (s[0] == so1 && s[1] == si1 && s[2] == si1) {
+      for (int64_t i = 0; i < n; ++i) o[i] = op(a[i], b[i]);
+    } else if (s[0] == so1 && s[1] == 0 && s[2] == si1) {
+      const In av = a[0];
+      for (int64_t i = 0; i < n; ++i) o[i] = op(av, b[i]);
+    } else if (s[0] == so1 && s[1] == si1 && s[2] == 0) {
+      const In bv = b[0];
+      for (int64_t i = 0; i < n; ++i) o[i] = op(a[i], bv);
+    } else {
+      const int64_t so = s[0] / so1, sa = s[1] / si1, sb = s[2] / si1;
+      for (int64_t i = 0; i < n; ++i) o[i * so] = op(a[i * sa], b[i * sb]);
+    }
+  });
+}
+
+template <class From, class To>
+void cast_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
+  auto plan = corten::make_plan<2>(out, ins, name);
+  corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
+    To* o = reinterpret_cast<To*>(p[0]);
+    const From* x = reinterpret_cast<const From*>(p[1]);
+    if (s[0] == sizeof(To) && s[1] == sizeof(From)) {
+      for (int64_t i = 0; i < n; ++i) o[i] = Caster<To>::from(x[i]);
+    } else {
+      const int64_t so = s[0] / sizeof(To), sx = s[1] / sizeof(From);
+      for (int64_t i = 0; i < n; ++i) o[i * so] = Caster<To>::from(x[i * sx]);
+    }
+  });
+}
+
+template <class T>
+void where_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
+  auto plan = corten::make_plan<4>(out, ins, name);
+  corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
+    const int64_t so = s[0] / sizeof(T), sc = s[1], sa = s[2] / sizeof(T), sb = s[3] / sizeof(T);
+    T* o = reinterpret_cast<T*>(p[0]);
+    const bool* c = reinterpret_cast<const bool*>(p[1]);
+    const T* a = reinterpret_cast<const T*>(p[2]);
+    const T* b = reinterpret_cast<const T*>(p[3]);
+    for (int64_t i = 0; i < n; ++i) o[i * so] = c[i * sc] ? a[i * sa] : b[i * sb];
+  });
+}
+
+template <class T>
+void clip_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
+  auto plan = corten::make_plan<4>(out, ins, name);
+  corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
+    const int64_t so = s[0] / sizeof(T), sx = s[1] / sizeof(T), sl = s[2] / sizeof(T), sh = s[3] / sizeof(T);
+    T* o = reinterpret_cast<T*>(p[0]);
+    const T* x = reinterpret_cast<const T*>(p[1]);
+    const T* lo = reinterpret_cast<const T*>(p[2]);
+    const T* hi = reinterpret_cast<const T*>(p[3]);
+    const ops::Clip op{};
+    if (so == 1 && sx == 1 && sl == 0 && sh == 0) {
+      const T l = lo[0], h = hi[0];
+      for (int64_t i = 0; i < n; ++i) o[i] = op(x[i], l, h);
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i * so] = op(x[i * sx], lo[i * sl], hi[i * sh]);
+    }
+  });
+}
+
+using AllTypes = std::tuple<bool, uint8_t, int32_t, int64_t, float, double>;
+
+template <class Op, class Fn>
+void for_each_type(Fn&& fn) {
+  std::apply([&](auto... tags) { (fn(tags), ...); }, AllTypes{});
+}
+
+template <class Op>
+void fill_unary(corten::Kernel* row) {
+  for_each_type<Op>([&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (Op::template ok<T>) row[static_cast<int>(corten::dtype_of<T>())] = &unary_kernel<Op, T>;
+  });
+}
+
+template <class Op>
+void fill_binary(corten::Kernel* row) {
+  for_each_type<Op>([&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (Op::template ok<T>) row[static_cast<int>(corten::dtype_of<T>())] = &binary_kernel<Op, T>;
+  });
+}
+
+void fill_all(corten::KernelTables& t) {
+#define CORTEN_FILL_U(name, F) fill_unary<ops::F>(t.unary[static_cast<int>(corten::UnaryOp::name)]);
+#define CORTEN_FILL_B(name, F) fill_binary<ops::F>(t.binary[static_cast<int>(corten::BinaryOp::name)]);
+  CORTEN_UNARY_OPS(CORTEN_FILL_U)
+  CORTEN_BINARY_OPS(CORTEN_FILL_B)
+#undef CORTEN_FILL_U
+#undef CORTEN_FILL_B
+  for_each_type<void>([&](auto from) {
+    using F = decltype(from);
+    for_each_type<void>([&](auto to) {
+      using T = decltype(to);
+      t.cast[static_cast<int>(corten::dtype_of<F>())][static_cast<int>(corten::dtype_of<T>())] = &cast_kernel<F, T>;
+    });
+    t.where[static_cast<int>(corten::dtype_of<F>())] = &where_kernel<F>;
+    if constexpr (ops::Clip::ok<F>) t.clip[static_cast<int>(corten::dtype_of<F>())] = &clip_kernel<F>;
+  });
+}

@@ -1,0 +1,108 @@
+"""corten: a small deep-learning tensor library with a C++ core.
+
+    import corten as ct
+    x = ct.randn(3, 4, requires_grad=True)
+    (x.relu() * 2).sum().backward()
+"""
+
+from __future__ import annotations
+
+from . import _C
+from ._creation import (
+    arange,
+    asarray,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._dtype import DType, bool_, float32, float64, int32, int64, promote_types, uint8
+from ._shape import AxisError
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops.elementwise import (
+    abs,
+    add,
+    astype,
+    bitwise_and,
+    bitwise_invert,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    ceil,
+    clamp,
+    clip,
+    clone,
+    cos,
+    divide,
+    equal,
+    exp,
+    expm1,
+    floor,
+    floor_divide,
+    greater,
+    greater_equal,
+    isfinite,
+    isinf,
+    isnan,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    pow,
+    reciprocal,
+    relu,
+    remainder,
+    round,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    subtract,
+    tanh,
+    where,
+)
+from .ops.reduction import sum
+from .ops.shape import broadcast_to, contiguous, permute, reshape, swapaxes, transpose
+from .tensor import Tensor
+
+bool = bool_  # noqa: A001  (corten.bool, as torch.bool)
+sub, mul, div, true_divide, neg = subtract, multiply, divide, divide, negative
+expand = broadcast_to
+
+
+def get_num_threads() -> int:
+    """Threads the kernels use (OMP_NUM_THREADS or the core count by default)."""
+    return _C.get_num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    if int(n) < 1:
+        raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
+    _C.set_num_threads(int(n))
+
+
+def simd_level() -> str:
+    """The instruction set the element-wise kernels chose at run time."""
+    return _C.simd_level()
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,148 @@
+"""Reverse-mode differentiation: walk the graph from the outputs back to the leaves.
+
+Nodes are Functions (see function.py). An edge is `(node, output_index)` for a
+computed tensor or the leaf tensor itself. The order is found iteratively
+(dependency counts, no recursion), so graphs of any depth work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .grad_mode import set_grad_enabled
+
+
+def _collect(roots: list) -> dict:
+    """Count, for every node reachable from roots, how many edges lead into it."""
+    deps: dict = {}
+    stack = [r for r in roots]
+    seen = set(id(r) for r in roots)
+    for r in roots:
+        deps.setdefault(r, 0)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_edges:
+            if type(edge) is tuple:
+                nxt = edge[0]
+                deps[nxt] = deps.get(nxt, 0) + 1
+                if id(nxt) not in seen:
+                    seen.add(id(nxt))
+                    stack.append(nxt)
+    return deps
+
+
+def run_backward(
+    outputs: Sequence[Any],
+    grad_outputs: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[Any] | None = None,
+) -> list | None:
+    """Propagate grad_outputs from outputs. With `capture` (the inputs of
+    autograd.grad), return their gradients instead of accumulating into .grad."""
+    from ..tensor import Tensor
+
+    captured: dict = {}
+    cap_leaf: dict | None = None
+    cap_node: dict = {}
+    if capture is not None:
+        cap_leaf = {}
+        for i, t in enumerate(capture):
+            if t._grad_fn is None:
+                cap_leaf[id(t)] = i
+            else:
+                cap_node[(id(t._grad_fn), t._out_index)] = i
+
+    # Gradients waiting at each node, one slot per output.
+    pending: dict = {}
+    roots = []
+    with set_grad_enabled(create_graph):
+        for out, g in zip(outputs, grad_outputs):
+            fn = out._grad_fn
+            if fn is None:  # a leaf: its gradient is the seed itself
+                _deliver_leaf(out, g, create_graph, captured, cap_leaf)
+                continue
+            slots = pending.get(fn)
+            if slots is None:
+                slots = pending[fn] = [None] * fn.n_outputs
+                roots.append(fn)
+            i = out._out_index
+            slots[i] = g if slots[i] is None else slots[i] + g
+        deps = _collect(roots)
+        ready = [r for r in roots if deps[r] == 0]
+        while ready:
+            node = ready.pop()
+            grads = pending.pop(node, None) or [None] * node.n_outputs
+            for i in range(node.n_outputs):
+                g = grads[i]
+                if g is None:
+                    continue
+                if node._hooks and i in node._hooks:
+                    for hook in node._hooks[i]:
+                        new = hook(g)
+                        if new is not None:
+                            g = new
+                    grads[i] = g
+                if node._retain and i in node._retain:
+                    t = node._retain[i]()
+                    if t is not None:
+                        t.grad = g if create_graph else g.detach()
+                key = (id(node), i)
+                if key in cap_node:
+                    captured[cap_node[key]] = g
+            if all(g is None for g in grads):
+                in_grads: tuple = (None,) * len(node.next_edges)
+            else:
+                res = type(node).backward(node, *grads)
+                in_grads = res if isinstance(res, tuple) else (res,)
+                if len(in_grads) < len(node.next_edges):
+                    raise RuntimeError(
+                        f"function {node.name()} returned {len(in_grads)} gradients, "
+                        f"expected {len(node.next_edges)}"
+                    )
+            if not retain_graph:
+                node._release()
+            for edge, g in zip(node.next_edges, in_grads):
+                if edge is None:
+                    continue
+                if type(edge) is tuple:
+                    nxt, idx = edge
+                    if g is not None:
+                        if not isinstance(g, Tensor):
+                            raise TypeError(f"{node.name()} returned a {type(g).__name__} as a gradient")
+                        slots = pending.get(nxt)
+                        if slots is None:
+                            slots = pending[nxt] = [None] * nxt.n_outputs
+                        slots[idx] = g if slots[idx] is None else slots[idx] + g
+                    deps[nxt] -= 1
+                    if deps[nxt] == 0:
+                        ready.append(nxt)
+                elif g is not None:
+                    _deliver_leaf(edge, g, create_graph, captured, cap_leaf)
+    if capture is None:
+        return None
+    return [captured.get(i) for i in range(len(capture))]
+
+
+def _deliver_leaf(leaf: Any, g: Any, create_graph: bool, captured: dict, cap_leaf: dict | None) -> None:
+    """Hand a leaf its gradient: run its hooks, then either capture it (for
+    autograd.grad) or accumulate it into .grad."""
+    if leaf._hooks:
+        for hook in leaf._hooks:
+            new = hook(g)
+            if new is not None:
+                g = new
+    if cap_leaf is not None:
+        i = cap_leaf.get(id(leaf))
+        if i is not None:
+            captured[i] = g if captured.get(i) is None else captured[i] + g
+        return
+    if g.shape != leaf.shape:
+        raise RuntimeError(f"gradient of shape {tuple(g.shape)} does not match leaf of shape {tuple(leaf.shape)}")
+    if leaf.grad is None:
+        leaf.grad = g if create_graph else g.detach().copy()
+    elif create_graph:
+        leaf.grad = leaf.grad + g
+    else:
+        leaf.grad._iadd_data(g)

@@ -1,0 +1,123 @@
+"""The autograd node: every differentiable op is a Function with forward and backward.
+
+Built-in ops and user-defined ones share this class. `apply` runs forward
+without recording, then, if any input needs a gradient, makes the context the
+`grad_fn` of the outputs and remembers where each input's gradient goes:
+`(node, output_index)` for a computed tensor, the tensor itself for a leaf.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .grad_mode import _set, is_grad_enabled
+
+
+class Context:
+    """What forward leaves for backward. Saved tensors are checked against
+    in-place changes (version counters) when backward reads them."""
+
+    _saved: tuple = ()
+    _versions: tuple = ()
+    _freed = False
+    needs_input_grad: tuple = ()
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        self._saved = tensors
+        self._versions = tuple(t._bump_version(0) if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors "
+                "after they have already been freed). Specify retain_graph=True if you need to "
+                "backward through the graph a second time."
+            )
+        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
+            if t is not None and t._bump_version(0) != v:
+                raise RuntimeError(
+                    f"one of the tensors needed for gradient computation has been modified by an "
+                    f"inplace operation: saved tensor {i} of {type(self).__name__} with shape "
+                    f"{tuple(t.shape)} is at version {t._bump_version(0)}; expected version {v} instead"
+                )
+        return self._saved
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        self._non_diff = {id(t) for t in tensors}
+
+
+class Function(Context):
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`.
+
+    backward returns one gradient (or None) per forward argument; gradients of
+    non-tensor arguments are ignored. Backward formulas should use corten's
+    differentiable ops so that `create_graph=True` gives higher-order gradients.
+    """
+
+    # Per node, filled by apply: where each input's gradient goes.
+    next_edges: tuple = ()
+    n_outputs = 1
+    _hooks: dict | None = None
+    _retain: dict | None = None
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, *grads: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        from ..tensor import Tensor
+
+        enabled = is_grad_enabled()
+        track = False
+        if enabled:
+            for a in args:
+                if type(a) is Tensor and a.requires_grad:
+                    track = True
+                    break
+        ctx = cls()
+        if enabled:
+            _set(False)
+        try:
+            out = cls.forward(ctx, *args, **kwargs)
+        finally:
+            if enabled:
+                _set(True)
+        if not track:
+            return out
+        ctx.needs_input_grad = tuple(type(a) is Tensor and a.requires_grad for a in args)
+        ctx.next_edges = tuple(_edge(a) if need else None for a, need in zip(args, ctx.needs_input_grad))
+        non_diff = getattr(ctx, "_non_diff", ())
+        if isinstance(out, tuple):
+            ctx.n_outputs = len(out)
+            for i, t in enumerate(out):
+                if isinstance(t, Tensor) and id(t) not in non_diff and t.dtype.is_floating_point:
+                    t._attach(ctx, i)
+        elif id(out) not in non_diff and out.dtype.is_floating_point:
+            out._attach(ctx, 0)
+        return out
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    def register_hook(self, index: int, fn: Any) -> None:
+        if self._hooks is None:
+            self._hooks = {}
+        self._hooks.setdefault(index, []).append(fn)
+
+    def _release(self) -> None:
+        self._saved = ()
+        self._freed = True
+
+
+def _edge(t: Any) -> Any:
+    fn = t._grad_fn
+    return t if fn is None else (fn, t._out_index)
