@@ -641,16 +641,6 @@ void gemm_any(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t 
 // ---------------------------------------------------------------------------
 // Batched matmul over Views.
 
-std::string dims_str(const View& v) {
-  std::string s = "(";
-  for (int i = 0; i < v.ndim; ++i) {
-    if (i) s += ",";
-    s += std::to_string(v.shape[i]);
-  }
-  if (v.ndim == 1) s += ",";
-  return s + ")";
-}
-
 const char* kSig = "(n?,k),(k,m?)->(n?,m?)";
 
 [[noreturn]] void core_mismatch(const char* operand, int dim, int64_t got, int64_t want) {
@@ -788,7 +778,7 @@ template void gemm<bool>(int64_t, int64_t, int64_t, const bool*, int64_t, int64_
 void matmul(const View& a, const View& b, const View& out, bool accumulate) {
   if (a.ndim < 2 || a.ndim != b.ndim || a.ndim != out.ndim)
     throw std::invalid_argument("matmul: operands must have the same number of dimensions (>= 2), got " +
-                                dims_str(a) + ", " + dims_str(b) + " -> " + dims_str(out));
+                                shape_str(a) + ", " + shape_str(b) + " -> " + shape_str(out));
   if (a.dtype != b.dtype || a.dtype != out.dtype)
     throw std::invalid_argument(std::string("matmul: dtype mismatch: ") + dtype_name(a.dtype) +
                                 ", " + dtype_name(b.dtype) + " -> " + dtype_name(out.dtype));
@@ -804,7 +794,7 @@ void matmul(const View& a, const View& b, const View& out, bool accumulate) {
     const bool ok_b = b.shape[d] == out.shape[d] || b.shape[d] == 1;
     if (!ok_a || !ok_b)
       throw std::invalid_argument("matmul: operands could not be broadcast together with shapes " +
-                                  dims_str(a) + " " + dims_str(b) + " -> " + dims_str(out));
+                                  shape_str(a) + " " + shape_str(b) + " -> " + shape_str(out));
   }
   for (int d = 0; d < nd; ++d)
     if (a.shape[d] < 0 || b.shape[d] < 0 || out.shape[d] < 0)
