@@ -52,7 +52,7 @@ struct Blocking {
   std::atomic<int64_t> mc, kc, nc;
 };
 Blocking g_blk_f32{{144}, {256}, {4080}};
-Blocking g_blk_f64{{72}, {256}, {4080}};
+Blocking g_blk_f64{{144}, {256}, {4080}};
 
 template <class T> Blocking& blocking() {
   return sizeof(T) == 4 ? g_blk_f32 : g_blk_f64;
@@ -60,7 +60,7 @@ template <class T> Blocking& blocking() {
 
 // Problems below this many multiply-adds run on one thread; above it, each
 // thread gets at least this much work.
-constexpr int64_t kMinFlopsPerThread = int64_t(48) * 48 * 48;
+constexpr int64_t kMinFlopsPerThread = int64_t(64) * 64 * 64;
 
 // ---------------------------------------------------------------------------
 // Kernel selection.
@@ -298,10 +298,14 @@ void blocked_rows(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B,
     for (int64_t kb = 0; kb < nkb; ++kb) {
       const int64_t pc = kb * KC;
       const int64_t kc = std::min(KC, o.k - pc);
+      // With a single MC block and no team to share with, each B panel is used
+      // by one sweep over the rows only: pack it right before that sweep so it
+      // never leaves L1, instead of packing the whole KC x NC block first.
+      const bool fused = nt == 1 && r1 - r0 <= MC;
       if (nt > 1) {
 #pragma omp barrier
       }
-      const int64_t p0 = npanels * t / nt, p1 = npanels * (t + 1) / nt;
+      const int64_t p0 = fused ? 0 : npanels * t / nt, p1 = fused ? 0 : npanels * (t + 1) / nt;
       for (int64_t jp = p0; jp < p1; ++jp) {
         const int64_t j = jp * NR;
         const int nr = static_cast<int>(std::min<int64_t>(NR, nc - j));
@@ -326,8 +330,19 @@ void blocked_rows(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B,
         } else {
           a = {A + ic * o.rsa + pc * o.csa, o.rsa, o.csa, MR * o.rsa};
         }
-        macro_kernel<T>(ukr, mc, nc, kc, a, pb, b_direct, o.rsb, C + ic * o.rsc + jc * o.csc,
-                        o.rsc, o.csc, load_c);
+        if (fused) {
+          for (int64_t j = 0; j < nc; j += NR) {
+            const int nr = static_cast<int>(std::min<int64_t>(NR, nc - j));
+            const bool direct = b_direct && nr == NR;
+            if (!direct)
+              pack_b_panel<T>(nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb);
+            macro_kernel<T>(ukr, mc, nr, kc, a, pb, direct ? b_direct + j : nullptr, o.rsb,
+                            C + ic * o.rsc + (jc + j) * o.csc, o.rsc, o.csc, load_c);
+          }
+        } else {
+          macro_kernel<T>(ukr, mc, nc, kc, a, pb, b_direct, o.rsb, C + ic * o.rsc + jc * o.csc,
+                          o.rsc, o.csc, load_c);
+        }
       }
     }
   }
@@ -371,7 +386,6 @@ void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
     split_m = true;
   else
     split_m = imb_n > 1.15 * imb_m;
-  if (const char* e = std::getenv("CORTEN_SPLIT")) split_m = e[0] == 'm';
   if (split_m) {
     T* pb = tl_pack_b.get<T>(packed_b_elems<T>(o));
 #pragma omp parallel num_threads(nt)
@@ -525,6 +539,38 @@ int threads_for(int64_t m, int64_t n, int64_t k, int nt) {
   return static_cast<int>(std::min<int64_t>(nt, work / kMinFlopsPerThread));
 }
 
+// Which operands get packed (measured on Zen4 against packing everything).
+// The micro-kernel streams a row-major A in place as fast as a packed panel,
+// so A is packed only when its rows are not contiguous. B is read in place
+// (full panels; edge panels are still packed) when it has unit column stride
+// and either fits in L1, or is swept by at most two row panels, or by a few
+// and its row stride does not alias in L1 (multiples of 512 bytes do).
+template <class T>
+Operands make_plan(int64_t m, int64_t n, int64_t k, int64_t rsa, int64_t csa, int64_t rsb,
+                   int64_t csb, int64_t rsc, int64_t csc, bool accumulate) {
+  Operands o{m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate, true, true};
+  o.pack_a = csa != 1;
+  const int64_t b_bytes = k * n * int64_t(sizeof(T));
+  const bool b_stride_ok = (rsb * int64_t(sizeof(T))) % 512 != 0;
+  o.pack_b = !(csb == 1 &&
+               (b_bytes <= 32 * 1024 || m <= 2 * MR || (m <= 8 * MR && b_stride_ok)));
+  return o;
+}
+
+// Rough cycle count of a plan, only used to choose between C and C^T.
+template <class T>
+double plan_cost(const Operands& o) {
+  constexpr int NR = Tile<T>::NR;
+  const double madds_per_cycle = 32.0 / sizeof(T);  // two 256-bit FMA pipes
+  const double tm = double((o.m + MR - 1) / MR), tn = double((o.n + NR - 1) / NR);
+  const double kb = double((o.k + 255) / 256);
+  double cost = tm * MR * tn * NR * double(o.k) / madds_per_cycle;
+  if (o.pack_a) cost += double(o.m) * double(o.k) * (o.rsa == 1 ? 0.3 : 1.0);
+  if (o.pack_b) cost += double(o.k) * double(o.n) * (o.csb == 1 ? 0.15 : o.rsb == 1 ? 1.0 : 1.5);
+  cost += tm * tn * kb * (o.csc == 1 ? 4.0 : 40.0);
+  return cost;
+}
+
 template <class T>
 void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
                 const T* B, int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc,
@@ -541,33 +587,6 @@ void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_
     zero_or_keep(m, n, C, rsc, csc, accumulate);
     return;
   }
-  constexpr int NR = Tile<T>::NR;
-  // Orientation: C^T = B^T A^T swaps (m, A) with (n, B). The kernels write rows
-  // of C with unit stride fastest, and padding to MR x NR tiles wastes less in
-  // one orientation when m or n is small.
-  auto padded = [](int64_t mm, int64_t nn) {
-    return double((mm + MR - 1) / MR * MR) * double((nn + NR - 1) / NR * NR);
-  };
-  const double w_keep = padded(m, n), w_swap = padded(n, m);
-  bool swap;
-  if (csc == 1 && rsc != 1)
-    swap = w_swap < 0.75 * w_keep;
-  else if (rsc == 1 && csc != 1)
-    swap = !(w_keep < 0.75 * w_swap);
-  else
-    swap = w_swap < w_keep;
-  if (m == 1 && n == 1) swap = false;
-  if (const char* e = std::getenv("CORTEN_SWAP")) swap = e[0] == '1';
-  if (swap) {
-    std::swap(m, n);
-    std::swap(A, B);
-    const int64_t ra = rsa, ca = csa;
-    rsa = csb;
-    csa = rsb;
-    rsb = ca;
-    csb = ra;
-    std::swap(rsc, csc);
-  }
   nt = threads_for<T>(m, n, k, nt);
   if (n == 1) {
     gemv<T>(m, k, A, rsa, csa, B, rsb, C, rsc, accumulate, nt);
@@ -578,22 +597,14 @@ void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_
     gemv<T>(n, k, B, csb, rsb, A, csa, C, csc, accumulate, nt);
     return;
   }
-  Operands o{m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate, true, true};
-  // Packing policy (measured, see the notes at the top of the file). The
-  // micro-kernel streams a row-major A in place as fast as a packed panel, so
-  // A is packed only when its rows are not contiguous. B is read in place
-  // (full panels; edge panels are still packed) only when it has unit column
-  // stride and either fits in L1 or is reused by few row panels and its row
-  // stride does not alias in L1 (power-of-two-ish strides do).
-  o.pack_a = csa != 1;
-  const int64_t b_bytes = k * n * int64_t(sizeof(T));
-  const bool b_stride_ok = (rsb * int64_t(sizeof(T))) % 512 != 0;
-  o.pack_b = !(csb == 1 && (b_bytes <= 32 * 1024 || (m <= 8 * MR && b_stride_ok)));
-  if (const char* e = std::getenv("CORTEN_PACK")) {
-    o.pack_a = e[0] == '1';
-    o.pack_b = e[1] == '1' || csb != 1;
-  }
-  gemm_blocked<T>(o, A, B, C, nt);
+  // Orientation: C^T = B^T A^T swaps the roles of (m, A) and (n, B). Take the
+  // one with the lower estimated cost (tile padding, packing, C write-back).
+  const Operands keep = make_plan<T>(m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate);
+  const Operands swap = make_plan<T>(n, m, k, csb, rsb, csa, rsa, csc, rsc, accumulate);
+  if (plan_cost<T>(swap) < 0.97 * plan_cost<T>(keep))
+    gemm_blocked<T>(swap, B, A, C, nt);
+  else
+    gemm_blocked<T>(keep, A, B, C, nt);
 }
 
 // Integer / bool fallback: plain loops, wrapping arithmetic.
