@@ -370,10 +370,13 @@ void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
   }
   // Splitting n needs no synchronisation at all: each thread packs its own B
   // columns and reads A in place (or packs its own copy of the A block), so a
-  // preempted thread never stalls the others. Splitting m shares one packed B
-  // block (packed cooperatively, two barriers per KC step) and is used when n
-  // is too narrow to split evenly, or when A must be packed and is large
-  // relative to the B columns each thread would get.
+  // preempted thread never stalls the others. Splitting m is used when n is
+  // too narrow to split evenly, or when A must be packed and is the larger
+  // operand. Large m splits share one B block, packed cooperatively (two
+  // barriers per KC step, so the packed B is read from L3 by every thread);
+  // when each thread's share of a KC step is short (under ~2^22 multiply-adds,
+  // a few hundred microseconds) the threads pack private copies instead and
+  // never wait for each other.
   const int64_t tm = (o.m + MR - 1) / MR, tn = (o.n + NR - 1) / NR;
   const double imb_m = double((tm + nt - 1) / nt * nt) / double(tm);
   const double imb_n = double((tn + nt - 1) / nt * nt) / double(tn);
@@ -386,7 +389,11 @@ void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
     split_m = true;
   else
     split_m = imb_n > 1.15 * imb_m;
-  if (split_m) {
+  const int64_t kc_max = std::min<int64_t>(o.k, blocking<T>().kc.load(std::memory_order_relaxed));
+  const bool shared_b = split_m && o.pack_b &&
+                        (o.m / nt) * std::min<int64_t>(o.n, blocking<T>().nc.load(std::memory_order_relaxed)) * kc_max >=
+                            (int64_t(1) << 22);
+  if (shared_b) {
     T* pb = tl_pack_b.get<T>(packed_b_elems<T>(o));
 #pragma omp parallel num_threads(nt)
     {
@@ -398,6 +405,21 @@ void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
       int64_t r0, r1;
       split_range(o.m, MR, t, team, &r0, &r1);
       blocked_rows<T>(ukr, o, A, B, C, r0, r1, pb, t, team);
+    }
+  } else if (split_m) {
+#pragma omp parallel num_threads(nt)
+    {
+#ifdef _OPENMP
+      const int t = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+      const int t = 0, team = 1;
+#endif
+      int64_t r0, r1;
+      split_range(o.m, MR, t, team, &r0, &r1);
+      if (r1 > r0) {
+        T* pb = tl_pack_b.get<T>(packed_b_elems<T>(o));
+        blocked_rows<T>(ukr, o, A, B, C, r0, r1, pb, 0, 1);
+      }
     }
   } else {
 #pragma omp parallel num_threads(nt)
