@@ -460,9 +460,35 @@ void dot_rows(int64_t k, const T* a, int64_t rsa, const T* x, T* y, int64_t incy
   }
 }
 
+template <class T> struct GemvPair {
+  detail::GemvKernel<T> dot = nullptr, axpy = nullptr;
+};
+
+template <class T> GemvPair<T> pick_gemv() {
+  GemvPair<T> g;
+  const GemmKernels* k = gemm_force_fallback() ? nullptr : simd_kernels();
+  if (!k) return g;
+  if constexpr (sizeof(T) == 4) {
+    g.dot = k->gemv_dot_f32;
+    g.axpy = k->gemv_axpy_f32;
+  } else {
+    g.dot = k->gemv_dot_f64;
+    g.axpy = k->gemv_axpy_f64;
+  }
+  return g;
+}
+
 template <class T>
-void gemv_range(int64_t i0, int64_t i1, int64_t k, const T* A, int64_t rsa, int64_t csa,
-                const T* x, T* y, int64_t incy, bool acc) {
+void gemv_range(const GemvPair<T>& g, int64_t i0, int64_t i1, int64_t k, const T* A, int64_t rsa,
+                int64_t csa, const T* x, T* y, int64_t incy, bool acc) {
+  if (csa == 1 && g.dot) {
+    g.dot(i1 - i0, k, A + i0 * rsa, rsa, x, y + i0 * incy, incy, acc);
+    return;
+  }
+  if (rsa == 1 && g.axpy) {
+    g.axpy(i1 - i0, k, A + i0, csa, x, y + i0 * incy, incy, acc);
+    return;
+  }
   if (csa == 1) {
     int64_t i = i0;
     for (; i + 4 <= i1; i += 4) dot_rows<T, 4>(k, A + i * rsa, rsa, x, y + i * incy, incy, acc);
@@ -505,10 +531,11 @@ void gemv(int64_t m, int64_t k, const T* A, int64_t rsa, int64_t csa, const T* x
     for (int64_t p = 0; p < k; ++p) xc[p] = x[p * incx];
     x = xc;
   }
+  const GemvPair<T> g = pick_gemv<T>();
   const int64_t work = m * k;
   int use = static_cast<int>(std::min<int64_t>(nt, std::max<int64_t>(1, work / (int64_t(1) << 17))));
   if (use <= 1) {
-    gemv_range<T>(0, m, k, A, rsa, csa, x, y, incy, acc);
+    gemv_range<T>(g, 0, m, k, A, rsa, csa, x, y, incy, acc);
     return;
   }
 #pragma omp parallel num_threads(use)
@@ -520,7 +547,7 @@ void gemv(int64_t m, int64_t k, const T* A, int64_t rsa, int64_t csa, const T* x
 #endif
     int64_t i0, i1;
     split_range(m, 512, t, team, &i0, &i1);
-    if (i1 > i0) gemv_range<T>(i0, i1, k, A, rsa, csa, x, y, incy, acc);
+    if (i1 > i0) gemv_range<T>(g, i0, i1, k, A, rsa, csa, x, y, incy, acc);
   }
 }
 

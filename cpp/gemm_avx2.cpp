@@ -1,5 +1,5 @@
 // AVX2/FMA micro-kernels for gemm. This TU is compiled with -mavx2 -mfma and
-// holds nothing but the register-tile kernels: everything is in an anonymous
+// holds nothing but the compute kernels (register tiles and matrix-vector): everything is in an anonymous
 // namespace except gemm_avx2_kernels(), and no standard-library templates are
 // instantiated here, so no AVX2 instruction can leak into code that generic
 // callers might link against. gemm.cpp calls gemm_avx2_kernels() only after
@@ -28,6 +28,9 @@ struct F32 {
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static T fma1(T a, T b, T c) {
+    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+  }
 };
 
 struct F64 {
@@ -40,6 +43,9 @@ struct F64 {
   static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
   static V add(V a, V b) { return _mm256_add_pd(a, b); }
   static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static T fma1(T a, T b, T c) {
+    return _mm_cvtsd_f64(_mm_fmadd_sd(_mm_set_sd(a), _mm_set_sd(b), _mm_set_sd(c)));
+  }
 };
 
 // One k step of the 6 x 2L tile: two vectors of b, six broadcasts of a.
@@ -166,7 +172,135 @@ void kernel_f64(int64_t kc, const double* a, int64_t rsa, int64_t csa, const dou
   kernel<F64>(kc, a, rsa, csa, b, rsb, c, rsc, csc, mr, nr, load_c);
 }
 
-const GemmKernels kAvx2Kernels = {kernel_f32, kernel_f64};
+// ---- matrix-vector -----------------------------------------------------------
+
+// Sum of the lanes of v in a fixed order: pairwise over halves.
+template <class O>
+typename O::T hsum(typename O::V v) {
+  using T = typename O::T;
+  alignas(32) T t[O::L];
+  O::store(t, v);
+  for (int w = O::L / 2; w >= 1; w /= 2)
+    for (int i = 0; i < w; ++i) t[i] = t[i] + t[i + w];
+  return t[0];
+}
+
+// Finishes one row of the dot form: lanes, then the tail in order.
+template <class O>
+void dot_finish(typename O::V s0, typename O::V s1, int64_t p, int64_t k, const typename O::T* a,
+                const typename O::T* x, typename O::T* y, bool load_y) {
+  using T = typename O::T;
+  T t = hsum<O>(O::add(s0, s1));
+  for (; p < k; ++p) t = O::fma1(a[p], x[p], t);
+  *y = load_y ? *y + t : t;
+}
+
+template <class O>
+void gemv_dot(int64_t rows, int64_t k, const typename O::T* a, int64_t lda,
+              const typename O::T* x, typename O::T* y, int64_t incy, bool load_y) {
+  using V = typename O::V;
+  constexpr int L = O::L;
+  const int64_t k2 = k / (2 * L) * (2 * L);
+  int64_t i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const auto *a0 = a + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+    V s00 = O::zero(), s01 = O::zero(), s10 = O::zero(), s11 = O::zero();
+    V s20 = O::zero(), s21 = O::zero(), s30 = O::zero(), s31 = O::zero();
+    for (int64_t p = 0; p < k2; p += 2 * L) {
+      const V x0 = O::load(x + p), x1 = O::load(x + p + L);
+      s00 = O::fma(O::load(a0 + p), x0, s00);
+      s01 = O::fma(O::load(a0 + p + L), x1, s01);
+      s10 = O::fma(O::load(a1 + p), x0, s10);
+      s11 = O::fma(O::load(a1 + p + L), x1, s11);
+      s20 = O::fma(O::load(a2 + p), x0, s20);
+      s21 = O::fma(O::load(a2 + p + L), x1, s21);
+      s30 = O::fma(O::load(a3 + p), x0, s30);
+      s31 = O::fma(O::load(a3 + p + L), x1, s31);
+    }
+    dot_finish<O>(s00, s01, k2, k, a0, x, y + i * incy, load_y);
+    dot_finish<O>(s10, s11, k2, k, a1, x, y + (i + 1) * incy, load_y);
+    dot_finish<O>(s20, s21, k2, k, a2, x, y + (i + 2) * incy, load_y);
+    dot_finish<O>(s30, s31, k2, k, a3, x, y + (i + 3) * incy, load_y);
+  }
+  for (; i < rows; ++i) {
+    const auto* a0 = a + i * lda;
+    V s00 = O::zero(), s01 = O::zero();
+    for (int64_t p = 0; p < k2; p += 2 * L) {
+      s00 = O::fma(O::load(a0 + p), O::load(x + p), s00);
+      s01 = O::fma(O::load(a0 + p + L), O::load(x + p + L), s01);
+    }
+    dot_finish<O>(s00, s01, k2, k, a0, x, y + i * incy, load_y);
+  }
+}
+
+template <class O>
+void gemv_axpy(int64_t rows, int64_t k, const typename O::T* a, int64_t lda,
+               const typename O::T* x, typename O::T* y, int64_t incy, bool load_y) {
+  using T = typename O::T;
+  using V = typename O::V;
+  constexpr int L = O::L;
+  constexpr int64_t BLK = 16384 / sizeof(T);  // running sums stay in L1
+  alignas(32) T s[BLK];
+  for (int64_t b0 = 0; b0 < rows; b0 += BLK) {
+    const int64_t bn = rows - b0 < BLK ? rows - b0 : BLK;
+    const int64_t bv = bn / L * L;
+    for (int64_t i = 0; i < bn; ++i) s[i] = T(0);
+    const T* col = a + b0;
+    int64_t p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const T* c0 = col + p * lda;
+      const T *c1 = c0 + lda, *c2 = c1 + lda, *c3 = c2 + lda;
+      const V x0 = O::bcast(x + p), x1 = O::bcast(x + p + 1), x2 = O::bcast(x + p + 2),
+              x3 = O::bcast(x + p + 3);
+      for (int64_t i = 0; i < bv; i += L) {
+        V v = O::load(s + i);
+        v = O::fma(O::load(c0 + i), x0, v);
+        v = O::fma(O::load(c1 + i), x1, v);
+        v = O::fma(O::load(c2 + i), x2, v);
+        v = O::fma(O::load(c3 + i), x3, v);
+        O::store(s + i, v);
+      }
+      for (int64_t i = bv; i < bn; ++i) {
+        T v = s[i];
+        v = O::fma1(c0[i], x[p], v);
+        v = O::fma1(c1[i], x[p + 1], v);
+        v = O::fma1(c2[i], x[p + 2], v);
+        v = O::fma1(c3[i], x[p + 3], v);
+        s[i] = v;
+      }
+    }
+    for (; p < k; ++p) {
+      const T* c0 = col + p * lda;
+      const V x0 = O::bcast(x + p);
+      for (int64_t i = 0; i < bv; i += L) O::store(s + i, O::fma(O::load(c0 + i), x0, O::load(s + i)));
+      for (int64_t i = bv; i < bn; ++i) s[i] = O::fma1(c0[i], x[p], s[i]);
+    }
+    for (int64_t i = 0; i < bn; ++i) {
+      T& d = y[(b0 + i) * incy];
+      d = load_y ? d + s[i] : s[i];
+    }
+  }
+}
+
+void gemv_dot_f32(int64_t rows, int64_t k, const float* a, int64_t lda, const float* x, float* y,
+                  int64_t incy, bool load_y) {
+  gemv_dot<F32>(rows, k, a, lda, x, y, incy, load_y);
+}
+void gemv_axpy_f32(int64_t rows, int64_t k, const float* a, int64_t lda, const float* x, float* y,
+                   int64_t incy, bool load_y) {
+  gemv_axpy<F32>(rows, k, a, lda, x, y, incy, load_y);
+}
+void gemv_dot_f64(int64_t rows, int64_t k, const double* a, int64_t lda, const double* x,
+                  double* y, int64_t incy, bool load_y) {
+  gemv_dot<F64>(rows, k, a, lda, x, y, incy, load_y);
+}
+void gemv_axpy_f64(int64_t rows, int64_t k, const double* a, int64_t lda, const double* x,
+                   double* y, int64_t incy, bool load_y) {
+  gemv_axpy<F64>(rows, k, a, lda, x, y, incy, load_y);
+}
+
+const GemmKernels kAvx2Kernels = {kernel_f32,    kernel_f64,   gemv_dot_f32,
+                                  gemv_axpy_f32, gemv_dot_f64, gemv_axpy_f64};
 
 static_assert(2 * F32::L == kGemmNRf, "float tile width");
 static_assert(2 * F64::L == kGemmNRd, "double tile width");

@@ -28,9 +28,22 @@ using MicroKernel = void (*)(int64_t kc, const T* a, int64_t rsa, int64_t csa, c
                              int64_t rsb, T* c, int64_t rsc, int64_t csc, int mr, int nr,
                              bool load_c);
 
+// Matrix-vector kernels, y(i) = sum_p a(i, p) x(p) for i < rows (or y += ...),
+// x contiguous, y(i) = y[i * incy]:
+//   dot form:  a(i, p) = a[i * lda + p]  (rows contiguous). Each row is summed
+//              the same way whatever its position, so splitting rows between
+//              threads does not change results.
+//   axpy form: a(i, p) = a[i + p * lda]  (columns contiguous). Each y(i) is
+//              the chain s = fma(a(i, p), x(p), s) for p = 0, 1, ... from s = 0.
+template <class T>
+using GemvKernel = void (*)(int64_t rows, int64_t k, const T* a, int64_t lda, const T* x, T* y,
+                            int64_t incy, bool load_y);
+
 struct GemmKernels {
   MicroKernel<float> f32;
   MicroKernel<double> f64;
+  GemvKernel<float> gemv_dot_f32, gemv_axpy_f32;
+  GemvKernel<double> gemv_dot_f64, gemv_axpy_f64;
 };
 
 // Defined in gemm_avx2.cpp (x86-64 only). Call only when the CPU has AVX2 and FMA.
