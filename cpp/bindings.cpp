@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 
 #include "elementwise.h"
+#include "gemm.h"
 #include "parallel.h"
 #include "random_fill.h"
 #include "view.h"
@@ -82,6 +83,13 @@ PYBIND11_MODULE(_C, m) {
     View vc = as_view(c), va = as_view(a), vb = as_view(b), vo = as_view(out, true);
     py::gil_scoped_release nogil;
     where(vc, va, vb, vo);
+  });
+  m.def("gemm_kernel", &gemm_kernel_name);
+  m.def("set_gemm_fallback", &set_gemm_force_fallback);
+  m.def("matmul", [](const py::array& a, const py::array& b, const py::array& out, bool accumulate) {
+    View va = as_view(a), vb = as_view(b), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    matmul(va, vb, vo, accumulate);
   });
   m.def("clip", [](const py::array& x, const py::array& lo, const py::array& hi, const py::array& out) {
     View vx = as_view(x), vl = as_view(lo), vh = as_view(hi), vo = as_view(out, true);
