@@ -48,15 +48,21 @@ def _as_tensor(x: Any) -> Tensor | None:
     return None
 
 
+def _is_py_scalar(x: Any) -> bool:
+    """A Python bool/int/float (weak). NumPy scalars such as np.float64, although
+    subclasses of float, keep their dtype as in NumPy 2."""
+    return isinstance(x, (bool, int, float)) and not isinstance(x, np.generic)
+
+
 def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor, DType] | None:
     """Both operands as tensors plus their promoted dtype; Python scalars are weak."""
     if type(a) is Tensor and type(b) is Tensor:
         da, db = a.dtype, b.dtype
         return a, b, da if da is db else promote_types(da, db)
-    if isinstance(b, (bool, int, float)) and isinstance(a, Tensor):
+    if isinstance(a, Tensor) and _is_py_scalar(b):
         d = scalar_result_type(a.dtype, b)
         return a, _scalar_array(b, d), d
-    if isinstance(a, (bool, int, float)) and isinstance(b, Tensor):
+    if isinstance(b, Tensor) and _is_py_scalar(a):
         d = scalar_result_type(b.dtype, a)
         return _scalar_array(a, d), b, d
     ta, tb = _as_tensor(a), _as_tensor(b)
@@ -487,6 +493,10 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
         raise TypeError(f"where: condition must be a tensor, got {type(cond).__name__}")
     if c.dtype is not bool_:
         c = astype(c, bool_)
+    if _is_py_scalar(a) and _is_py_scalar(b):
+        from .._creation import tensor
+
+        a = tensor(a)
     ops = _operands(a, b)
     if ops is None:
         raise TypeError(f"where: unsupported operand types {type(a).__name__} and {type(b).__name__}")
@@ -532,8 +542,11 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
             info_fill = fill if d.kind == "f" else (np.iinfo(d.np).min if fill < 0 else np.iinfo(d.np).max)
             bounds.append(Tensor._wrap(np.array(info_fill, d.np)))
         else:
-            _, tv, dd = _operands(t, v)
-            d = promote_types(d, dd)
+            # promote the running dtype with this bound (Python scalars stay weak)
+            ops = _operands(Tensor._wrap(np.empty((), d.np)), v)
+            if ops is None:
+                raise TypeError(f"clip: unsupported bound type {type(v).__name__}")
+            _, tv, d = ops
             bounds.append(tv)
     t = _cast(t, d)
     lo, hi = (_cast(b, d) for b in bounds)
