@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import corten as ct
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import corten as ct
-
 DTYPES = ["bool", "uint8", "int32", "int64", "float32", "float64"]
 DTYPE_SPELLINGS = [
-    (ct.float32, ct.float32), ("float32", ct.float32), (np.float32, ct.float32), (np.dtype("float64"), ct.float64),
+    (ct.float32, ct.float32), ("float32", ct.float32), (np.float32, ct.float32),
+    (np.dtype("float64"), ct.float64),
     ("float64", ct.float64), ("double", ct.float64), (float, ct.float32), (int, ct.int64), (bool, ct.bool),
     ("int32", ct.int32), (np.int32, ct.int32), ("uint8", ct.uint8), (np.uint8, ct.uint8), ("bool", ct.bool),
     (np.bool_, ct.bool), ("int64", ct.int64), ("long", ct.int64), (ct.int64, ct.int64),
@@ -99,7 +99,8 @@ def test_tensor_errors():
         ct.tensor([-1], dtype="uint8")
     with pytest.raises(OverflowError):
         ct.tensor([2**31], dtype="int32")
-    assert ct.tensor(np.array([1, 2], np.int16), dtype="int32").dtype == ct.int32  # an explicit dtype converts
+    # an explicit dtype converts
+    assert ct.tensor(np.array([1, 2], np.int16), dtype="int32").dtype == ct.int32
 
 
 # ---- asarray / from_numpy ------------------------------------------------------------------------
@@ -265,8 +266,8 @@ def test_linspace_dtype_and_errors():
         ct.linspace(0, 1, -1)
 
 
-@pytest.mark.parametrize("n,m,k", [(3, None, 0), (3, None, 1), (3, None, -1), (2, 4, 1), (4, 2, -1), (3, None, 5),
-                                   (3, 2, -5), (0, None, 0), (1, 3, 2), (4, 6, -2)])
+@pytest.mark.parametrize("n,m,k", [(3, None, 0), (3, None, 1), (3, None, -1), (2, 4, 1), (4, 2, -1),
+                                   (3, None, 5), (3, 2, -5), (0, None, 0), (1, 3, 2), (4, 6, -2)])
 def test_eye(n, m, k):
     t = ct.eye(n, m, k=k)
     assert t.dtype == ct.float32

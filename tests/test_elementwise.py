@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import warnings
 
+import corten as ct
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-import corten as ct
 
 DTYPES = ["bool", "uint8", "int32", "int64", "float32", "float64"]
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -184,7 +183,9 @@ def make_layout(values: np.ndarray, layout: str) -> np.ndarray:
 
 @st.composite
 def binary_case(draw, dtypes=DTYPES):
-    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=6, min_side=0, max_side=4))
+    shapes = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=6, min_side=0, max_side=4)
+    )
     da, db = draw(st.sampled_from(dtypes)), draw(st.sampled_from(dtypes))
     la, lb = draw(st.sampled_from(LAYOUTS)), draw(st.sampled_from(LAYOUTS))
     seed = draw(st.integers(0, 2**32 - 1))
@@ -232,7 +233,8 @@ def test_binary_every_dtype_pair(op, da, db):
 
 @pytest.mark.parametrize(
     "op,dtype",
-    [(op, d) for op in ("divide", "floor_divide", "remainder") for d in ("float32", "float64", "int32", "int64")],
+    [(op, d) for op in ("divide", "floor_divide", "remainder")
+     for d in ("float32", "float64", "int32", "int64")],
 )
 def test_division_edge_cases(op, dtype):
     if dtype.startswith("float"):
@@ -265,7 +267,8 @@ def test_maximum_minimum_propagate_nan():
     a = np.array([np.nan, 1.0, np.nan, -np.inf], np.float32)
     b = np.array([1.0, np.nan, np.nan, np.inf], np.float32)
     for op in ("maximum", "minimum"):
-        assert_same(getattr(ct, op)(ct.from_numpy(a), ct.from_numpy(b)), getattr(np, op)(a, b), op, exact=True)
+        got = getattr(ct, op)(ct.from_numpy(a), ct.from_numpy(b))
+        assert_same(got, getattr(np, op)(a, b), op, exact=True)
 
 
 # ---- unary ops ---------------------------------------------------------------------------
@@ -434,7 +437,10 @@ def test_scalar_operands_are_weak(op, dtype, value):
     for reflected in (False, True):
         s = np.asarray(value, d)
         xa = x.astype(d)
-        args, np_args = ((value, ct.from_numpy(x)), (s, xa)) if reflected else ((ct.from_numpy(x), value), (xa, s))
+        if reflected:
+            args, np_args = (value, ct.from_numpy(x)), (s, xa)
+        else:
+            args, np_args = (ct.from_numpy(x), value), (xa, s)
         want_dtype = expected_binary_dtype(op, d)
         if op == "pow" and reflected and d.kind in "iu":
             continue  # scalar ** int tensor: exponents may be negative; covered elsewhere

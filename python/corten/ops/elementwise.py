@@ -13,7 +13,6 @@ from .._dtype import (
     DType,
     as_dtype,
     bool_,
-    default_float,
     float_type_for,
     promote_types,
     scalar_result_type,
