@@ -37,8 +37,8 @@ class DType:
         except TypeError:
             return NotImplemented
 
-    def __hash__(self) -> int:
-        return hash(self.name)
+    # dtypes are singletons: hash by identity (fast, C-level; they key caches)
+    __hash__ = object.__hash__
 
     def __reduce__(self):
         return (as_dtype, (self.name,))

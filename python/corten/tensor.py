@@ -18,6 +18,9 @@ from ._dtype import _BY_NP, DType, as_dtype
 from .autograd.grad_mode import is_grad_enabled
 
 
+_object_new = object.__new__
+
+
 class Tensor:
     """An n-dimensional array with autograd. Create with corten.tensor(), zeros(), ...
 
@@ -46,7 +49,7 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, arr: np.ndarray) -> Tensor:
-        t = cls.__new__(cls)
+        t = _object_new(cls)
         t._a = arr
         return t
 
