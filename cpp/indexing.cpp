@@ -365,8 +365,8 @@ int64_t count_range(const Walk& w, int64_t b, int64_t e) {
 }
 
 // Runs count(b, e) then write(b, e, start) per thread over equal ranges of
-// [0, total); write starts at the number of hits before its range. Returns the
-// total number of hits.
+// [0, total); write(b, e, start, stop) fills output rows [start, stop). Returns
+// the total number of hits.
 template <class Count, class Write>
 int64_t two_pass(int64_t total, int64_t expect, Count&& count, Write&& write) {
   const int nt = threads_for(total, 1 << 16);
@@ -384,7 +384,7 @@ int64_t two_pass(int64_t total, int64_t expect, Count&& count, Write&& write) {
       for (int i = 0; i < T; ++i) counts[i + 1] += counts[i];
       ok = expect < 0 || counts[T] == expect;
     }
-    if (ok) write(b, e, counts[t]);
+    if (ok) write(b, e, counts[t], counts[t + 1]);
   }
   int64_t n = 0;
   for (int i = 1; i <= nt; ++i) n = std::max(n, counts[i]);
@@ -402,7 +402,7 @@ int64_t count_nonzero(const View& x) {
   return dispatch_dtype(x.dtype, [&](auto tag) -> int64_t {
     using T = typename decltype(tag)::type;
     return two_pass(w.total, -1, [&](int64_t b, int64_t e) { return count_range<T>(w, b, e); },
-                    [](int64_t, int64_t, int64_t) {});
+                    [](int64_t, int64_t, int64_t, int64_t) {});
   });
 }
 
@@ -424,7 +424,7 @@ void nonzero(const View& x, const View& out) {
     const T* base = reinterpret_cast<const T*>(x.data);
     two_pass(
         w.total, out.shape[0], [&](int64_t b, int64_t e) { return count_range<T>(w, b, e); },
-        [&](int64_t b, int64_t e, int64_t row) {
+        [&](int64_t b, int64_t e, int64_t row, int64_t) {
           if (b >= e) return;
           int64_t idx[kMaxDims];
           int64_t rem = b, off = 0;
@@ -470,17 +470,21 @@ void masked_select(const View& src, const View& mask, const View& out) {
     const int64_t so = out.strides[0];
     two_pass(
         w.total, out.shape[0], [&](int64_t b, int64_t e) { return count_range<uint8_t>(wm, b, e); },
-        [&](int64_t b, int64_t e, int64_t row) {
+        [&](int64_t b, int64_t e, int64_t row, int64_t stop) {
           U* dst = o + row * so;
+          U* const end = o + stop * so;  // past the last row this range writes
           walk_range(w, b, e, [&](int64_t cnt, char* const* p, const int64_t* lst) {
             const U* s = reinterpret_cast<const U*>(p[0]);
             const uint8_t* m = reinterpret_cast<const uint8_t*>(p[1]);
             const int64_t ss = lst[0] / static_cast<int64_t>(sizeof(U)), sm = lst[1];
             if (so == 1 && ss == 1 && sm == 1) {
-              for (int64_t i = 0; i < cnt; ++i) {  // branch-free: always store, advance on hit
+              // Branch-free: always store, advance on a hit. Once every row of this
+              // range is written the rest are misses, and the next slot is not ours.
+              for (int64_t i = 0; i < cnt && dst != end; ++i) {
                 *dst = s[i];
                 dst += m[i] != 0;
               }
+              return dst != end;
             } else {
               for (int64_t i = 0; i < cnt; ++i)
                 if (m[i * sm]) {
