@@ -28,6 +28,13 @@ from .elementwise import (
     where,
 )
 
+
+def _axis_of(axis: Any, ndim: int) -> int:
+    from .shape import axis_of
+
+    return axis_of(axis, ndim)
+
+
 _BAD_INDEX = (
     "only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) "
     "and integer or boolean arrays are valid indices"
@@ -385,7 +392,7 @@ def take(x: Tensor, indices: Any, axis: int | None = None) -> Tensor:
         from .shape import ravel
 
         return getitem(ravel(x), idx)
-    return getitem(x, _axis_key(_shape.normalize_axis(axis, x.ndim), idx))
+    return getitem(x, _axis_key(_axis_of(axis, x.ndim), idx))
 
 
 def index_select(x: Tensor, axis: int, index: Any) -> Tensor:
@@ -393,7 +400,7 @@ def index_select(x: Tensor, axis: int, index: Any) -> Tensor:
     idx = _int_index(index, "index_select")
     if idx.ndim != 1:
         raise IndexError(f"index_select: index must be 1-D, got {idx.ndim}-D")
-    return getitem(x, _axis_key(_shape.normalize_axis(axis, x.ndim), idx))
+    return getitem(x, _axis_key(_axis_of(axis, x.ndim), idx))
 
 
 def _along_key(shape: tuple, idx: np.ndarray, axis: int) -> tuple:
@@ -417,7 +424,7 @@ def take_along_axis(x: Tensor, indices: Any, axis: int | None) -> Tensor:
         from .shape import ravel
 
         x, axis = ravel(x), 0
-    axis = _shape.normalize_axis(axis, x.ndim)
+    axis = _axis_of(axis, x.ndim)
     return getitem(x, _along_key(x.shape, idx, axis))
 
 
@@ -434,14 +441,14 @@ def put_along_axis(x: Tensor, indices: Any, values: Any, axis: int | None) -> No
             setitem(flat, _along_key(flat.shape, idx, 0), values)
             return
         axis = 0
-    axis = _shape.normalize_axis(axis, x.ndim)
+    axis = _axis_of(axis, x.ndim)
     setitem(x, _along_key(x.shape, idx, axis), values)
 
 
 def index_add(x: Tensor, axis: int, index: Any, source: Any) -> Tensor:
     """A copy of x with source added along `axis` at `index`; repeated indices accumulate."""
     idx = _int_index(index, "index_add")
-    axis = _shape.normalize_axis(axis, x.ndim)
+    axis = _axis_of(axis, x.ndim)
     plan = _parse(x.shape, _axis_key(axis, idx))
     src = _value_tensor(source, x.dtype)
     if _needs_graph(x, src):

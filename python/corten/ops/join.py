@@ -10,11 +10,12 @@ import numpy as np
 
 from .. import _C
 from .._dtype import promote_types
-from .._shape import normalize_axes, normalize_axis
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .elementwise import _as_tensor, _needs_graph, astype, clone
 from .indexing import getitem, take
+from .shape import axes_of as normalize_axes
+from .shape import axis_of as normalize_axis
 from .shape import broadcast_to, expand_dims, ravel, reshape
 
 

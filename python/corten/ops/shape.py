@@ -147,6 +147,20 @@ def view(x: Tensor, *shape: Any) -> Tensor:
     return reshape(x, shape)
 
 
+def axis_of(axis: Any, ndim: int) -> int:
+    """NumPy's strict axis check: a 0-d tensor has no axis to name."""
+    if ndim == 0 and isinstance(axis, int):
+        raise _shape.AxisError(f"axis {axis} is out of bounds for tensor of dimension 0")
+    return _shape.normalize_axis(axis, ndim)
+
+
+def axes_of(axis: Any, ndim: int) -> tuple:
+    if ndim == 0 and axis is not None and axis != ():
+        first = axis if isinstance(axis, int) else next(iter(axis))
+        raise _shape.AxisError(f"axis {first} is out of bounds for tensor of dimension 0")
+    return _shape.normalize_axes(axis, ndim)
+
+
 def is_contiguous(x: Tensor) -> bool:
     """True when x is laid out in C order without gaps."""
     return x.is_contiguous()
@@ -183,7 +197,7 @@ def moveaxis(x: Tensor, source: Any, destination: Any) -> Tensor:
 
 
 def _normalize_unique(axes: Any, ndim: int, what: str) -> tuple:
-    out = tuple(_shape.normalize_axis(a, ndim) for a in axes)
+    out = tuple(axis_of(a, ndim) for a in axes)
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in `{what}` argument")
     return out
@@ -194,7 +208,7 @@ def squeeze(x: Tensor, axis: Any = None) -> Tensor:
     if axis is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
     else:
-        axes = _shape.normalize_axes(axis, x.ndim)
+        axes = axes_of(axis, x.ndim)
         if any(x.shape[a] != 1 for a in axes):
             raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
