@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import corten as ct
 import numpy as np
 import pytest
+from corten import _shape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from layouts import arrays, shapes
-
-import corten as ct
-from corten import _shape
 
 SET = settings(max_examples=50, deadline=None)
 
@@ -106,7 +105,8 @@ def test_normalize_axis(axis, ndim):
     if -ndim <= axis < ndim or (ndim == 0 and axis in (0, -1)):
         assert _shape.normalize_axis(axis, ndim) == (axis % ndim if ndim else 0)
     else:
-        with pytest.raises(ct.AxisError, match=f"axis {axis} is out of bounds for tensor of dimension {ndim}"):
+        msg = f"axis {axis} is out of bounds for tensor of dimension {ndim}"
+        with pytest.raises(ct.AxisError, match=msg):
             _shape.normalize_axis(axis, ndim)
 
 
