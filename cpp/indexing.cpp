@@ -146,6 +146,7 @@ Block make_block(const View& a, int a0, const View& b, int b0) {
 // f(a_elem*, b_elem*) for every element of the block.
 template <class T, class F>
 void for_block(const Block& blk, T* a, T* b, F&& f) {
+  if (blk.total == 0) return;
   if (blk.nd == 0) {
     f(a, b);
     return;
