@@ -235,6 +235,8 @@ def _basic_view(t: Tensor, basic: list) -> Tensor:
             shape.append(length)
             strides.append(step * st[d])
             d += 1
+    if 0 in shape:  # nothing to address: keep the offset inside the buffer
+        return t._make_view(shape, [0] * len(shape), t._storage()[1])
     return t._make_view(shape, strides, off)
 
 

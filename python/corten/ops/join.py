@@ -178,6 +178,8 @@ def repeat(x: Tensor, repeats: Any, axis: int | None = None) -> Tensor:
     axis = normalize_axis(axis, x.ndim)
     n = x.shape[axis]
     counts = np.asarray(repeats._a if isinstance(repeats, Tensor) else repeats)
+    if counts.size == 0:
+        counts = counts.astype(np.int64)
     if counts.dtype.kind not in "iub":
         raise TypeError(f"repeat: repeats must be integers, got {counts.dtype}")
     counts = counts.astype(np.int64)
@@ -226,12 +228,12 @@ def _pairs(v: Any, ndim: int, what: str) -> list:
 class Pad(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, widths: list, values: list) -> Tensor:
-        ctx.inner = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape, strict=True))
+        ctx.inner = (Ellipsis,) + tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape, strict=True))
         shape = [b + n + a for (b, a), n in zip(widths, x.shape, strict=True)]
         out = np.empty(shape, x._a.dtype)
         for i, ((b, a), (vb, va)) in enumerate(zip(widths, values, strict=True)):
             lead = tuple(slice(None) for _ in range(i))
-            tail = ctx.inner[i + 1 :]
+            tail = ctx.inner[i + 2 :]
             for sl, val in ((slice(0, b), vb), (slice(shape[i] - a, shape[i]), va)):
                 _C.copy(np.array(val).astype(x._a.dtype), out[lead + (sl,) + tail])
         _C.copy(x._a, out[ctx.inner])
