@@ -41,7 +41,7 @@ def _as_kind(draw, arr):
     kind = draw(st.sampled_from(["numpy", "tensor", "list"]))
     if kind == "tensor":
         return ct.tensor(arr)
-    if kind == "list" and arr.ndim >= 1:
+    if kind == "list" and arr.ndim and arr.size:  # an empty list loses the dtype
         return arr.tolist()
     return arr
 
