@@ -2,11 +2,13 @@
 // releases the GIL, and calls a kernel. Each line below binds one kernel.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <optional>
 
 #include "elementwise.h"
 #include "gemm.h"
+#include "indexing.h"
 #include "parallel.h"
 #include "random_fill.h"
 #include "view.h"
@@ -94,6 +96,42 @@ PYBIND11_MODULE(_C, m) {
     View vx = as_view(x), vo = as_view(out, true);
     ReleaseGilIfLarge nogil(vo);
     cast(vx, vo);
+  });
+  m.def("gather", [](const py::array& src, const std::vector<py::array>& idx, const py::array& out,
+                     const std::vector<int64_t>& axes) {
+    View vs = as_view(src), vo = as_view(out, true);
+    std::vector<View> vi;
+    for (const auto& a : idx) vi.push_back(as_view(a));
+    py::gil_scoped_release nogil;
+    gather(vs, vi, vo, axes);
+  });
+  m.def("scatter", [](const py::array& dst, const std::vector<py::array>& idx, const py::array& values,
+                      bool accumulate, const std::vector<int64_t>& axes) {
+    View vd = as_view(dst, true), vv = as_view(values);
+    std::vector<View> vi;
+    for (const auto& a : idx) vi.push_back(as_view(a));
+    py::gil_scoped_release nogil;
+    scatter(vd, vi, vv, accumulate, axes);
+  });
+  m.def("count_nonzero", [](const py::array& x) {
+    View vx = as_view(x);
+    py::gil_scoped_release nogil;
+    return count_nonzero(vx);
+  });
+  m.def("nonzero", [](const py::array& x, const py::array& out) {
+    View vx = as_view(x), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    nonzero(vx, vo);
+  });
+  m.def("masked_select", [](const py::array& src, const py::array& mask, const py::array& out) {
+    View vs = as_view(src), vm = as_view(mask), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    masked_select(vs, vm, vo);
+  });
+  m.def("copy_blocked", [](const py::array& src, const py::array& out) {
+    View vs = as_view(src), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    copy_blocked(vs, vo);
   });
   m.def("where", [](const py::array& c, const py::array& a, const py::array& b, const py::array& out) {
     View vc = as_view(c), va = as_view(a), vb = as_view(b), vo = as_view(out, true);
