@@ -44,12 +44,11 @@ View as_view(const py::array& a, bool writable = false) {
     if (a.strides(i) % es != 0) throw std::invalid_argument("array strides must be a multiple of the item size");
     v.strides[i] = a.strides(i) / es;
   }
-  if (writable) {
-    if (!a.writeable()) throw std::invalid_argument("output array is read-only");
-    v.data = static_cast<char*>(const_cast<void*>(a.data()));
-  } else {
-    v.data = static_cast<char*>(const_cast<void*>(a.data()));
-  }
+  if (writable && !a.writeable()) throw std::invalid_argument("output array is read-only");
+  v.data = static_cast<char*>(const_cast<void*>(a.data()));
+  // Kernels load whole elements: a misaligned pointer would be undefined behaviour.
+  if (a.size() > 0 && reinterpret_cast<uintptr_t>(v.data) % es != 0)
+    throw std::invalid_argument("array data is not aligned to its item size");
   return v;
 }
 
