@@ -80,9 +80,51 @@ from .ops.elementwise import (
     tanh,
     where,
 )
-from .ops.reduction import sum
-from .ops.shape import broadcast_to, contiguous, permute, reshape, swapaxes, transpose
+from .ops.linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
 from .random import Generator, manual_seed, rand, randint, randn, randperm
+from .ops.indexing import (
+    index_add,
+    index_select,
+    masked_fill,
+    nonzero,
+    one_hot,
+    put_along_axis,
+    take,
+    take_along_axis,
+)
+from .ops.join import (
+    array_split,
+    cat,
+    chunk,
+    concat,
+    flip,
+    pad,
+    repeat,
+    roll,
+    split,
+    stack,
+    tile,
+    tril,
+    triu,
+)
+from .ops.reduction import sum
+from .ops.shape import (
+    broadcast_arrays,
+    broadcast_to,
+    contiguous,
+    expand_dims,
+    flatten,
+    is_contiguous,
+    moveaxis,
+    permute,
+    ravel,
+    reshape,
+    squeeze,
+    swapaxes,
+    transpose,
+    unsqueeze,
+    view,
+)
 from .tensor import Tensor
 
 bool = bool_  # noqa: A001  (corten.bool, as torch.bool)
@@ -99,6 +141,16 @@ def set_num_threads(n: int) -> None:
     if int(n) < 1:
         raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
     _C.set_num_threads(int(n))
+
+
+def gemm_kernel() -> str:
+    """The matmul micro-kernel chosen at run time: "avx2-fma" or "portable"."""
+    return _C.gemm_kernel()
+
+
+def set_gemm_fallback(on: bool) -> None:
+    """Force the portable matmul kernel (also: CORTEN_GEMM_FALLBACK=1)."""
+    _C.set_gemm_fallback(True if on else False)
 
 
 def simd_level() -> str:
