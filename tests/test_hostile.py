@@ -303,6 +303,53 @@ def test_out_that_overlaps_itself_raises():
     assert buf.sum() == 0
 
 
+def test_matmul_into_a_broadcast_or_overlapping_view_raises():
+    target = ct.zeros(2).broadcast_to((3, 2))
+    with pytest.raises(ValueError):
+        ct.matmul(ct.ones((3, 4)), ct.ones((4, 2)), out=target)
+    assert target.tolist() == [[0.0, 0.0]] * 3
+    buf = np.zeros(8)
+    with pytest.raises(ValueError):
+        ct.matmul(ct.ones((3, 3), dtype="float64"), ct.ones((3, 3), dtype="float64"),
+                  out=ct.from_numpy(np.lib.stride_tricks.as_strided(buf, (3, 3), (16, 8))))
+    assert buf.sum() == 0
+
+
+def test_matmul_edge_values():
+    big = ct.full((2, 2), 2**62, dtype="int64")
+    want = np.full((2, 2), 2**62, np.int64) @ np.full((2, 2), 4, np.int64)
+    np.testing.assert_array_equal((big @ ct.full((2, 2), 4, dtype="int64")).numpy(), want)  # wraps
+    nan = (ct.tensor([[np.nan, 1.0]]) @ ct.tensor([[0.0], [np.inf]])).numpy()
+    assert np.isnan(nan).all()
+    assert (ct.ones((2, 0)) @ ct.ones((0, 3))).tolist() == [[0.0] * 3] * 2
+    for a, b in [((3, 4), (5, 2)), ((), (3, 3)), ((2, 3, 4), (3, 4, 2))]:
+        with pytest.raises(ValueError):
+            ct.ones(a) @ ct.ones(b)
+    x = ct.arange(9.0).reshape(3, 3)
+    ct.matmul(x, x, out=x)  # output is an input: as if the inputs were copied
+    np.testing.assert_array_equal(x.numpy(), np.arange(9.0).reshape(3, 3) @ np.arange(9.0).reshape(3, 3))
+
+
+def test_indexing_out_of_range_and_garbage():
+    a = ct.ones((3, 4))
+    for idx in (3, -4, 2**63, (0, 0, 0), (..., ...), "a", 1.0, ct.tensor([0, 5]), ct.tensor([True, False])):
+        with pytest.raises(IndexError):
+            a[idx]
+    with pytest.raises(ValueError):
+        a[::0]
+    with pytest.raises(IndexError):
+        a[5] = 1.0
+    with pytest.raises(ValueError):
+        a[0] = ct.ones(5)
+    assert a[2**70:].shape == (0, 4)
+    y = ct.arange(5.0)
+    y[1:] = y[:-1]  # overlapping assignment reads before it writes, as NumPy
+    assert y.tolist() == [0.0, 0.0, 1.0, 2.0, 3.0]
+    w = ct.arange(5.0)
+    w[1:] += w[:-1]
+    assert w.tolist() == [0.0, 1.0, 3.0, 5.0, 7.0]
+
+
 def test_read_only_memory_is_never_written():
     a = np.arange(4.0)
     a.flags.writeable = False
@@ -429,13 +476,28 @@ GARBAGE = {
     "where with mixed values": lambda: _C.where(F32 > 0, F32, F32.astype(np.float64), F32.copy()),
     "clip of bools": lambda: _C.clip(*(np.zeros(3, bool),) * 4),
     "clip with mixed bounds": lambda: _C.clip(F32, np.float64(0.0) * np.ones(1), F32, F32.copy()),
+    "matmul into a broadcast view": lambda: _C.matmul(
+        F32, F32, np.lib.stride_tricks.as_strided(np.zeros(3, np.float32), (3, 3), (0, 4), writeable=True), False),
+    "matmul of 1-d": lambda: _C.matmul(np.zeros(3, np.float32), F32, F32.copy(), False),
+    "matmul mixed dtypes": lambda: _C.matmul(F32, F32.astype(np.float64), F32.copy(), False),
+    "gather with an out-of-range index": lambda: _C.gather(F32, [np.array([5])], np.zeros((1, 3), np.float32), [0]),
+    "gather with more index arrays than dims": lambda: _C.gather(
+        F32, [np.array([0])] * 3, np.zeros((1,), np.float32), [0, 1, 2]),
+    "gather with float indices": lambda: _C.gather(F32, [np.array([0.0])], np.zeros((1, 3), np.float32), [0]),
+    "scatter with a negative index": lambda: _C.scatter(F32.copy(), [np.array([-9])], np.zeros(3, np.float32),
+                                                        False, [0]),
+    "scatter into a broadcast view": lambda: _C.scatter(
+        np.lib.stride_tricks.as_strided(np.zeros(3, np.float32), (3, 3), (0, 4), writeable=True),
+        [np.array([0])], np.zeros(3, np.float32), False, [0]),
+    "nonzero into a too small output": lambda: _C.nonzero(np.ones(4, bool), np.zeros((1, 1), np.int64)),
+    "masked_select with a wrong mask": lambda: _C.masked_select(F32, np.ones(2, bool), np.zeros(9, np.float32)),
     "thread count overflow": lambda: _C.set_num_threads(2**40),
 }
 
 
 @pytest.mark.parametrize("name", list(GARBAGE))
 def test_kernels_called_directly_with_garbage(name):
-    with pytest.raises((ValueError, TypeError)):
+    with pytest.raises((ValueError, TypeError, IndexError)):
         GARBAGE[name]()
 
 
@@ -457,7 +519,8 @@ def test_random_with_hostile_arguments():
                 lambda: cr.randint(5, 5), lambda: cr.randint(0, 300, (2,), dtype="uint8"),
                 lambda: cr.bernoulli_mask((2,), float("nan")), lambda: cr.bernoulli_mask((2,), 1.5),
                 lambda: cr.manual_seed(2**64), lambda: cr.randperm(-1),
-                lambda: cr.uniform_(ct.zeros(3), float("nan"), 1.0), lambda: cr.normal_(ct.zeros(3), 0.0, -1.0)):
+                lambda: cr.uniform_(ct.zeros(3), float("nan"), 1.0),
+                lambda: cr.normal_(ct.zeros(3), 0.0, -1.0)):
         with pytest.raises(ValueError):
             bad()
     for bad in (lambda: cr.rand(3, dtype="int32"), lambda: cr.randint(0, 5, dtype="float32")):
