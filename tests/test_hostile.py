@@ -264,6 +264,22 @@ def test_inplace_with_output_overlapping_input():
     np.testing.assert_array_equal(w.numpy(), c)
 
 
+@pytest.mark.parametrize("dtype", ["int32", "float64", "bool"])
+def test_reversed_inputs_through_every_kernel_family(dtype):
+    # negative byte strides once met an unsigned sizeof in the kernels (UB caught by UBSan)
+    a = np.arange(1, 9).astype(dtype).reshape(2, 4)[::-1, ::-1]
+    t = ct.from_numpy(a)
+    np.testing.assert_array_equal(t.astype("float64").numpy(), a.astype(np.float64))
+    np.testing.assert_array_equal(ct.isfinite(t).numpy(), np.isfinite(a))
+    np.testing.assert_array_equal(ct.where(ct.from_numpy(a > 2), t, t).numpy(), a)
+    if dtype != "bool":
+        np.testing.assert_array_equal(ct.clip(t, 2, 5).numpy(), np.clip(a, 2, 5))
+        np.testing.assert_array_equal(ct.negative(t).numpy(), -a)
+    out = ct.zeros(16, dtype=dtype)._make_view((2, 4), (-8, -2), 15)
+    ct.logical_not(t, out=out) if dtype == "bool" else ct.abs(t, out=out)
+    np.testing.assert_array_equal(out.numpy(), np.logical_not(a) if dtype == "bool" else np.abs(a))
+
+
 def test_out_that_is_not_contiguous():
     base = ct.zeros((4, 6))
     out = base._make_view((4, 3), (6, 2), 0)
@@ -404,6 +420,8 @@ def test_bool_bytes_other_than_0_and_1():
     t = ct.tensor(raw)  # a copy is normalised
     assert t.numpy().view(np.uint8).tolist() == [0, 1, 1, 1]
     assert ct.logical_not(t).tolist() == [True, False, False, False]
+    zero_d = ct.tensor(np.array(2, np.uint8).view(bool))
+    assert zero_d.shape == () and zero_d.astype("float64").item() == 1.0
 
 
 def test_unaligned_and_odd_strided_numpy_arrays():
