@@ -53,6 +53,9 @@ WORKLOADS = {
     "clip": lambda: ct.clip(A, -0.5, 0.5),
     "cast": lambda: A.astype("float32"),
     "sum": lambda: A.sum(axis=0),
+    "matmul": lambda: A @ A.T,
+    "batched_matmul": lambda: A.reshape(3, 100, 400) @ C[:, :50].reshape(1, 400, 50),
+    "gather": lambda: A[ct.tensor([5, 0, 299, 7] * 50)],
 }
 
 

@@ -495,10 +495,12 @@ GARBAGE = {
     "clip of bools": lambda: _C.clip(*(np.zeros(3, bool),) * 4),
     "clip with mixed bounds": lambda: _C.clip(F32, np.float64(0.0) * np.ones(1), F32, F32.copy()),
     "matmul into a broadcast view": lambda: _C.matmul(
-        F32, F32, np.lib.stride_tricks.as_strided(np.zeros(3, np.float32), (3, 3), (0, 4), writeable=True), False),
+        F32, F32, np.lib.stride_tricks.as_strided(np.zeros(3, np.float32), (3, 3), (0, 4), writeable=True),
+        False),
     "matmul of 1-d": lambda: _C.matmul(np.zeros(3, np.float32), F32, F32.copy(), False),
     "matmul mixed dtypes": lambda: _C.matmul(F32, F32.astype(np.float64), F32.copy(), False),
-    "gather with an out-of-range index": lambda: _C.gather(F32, [np.array([5])], np.zeros((1, 3), np.float32), [0]),
+    "gather with an out-of-range index": lambda: _C.gather(
+        F32, [np.array([5])], np.zeros((1, 3), np.float32), [0]),
     "gather with more index arrays than dims": lambda: _C.gather(
         F32, [np.array([0])] * 3, np.zeros((1,), np.float32), [0, 1, 2]),
     "gather with float indices": lambda: _C.gather(F32, [np.array([0.0])], np.zeros((1, 3), np.float32), [0]),
@@ -508,7 +510,8 @@ GARBAGE = {
         np.lib.stride_tricks.as_strided(np.zeros(3, np.float32), (3, 3), (0, 4), writeable=True),
         [np.array([0])], np.zeros(3, np.float32), False, [0]),
     "nonzero into a too small output": lambda: _C.nonzero(np.ones(4, bool), np.zeros((1, 1), np.int64)),
-    "masked_select with a wrong mask": lambda: _C.masked_select(F32, np.ones(2, bool), np.zeros(9, np.float32)),
+    "masked_select with a wrong mask": lambda: _C.masked_select(
+        F32, np.ones(2, bool), np.zeros(9, np.float32)),
     "thread count overflow": lambda: _C.set_num_threads(2**40),
 }
 

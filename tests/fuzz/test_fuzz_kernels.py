@@ -7,11 +7,10 @@ and an ASan report under `make sanitize`."""
 import os
 
 import numpy as np
+from corten import _C
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-from corten import _C
 
 N = {"ci": 300, "fuzz": 5000, "asan": 40}[os.environ.get("CORTEN_HYPOTHESIS_PROFILE", "ci")]
 ERRORS = (ValueError, TypeError, IndexError, OverflowError)
@@ -28,7 +27,8 @@ def arrays(draw, dtype=None, max_dims=3):
     else:
         elements = None
     a = draw(hnp.arrays(dtype, shape, elements=elements))
-    how = draw(st.sampled_from(["plain", "plain", "reversed", "stepped", "transposed", "broadcast", "readonly"]))
+    how = draw(st.sampled_from(["plain", "plain", "reversed", "stepped", "transposed", "broadcast",
+                                "readonly"]))
     if how == "reversed" and a.ndim:
         a = a[::-1]
     elif how == "stepped" and a.ndim:
@@ -53,7 +53,8 @@ axes_lists = st.lists(st.integers(-70, 70) | st.integers(-(2**62), 2**62), max_s
 
 
 @settings(max_examples=N)
-@given(src=arrays(), idx=st.lists(arrays(dtype=np.int64, max_dims=2), max_size=3), out=arrays(), axes=axes_lists)
+@given(src=arrays(), idx=st.lists(arrays(dtype=np.int64, max_dims=2), max_size=3), out=arrays(),
+       axes=axes_lists)
 def test_gather(src, idx, out, axes):
     call(_C.gather, src, idx, out, axes)
 
