@@ -620,6 +620,74 @@ double plan_cost(const Operands& o) {
   return cost;
 }
 
+template <class T> detail::DotKernel<T> pick_dot() {
+  const GemmKernels* k = gemm_force_fallback() ? nullptr : simd_kernels();
+  if (!k) return nullptr;
+  if constexpr (sizeof(T) == 4)
+    return k->dot_f32;
+  else
+    return k->dot_f64;
+}
+
+// C (m x n) for n much narrower than the register tile (most of every tile
+// would be padding), when rows of A are contiguous: sums run along k instead
+// (DotKernel), over B^T gathered once into a contiguous n x k block. Also
+// applied to C^T = B^T A^T when m is the narrow side. Returns false when the
+// shape does not qualify; the choice depends only on shapes and strides.
+template <class T>
+bool narrow_product(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
+                    const T* B, int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc,
+                    bool accumulate, int nt) {
+  constexpr int NR = Tile<T>::NR;
+  const detail::DotKernel<T> dk = pick_dot<T>();
+  if (!dk || k < 32) return false;
+  auto narrow = [](int64_t w) {
+    const int64_t padded = (w + NR - 1) / NR * NR;
+    return w < 2 * NR && w * 10 < padded * 7;
+  };
+  if (narrow(n) && csa == 1) {
+    // keep
+  } else if (narrow(m) && rsb == 1) {
+    std::swap(m, n);
+    std::swap(A, B);
+    const int64_t ra = rsa, ca = csa;
+    rsa = csb;
+    csa = rsb;
+    rsb = ca;
+    csb = ra;
+    std::swap(rsc, csc);
+  } else {
+    return false;
+  }
+  // B^T rows: B's columns, contiguous along k.
+  const T* bt = B;
+  int64_t ldb = csb;
+  if (rsb != 1) {
+    // Row pitch padded off multiples of 512 bytes so the rows do not share L1 sets.
+    ldb = (k * int64_t(sizeof(T))) % 512 == 0 ? k + 64 / int64_t(sizeof(T)) : k;
+    T* buf = tl_pack_b.get<T>(n * ldb);
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t j = 0; j < n; ++j) buf[j * ldb + p] = B[p * rsb + j * csb];
+    bt = buf;
+  }
+  if (nt <= 1 || m < 8) {
+    dk(m, n, k, A, rsa, bt, ldb, C, rsc, csc, accumulate);
+    return true;
+  }
+#pragma omp parallel num_threads(nt)
+  {
+#ifdef _OPENMP
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+    const int t = 0, team = 1;
+#endif
+    int64_t r0, r1;
+    split_range(m, 4, t, team, &r0, &r1);
+    if (r1 > r0) dk(r1 - r0, n, k, A + r0 * rsa, rsa, bt, ldb, C + r0 * rsc, rsc, csc, accumulate);
+  }
+  return true;
+}
+
 template <class T>
 void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
                 const T* B, int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc,
@@ -646,6 +714,7 @@ void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_
     gemv<T>(n, k, B, csb, rsb, A, csa, C, csc, accumulate, nt);
     return;
   }
+  if (narrow_product<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, nt)) return;
   // Orientation: C^T = B^T A^T swaps the roles of (m, A) and (n, B). Take the
   // one with the lower estimated cost (tile padding, packing, C write-back).
   const Operands keep = make_plan<T>(m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate);
