@@ -1,15 +1,28 @@
 // Blocked GEMM driver: operand packing, cache blocking, threading, batching,
-// the portable micro-kernel and the integer fallback. The SIMD micro-kernels
-// live in gemm_avx2.cpp; see gemm_kernels.h for the kernel contract.
+// the portable kernels and the integer fallback. The SIMD kernels live in
+// gemm_avx2.cpp; see gemm_kernels.h for the kernel contracts.
 //
 // Loop structure (BLIS order), for C(m x n) += A(m x k) B(k x n):
 //   for jc in n step NC            B columns kept in L3
 //     for pc in k step KC          pack B(pc:pc+KC, jc:jc+NC) -> NR-column panels
-//       for ic in m step MC        pack A(ic:ic+MC, pc:pc+KC) -> MR-row panels (L2)
+//       for ic in m step MC        A(ic:ic+MC, pc:pc+KC): packed into MR-row panels,
+//                                  or read in place when its rows are contiguous
 //         for jr in nc step NR     one KC x NR B panel stays in L1
 //           for ir in mc step MR   micro-kernel: MR x NR tile of C in registers
-// Threads split the m range (each packs its own A block, all share the packed
-// B block, which is packed cooperatively) or, when m is too short, the n range.
+// Packing reads any strides (transposed, sliced, broadcast operands need no
+// copy) and zero-pads edge panels. Shapes that waste most of a tile take other
+// routes: m or n == 1 -> matrix-vector kernels; n (or m) far below NR with
+// contiguous rows -> k-vectorised dot kernels. The orientation (C or C^T =
+// B^T A^T) is chosen by a rough cost model (gemm_float).
+//
+// Threads (see gemm_blocked) split n without any synchronisation, or split m
+// with either private or one cooperatively packed, shared B block.
+//
+// Determinism: every element of C is produced by one thread, from a sum that
+// starts at zero for each KC block and runs over k in increasing order, added
+// to C block after block. KC blocks, kernels and code paths depend only on the
+// shapes and strides, never on the thread count, so results are bit-identical
+// for any number of threads.
 #include "gemm.h"
 
 #include <algorithm>
@@ -42,12 +55,16 @@ template <> struct Tile<float> { static constexpr int NR = detail::kGemmNRf; };
 template <> struct Tile<double> { static constexpr int NR = detail::kGemmNRd; };
 
 // ---------------------------------------------------------------------------
-// Block sizes. Measured on AMD EPYC Zen4 (32 KiB L1d, 1 MiB L2 per core,
-// 32 MiB L3) with benchmarks against OpenBLAS:
-//   KC: one KC x NR packed B panel (KC * 64 bytes) must stay in L1 next to
-//       the streamed A panels; KC = 256 gives 16 KiB for both dtypes.
-//   MC: the MC x KC packed A block lives in L2; MC x KC x size ~ 1/4..1/2 L2.
-//   NC: the KC x NC packed B block lives in L3 (shared by the threads).
+// Block sizes, measured on AMD EPYC Zen4 (32 KiB L1d, 1 MiB L2 per core,
+// 32 MiB L3; single-thread sweeps of MC in {72..288} x KC in {192..512} on
+// 512^3, 1024^3 and the MLP shapes; differences within ~3% were noise):
+//   KC = 256: one KC x NR packed B panel is KC * 64 bytes = 16 KiB (both
+//        dtypes), half of L1, next to the A rows streamed by the kernel.
+//        384-512 measured the same within noise for float32.
+//   MC = 144: the MC x KC A block (144 KiB float32, 288 KiB float64) sits in
+//        L2. Started from 72 for float64; 144 was as fast and lets 128-row
+//        problems run as one block (B panels packed just before use).
+//   NC = 4080: the KC x NC packed B block (4 / 8 MiB) stays in the L3.
 struct Blocking {
   std::atomic<int64_t> mc, kc, nc;
 };
