@@ -2,10 +2,15 @@
 // releases the GIL, and calls a kernel. Each line below binds one kernel.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
 
 #include "elementwise.h"
 #include "gemm.h"
+#include "indexing.h"
 #include "parallel.h"
+#include "random_fill.h"
 #include "view.h"
 
 namespace py = pybind11;
@@ -48,6 +53,20 @@ View as_view(const py::array& a, bool writable = false) {
   return v;
 }
 
+// Releases the GIL for work large enough to pay for it (a release/re-acquire
+// pair costs about as much as a 1000-element loop).
+class ReleaseGilIfLarge {
+ public:
+  explicit ReleaseGilIfLarge(const View& out) {
+    int64_t n = 1;
+    for (int i = 0; i < out.ndim; ++i) n *= out.shape[i];
+    if (n >= (1 << 12)) release_.emplace();
+  }
+
+ private:
+  std::optional<py::gil_scoped_release> release_;
+};
+
 }  // namespace
 
 PYBIND11_MODULE(_C, m) {
@@ -61,13 +80,13 @@ PYBIND11_MODULE(_C, m) {
 #define CORTEN_BIND_UNARY(name, F)                                      \
   m.def(#name, [](const py::array& x, const py::array& out) {          \
     View vx = as_view(x), vo = as_view(out, true);                      \
-    py::gil_scoped_release nogil;                                       \
+    ReleaseGilIfLarge nogil(vo);                                        \
     unary(UnaryOp::name, vx, vo);                                       \
   });
 #define CORTEN_BIND_BINARY(name, F)                                                    \
   m.def(#name, [](const py::array& a, const py::array& b, const py::array& out) {      \
     View va = as_view(a), vb = as_view(b), vo = as_view(out, true);                     \
-    py::gil_scoped_release nogil;                                                      \
+    ReleaseGilIfLarge nogil(vo);                                                       \
     binary(BinaryOp::name, va, vb, vo);                                                \
   });
   CORTEN_UNARY_OPS(CORTEN_BIND_UNARY)
@@ -75,8 +94,44 @@ PYBIND11_MODULE(_C, m) {
 
   m.def("copy", [](const py::array& x, const py::array& out) {
     View vx = as_view(x), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
+    ReleaseGilIfLarge nogil(vo);
     cast(vx, vo);
+  });
+  m.def("gather", [](const py::array& src, const std::vector<py::array>& idx, const py::array& out,
+                     const std::vector<int64_t>& axes) {
+    View vs = as_view(src), vo = as_view(out, true);
+    std::vector<View> vi;
+    for (const auto& a : idx) vi.push_back(as_view(a));
+    py::gil_scoped_release nogil;
+    gather(vs, vi, vo, axes);
+  });
+  m.def("scatter", [](const py::array& dst, const std::vector<py::array>& idx, const py::array& values,
+                      bool accumulate, const std::vector<int64_t>& axes) {
+    View vd = as_view(dst, true), vv = as_view(values);
+    std::vector<View> vi;
+    for (const auto& a : idx) vi.push_back(as_view(a));
+    py::gil_scoped_release nogil;
+    scatter(vd, vi, vv, accumulate, axes);
+  });
+  m.def("count_nonzero", [](const py::array& x) {
+    View vx = as_view(x);
+    py::gil_scoped_release nogil;
+    return count_nonzero(vx);
+  });
+  m.def("nonzero", [](const py::array& x, const py::array& out) {
+    View vx = as_view(x), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    nonzero(vx, vo);
+  });
+  m.def("masked_select", [](const py::array& src, const py::array& mask, const py::array& out) {
+    View vs = as_view(src), vm = as_view(mask), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    masked_select(vs, vm, vo);
+  });
+  m.def("copy_blocked", [](const py::array& src, const py::array& out) {
+    View vs = as_view(src), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    copy_blocked(vs, vo);
   });
   m.def("where", [](const py::array& c, const py::array& a, const py::array& b, const py::array& out) {
     View vc = as_view(c), va = as_view(a), vb = as_view(b), vo = as_view(out, true);
@@ -94,5 +149,26 @@ PYBIND11_MODULE(_C, m) {
     View vx = as_view(x), vl = as_view(lo), vh = as_view(hi), vo = as_view(out, true);
     py::gil_scoped_release nogil;
     clip(vx, vl, vh, vo);
+  });
+
+  m.def("random_uniform", [](const py::array& out, uint64_t seed, uint64_t offset, double lo, double hi) {
+    View vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    fill_uniform(vo, seed, offset, lo, hi);
+  });
+  m.def("random_normal", [](const py::array& out, uint64_t seed, uint64_t offset, double mean, double std) {
+    View vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    fill_normal(vo, seed, offset, mean, std);
+  });
+  m.def("random_integers", [](const py::array& out, uint64_t seed, uint64_t offset, int64_t low, int64_t high) {
+    View vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    fill_integers(vo, seed, offset, low, high);
+  });
+  m.def("random_bernoulli", [](const py::array& out, uint64_t seed, uint64_t offset, double p) {
+    View vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    fill_bernoulli(vo, seed, offset, p);
   });
 }

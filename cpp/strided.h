@@ -47,10 +47,11 @@ Plan<N> make_plan(const View& out, const View* const* ins, const char* op) {
   Plan<N> full;
   full.ndim = out.ndim;
   int64_t es0 = dtype_size(out.dtype);
+  const bool empty = out.size() == 0;  // NumPy may give zero-size arrays 0 strides
   for (int i = 0; i < out.ndim; ++i) {
     full.shape[i] = out.shape[i];
     full.strides[0][i] = out.strides[i] * es0;
-    if (out.shape[i] > 1 && out.strides[i] == 0)
+    if (!empty && out.shape[i] > 1 && out.strides[i] == 0)
       throw std::invalid_argument(std::string(op) + ": output with shape " + shape_str(out) +
                                   " is a broadcast view; it cannot be written");
   }
