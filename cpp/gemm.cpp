@@ -577,6 +577,12 @@ int64_t checked_mul(int64_t a, int64_t b, const char* what) {
   return r;
 }
 
+// a * b for a, b >= 0, clamped to INT64_MAX (work estimates only).
+int64_t saturating_mul(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
 // Largest |offset| reached by an (r x c) operand with strides (rs, cs).
 void check_extent(int64_t r, int64_t c, int64_t rs, int64_t cs, const char* what) {
   if (r == 0 || c == 0) return;
@@ -600,7 +606,7 @@ int threads_for(int64_t m, int64_t n, int64_t k, int nt) {
 #ifdef _OPENMP
   if (omp_in_parallel()) return 1;
 #endif
-  const int64_t work = checked_mul(checked_mul(m, n, "m*n"), k, "m*n*k");
+  const int64_t work = saturating_mul(saturating_mul(m, n), k);
   if (work < 2 * kMinFlopsPerThread) return 1;
   return static_cast<int>(std::min<int64_t>(nt, work / kMinFlopsPerThread));
 }
@@ -863,12 +869,12 @@ void matmul_typed(const View& a, const View& b, const View& out, bool accumulate
     gemm_any<T>(m, n, k, A + oa, rsa, csa, B + ob, rsb, csb, C + oc, rsc, csc, accumulate,
                 inner_threads);
   };
-  const int64_t per = checked_mul(checked_mul(m, n, "m*n"), std::max<int64_t>(k, 1), "m*n*k");
+  const int64_t per = saturating_mul(saturating_mul(m, n), std::max<int64_t>(k, 1));
   const bool outer = std::is_floating_point<T>::value ? per < 8 * kMinFlopsPerThread : true;
   int use = 1;
 #ifdef _OPENMP
   if (nt > 1 && outer && !omp_in_parallel()) {
-    const int64_t total = checked_mul(per, batch, "batch work");
+    const int64_t total = saturating_mul(per, batch);
     use = static_cast<int>(std::min<int64_t>({int64_t(nt), batch,
                                               std::max<int64_t>(1, total / kMinFlopsPerThread)}));
   }
