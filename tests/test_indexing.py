@@ -478,8 +478,8 @@ def test_against_torch():
     idx = np.array([[0, 3, 3], [1, 0, 2]])
     x = ct.tensor(a, requires_grad=True)
     tx = torch.tensor(a, requires_grad=True)
-    (x[idx, 1:] * ct.tensor(np.arange(12.0).reshape(2, 3, 4))).sum().backward()
-    (tx[torch.tensor(idx), 1:] * torch.arange(12.0, dtype=torch.float64).reshape(2, 3, 4)).sum().backward()
+    (x[idx, 1:] * ct.tensor(np.arange(24.0).reshape(2, 3, 4))).sum().backward()
+    (tx[torch.tensor(idx), 1:] * torch.arange(24.0, dtype=torch.float64).reshape(2, 3, 4)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
     lab = np.array([2, 0, 1])
     np.testing.assert_array_equal(ct.one_hot(ct.tensor(lab), 4).numpy(),
