@@ -60,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     print(info["line"], flush=True)
     budget = args.budget or (runner.QUICK_BUDGET if args.quick else runner.FULL_BUDGET)
     start = time.perf_counter()
-    results = runner.run(workloads, libs, budget)
+    try:
+        results = runner.run(workloads, libs, budget)
+    finally:
+        if _limit is not None:
+            _limit.restore_original_limits()
     elapsed = time.perf_counter() - start
     print(report.table(results, list(libs), info))
     print(f"{len(results)} workloads in {elapsed:.0f} s")

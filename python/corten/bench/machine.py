@@ -59,7 +59,7 @@ def peak_gflops(cores: int, mhz: float | None, dtype: str = "float32") -> float 
     return peak / 2 if dtype == "float64" else peak
 
 
-def copy_bandwidth_gbs(nbytes: int = 256 << 20, repeats: int = 5) -> float:
+def copy_bandwidth_gbs(nbytes: int = 64 << 20, repeats: int = 5) -> float:
     """Best-of-N big copy (read + write counted) in GB/s: the memory-bound roof."""
     src = np.ones(nbytes // 8)
     dst = np.empty_like(src)
@@ -69,6 +69,25 @@ def copy_bandwidth_gbs(nbytes: int = 256 << 20, repeats: int = 5) -> float:
         np.copyto(dst, src)
         best = min(best, time.perf_counter() - t)
     return 2 * src.nbytes / best / 1e9
+
+
+def numpy_blas() -> str | None:
+    """NumPy's BLAS: library, version and the core type it chose (threadpoolctl), else the build info."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        for pool in threadpool_info():
+            if pool.get("user_api") == "blas" and "numpy" in pool.get("filepath", ""):
+                arch = pool.get("architecture")
+                return f"{pool['internal_api']} {pool.get('version')}" + (f" {arch}" if arch else "") + \
+                    f", {pool.get('num_threads')} threads"
+    except ImportError:
+        pass
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas.get('name')} {blas.get('version')}"
+    except Exception:  # older NumPy: no dicts mode
+        return None
 
 
 def versions(libs: dict) -> dict:
@@ -92,8 +111,10 @@ def describe(libs: dict, threads: int, measure_bandwidth: bool = True) -> dict:
         "peak_gflops_float64": peak_gflops(used, mhz, "float64"),
         "copy_gbs": copy_bandwidth_gbs() if measure_bandwidth else None,
         "versions": versions(libs),
+        "numpy_blas": numpy_blas(),
         "env": {k: os.environ[k] for k in ENV_KEYS if k in os.environ},
         "python": platform.python_version(),
+        "load": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None,
     }
     info["line"] = machine_line(info)
     return info
@@ -107,7 +128,10 @@ def machine_line(m: dict) -> str:
         parts.append(f"{m['clock_mhz']:.0f} MHz, peak f32 {m['peak_gflops_float32']:.0f} GFLOP/s")
     if m.get("copy_gbs"):
         parts.append(f"copy {m['copy_gbs']:.1f} GB/s")
-    parts.append(" ".join(f"{k} {v}" for k, v in m["versions"].items()))
+    if m.get("load") is not None:
+        parts.append(f"load {m['load']}")
+    libs = " ".join(f"{k} {v}" for k, v in m["versions"].items())
+    parts.append(libs + (f" (numpy BLAS: {m['numpy_blas']})" if m.get("numpy_blas") else ""))
     if m.get("env"):
         parts.append(" ".join(f"{k}={v}" for k, v in m["env"].items()))
     return " | ".join(parts)

@@ -92,15 +92,16 @@ def to_json(results: Sequence[Result], machine: dict, settings: dict) -> dict:
             "bytes": w.bytes,
             "note": r.note,
             "skipped": r.skipped,
-            "libs": {
-                lib: {"median": lr.median, "samples": lr.samples, "calls_per_sample": lr.calls_per_sample,
-                      "rate": rate[lib][0] if rate[lib] else None, "rate_unit": rate[lib][1] if rate[lib] else None}
-                for lib, lr in r.libs.items()
-            },
+            "libs": {lib: _lib_json(lr, rate[lib]) for lib, lr in r.libs.items()},
             "ratios": {o: r.ratio(o) for o in LIBRARIES if o != "corten" and r.ratio(o) is not None},
             "peak_fraction": peak_fraction(r, machine),
         })
     return out
+
+
+def _lib_json(lr: Any, rate: tuple[float, str] | None) -> dict:
+    return {"median": lr.median, "samples": lr.samples, "calls_per_sample": lr.calls_per_sample,
+            "rate": rate[0] if rate else None, "rate_unit": rate[1] if rate else None}
 
 
 def write_json(path: str, doc: dict) -> None:
@@ -134,9 +135,14 @@ def compare(new: dict, old: dict) -> str:
         rows.append(cells + changes)
     gone = [n for n in old_by if n not in {w["name"] for w in new["workloads"]}]
     widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
-    lines = ["  ".join(f"{c:<{w}}" if i == 0 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-             for r in [head, ["-" * w for w in widths], *rows]]
-    lines.append(f"change = new time / old time - 1 (negative: faster); earlier run {old.get('created', '?')}")
+
+    def line(cells: list[str]) -> str:
+        first = f"{cells[0]:<{widths[0]}}"
+        return "  ".join([first, *(f"{c:>{w}}" for c, w in zip(cells[1:], widths[1:], strict=True))])
+
+    lines = [line(r) for r in [head, ["-" * w for w in widths], *rows]]
+    lines.append("change = new time / old time - 1 (negative: faster); "
+                 f"earlier run {old.get('created', '?')}")
     if old.get("machine", {}).get("line") != new.get("machine", {}).get("line"):
         lines.append(f"earlier machine: {old.get('machine', {}).get('line', '?')}")
     if gone:
@@ -156,8 +162,9 @@ def plot(path: str, doc: dict) -> None:
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.24 * max(1, len(rows))), dpi=80)
     height = 0.8 / max(1, len(others))
     for j, lib in enumerate(others):
-        ys = [i + (j - (len(others) - 1) / 2) * height for i in range(len(rows))]
-        ax.barh(ys, [w["ratios"].get(lib, 0) or 0 for w in rows], height=height, label=f"vs {lib}")
+        have = [(i, w["ratios"][lib]) for i, w in enumerate(rows) if w["ratios"].get(lib)]
+        ys = [i + (j - (len(others) - 1) / 2) * height for i, _ in have]
+        ax.barh(ys, [v for _, v in have], height=height, label=f"vs {lib}")
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_yticks(range(len(rows)), [w["name"] for w in rows], fontsize=7)

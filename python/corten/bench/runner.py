@@ -159,7 +159,8 @@ def run_workload(w: Workload, libs: dict[str, Any], budget: float) -> Result:
     return res
 
 
-def run(workloads: Sequence[Workload], libs: dict[str, Any], budget: float, progress: bool = True) -> list[Result]:
+def run(workloads: Sequence[Workload], libs: dict[str, Any], budget: float,
+        progress: bool = True) -> list[Result]:
     results = []
     bar = _progress(len(workloads)) if progress else None
     for i, w in enumerate(workloads):
