@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     threads, _limit = runner.set_threads(libs, args.threads)
     info = machine.describe(libs, threads)
     print(info["line"], flush=True)
+    if info.get("load") is not None and info["load"] > info["cores"]:
+        print(f"note: load average {info['load']} on {info['cores']} cores: other processes compete "
+              "for the CPU, so the timings are noisy (multi-threaded ones most)", flush=True)
     budget = args.budget or (runner.QUICK_BUDGET if args.quick else runner.FULL_BUDGET)
     start = time.perf_counter()
     try:
