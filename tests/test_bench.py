@@ -146,3 +146,16 @@ def test_dispatcher(capsys):
     assert "unknown command 'nope'" in capsys.readouterr().err
     assert corten_main([]) == 0
     assert "bench" in capsys.readouterr().out
+
+
+def test_command_runs_with_passive_openmp_workers():
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["CORTEN_BENCH_NO_TORCH"] = "1"
+    proc = subprocess.run([sys.executable, "-m", "corten", "bench", *TINY], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "OMP_WAIT_POLICY=PASSIVE" in proc.stdout.splitlines()[0]
+    assert "overhead/add/10" in proc.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -25,7 +26,26 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _passive_threads(argv: list[str]) -> None:
+    """Re-run `python -m corten bench` with OMP_WAIT_POLICY=PASSIVE unless it is set.
+
+    corten and PyTorch each bring an OpenMP runtime whose idle workers spin after every
+    parallel region. Interleaving libraries in one process on a small machine then has
+    one library's spinning workers steal the cores the next one needs (measured: a
+    128x128 matmul 10-100x slower than alone). Passive workers sleep at once, so each
+    library runs as it would alone, plus a thread wake-up per parallel region for all
+    OpenMP libraries alike. The variable must be set before the runtimes load, hence exec.
+    """
+    started_as_command = sys.argv[0].endswith(os.path.join("corten", "__main__.py"))
+    if "OMP_WAIT_POLICY" in os.environ or not started_as_command:
+        return
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    os.execve(sys.executable, [sys.executable, "-m", "corten", "bench", *argv], env)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    _passive_threads(argv)
     args = parser().parse_args(argv)
     workloads = select(args.only, args.quick)
     if args.list:
@@ -72,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report.table(results, list(libs), info))
     print(f"{len(results)} workloads in {elapsed:.0f} s")
 
-    settings = {"argv": list(sys.argv[1:] if argv is None else argv), "quick": args.quick, "only": args.only,
+    settings = {"argv": argv, "quick": args.quick, "only": args.only,
                 "budget": budget, "elapsed": elapsed}
     doc = report.to_json(results, info, settings)
     if args.json:

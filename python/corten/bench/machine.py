@@ -12,7 +12,7 @@ import numpy as np
 
 FLOP_PER_CYCLE_F32 = 32  # two 256-bit FMA pipes: 2 x 8 lanes x 2 flop
 ENV_KEYS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-            "MKL_NUM_THREADS", "CORTEN_GEMM_FALLBACK")
+            "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "MKL_NUM_THREADS", "CORTEN_GEMM_FALLBACK")
 
 
 def _cpuinfo() -> str:
