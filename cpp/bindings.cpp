@@ -6,6 +6,7 @@
 #include "elementwise.h"
 #include "nn.h"
 #include "parallel.h"
+#include "random_fill.h"
 #include "view.h"
 
 namespace py = pybind11;
@@ -158,5 +159,25 @@ PYBIND11_MODULE(_C, m) {
          vx = as_view(vmax, true);
     py::gil_scoped_release nogil;
     adam_step(vp, vg, vm, vv, vx, lr, beta1, beta2, eps, wd, decoupled, step);
+  });
+  m.def("random_uniform", [](const py::array& out, uint64_t seed, uint64_t offset, double lo, double hi) {
+    View vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    fill_uniform(vo, seed, offset, lo, hi);
+  });
+  m.def("random_normal", [](const py::array& out, uint64_t seed, uint64_t offset, double mean, double std) {
+    View vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    fill_normal(vo, seed, offset, mean, std);
+  });
+  m.def("random_integers", [](const py::array& out, uint64_t seed, uint64_t offset, int64_t low, int64_t high) {
+    View vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    fill_integers(vo, seed, offset, low, high);
+  });
+  m.def("random_bernoulli", [](const py::array& out, uint64_t seed, uint64_t offset, double p) {
+    View vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    fill_bernoulli(vo, seed, offset, p);
   });
 }

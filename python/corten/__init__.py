@@ -82,6 +82,7 @@ from .ops.elementwise import (
 )
 from .ops.reduction import sum
 from .ops.shape import broadcast_to, contiguous, permute, reshape, swapaxes, transpose
+from .random import Generator, manual_seed, rand, randint, randn, randperm
 from .tensor import Tensor
 
 bool = bool_  # noqa: A001  (corten.bool, as torch.bool)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..random import Generator, randperm
 from ..tensor import Tensor
 
 
@@ -74,8 +75,8 @@ class DataLoader:
     """Iterate over a dataset in batches.
 
     shuffle draws a fresh permutation each epoch from `generator` (a
-    numpy.random.Generator, or an int seed); without one, from corten's random
-    source (corten.nn.init.manual_seed)."""
+    corten.random.Generator, or an int seed); without one, from corten's default
+    generator (corten.manual_seed)."""
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
                  generator: Any = None, collate_fn: Any = None) -> None:
@@ -83,7 +84,7 @@ class DataLoader:
             raise ValueError(f"batch_size should be a positive integer, got {batch_size}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, int(batch_size), shuffle, drop_last
         if isinstance(generator, (int, np.integer)):
-            generator = np.random.default_rng(int(generator))
+            generator = Generator(int(generator))
         self.generator = generator
         self.collate_fn = collate_fn or default_collate
 
@@ -94,12 +95,7 @@ class DataLoader:
     def _order(self, n: int) -> np.ndarray | None:
         if not self.shuffle:
             return None
-        rng = self.generator
-        if rng is None:
-            from ..nn.init import _rng
-
-            rng = _rng()
-        return rng.permutation(n)
+        return randperm(n, self.generator)._a
 
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)

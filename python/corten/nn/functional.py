@@ -17,7 +17,7 @@ from .._shape import normalize_axis, shape_str
 from ..autograd.function import Function
 from ..ops.elementwise import relu, sigmoid, sqrt, tanh, where
 from ..tensor import Tensor
-from .init import _rng
+from ..random import bernoulli_mask
 
 __all__ = [
     "linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
@@ -167,8 +167,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return x
     if p == 1.0:
         return x * 0.0
-    keep = _rng().random(x.shape) >= p
-    mask = (keep / (1.0 - p)).astype(x.dtype.np)
+    keep = bernoulli_mask(x.shape, 1.0 - p)._a
+    mask = keep.astype(x.dtype.np) * x.dtype.np.type(1.0 / (1.0 - p))
     return x * Tensor._wrap(mask)
 
 

@@ -1,9 +1,5 @@
-"""Parameter initialisers (in place, like torch.nn.init) and the random source
-that init and dropout draw from.
-
-Random numbers come from `_rng()`, a NumPy generator seeded from `manual_seed`.
-It is the one place to switch when corten grows its own random module.
-"""
+"""Parameter initialisers (in place, like torch.nn.init). Random values come from
+corten.random's default generator (seed it with corten.manual_seed)."""
 
 from __future__ import annotations
 
@@ -12,33 +8,11 @@ import math
 import numpy as np
 
 from .. import _C
+from .. import random as _random
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
-# ---- the random source ----------------------------------------------------------
-
-_state: dict = {"seed": None, "rng": None}
-
-
-def manual_seed(seed: int) -> None:
-    """Seed the generator used by initialisers, dropout and shuffling."""
-    _state["seed"] = int(seed)
-    _state["rng"] = np.random.default_rng(int(seed))
-
-
-def _rng() -> np.random.Generator:
-    if _state["rng"] is None:
-        _state["rng"] = np.random.default_rng(_state["seed"])
-    return _state["rng"]
-
-
-def _uniform_array(shape: tuple, lo: float, hi: float, dtype: np.dtype) -> np.ndarray:
-    return _rng().uniform(lo, hi, size=shape).astype(dtype, copy=False)
-
-
-def _normal_array(shape: tuple, mean: float, std: float, dtype: np.dtype) -> np.ndarray:
-    return _rng().normal(mean, std, size=shape).astype(dtype, copy=False)
-
+manual_seed = _random.manual_seed
 
 # ---- helpers --------------------------------------------------------------------
 
@@ -83,12 +57,20 @@ def _fan(t: Tensor, mode: str) -> int:
 # ---- initialisers ---------------------------------------------------------------
 
 
-def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    return _write(t, _uniform_array(t.shape, a, b, t._a.dtype))
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
+    if t.size == 0:
+        return t
+    if a == b:
+        return constant_(t, a)
+    with no_grad():
+        return _random.uniform_(t, a, b, generator)
 
 
-def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    return _write(t, _normal_array(t.shape, mean, std, t._a.dtype))
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
+    if t.size == 0:
+        return t
+    with no_grad():
+        return _random.normal_(t, mean, std, generator)
 
 
 def constant_(t: Tensor, value: float) -> Tensor:
