@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from . import functional as F
+from ._losses import _check_reduction
 from .module import Module
 
 
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        F._losses._check_reduction(reduction)
+        _check_reduction(reduction)
         self.reduction = reduction
 
     def extra_repr(self) -> str:
