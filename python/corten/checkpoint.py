@@ -37,7 +37,7 @@ def save(state_dict: dict, path: str | os.PathLike, metadata: dict[str, str] | N
             a = np.asarray(v)
         else:
             raise TypeError(f"checkpoint value {k!r} must be a tensor or array, got {type(v).__name__}")
-        arrays[k] = np.ascontiguousarray(a)
+        arrays[k] = a if a.flags.c_contiguous else a.copy()  # keeps 0-d shapes
     path = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     st.save_file(arrays, path, metadata=metadata)

@@ -19,7 +19,7 @@ manual_seed = _random.manual_seed
 
 def _write(t: Tensor, values: np.ndarray) -> Tensor:
     with no_grad():
-        _C.copy(np.ascontiguousarray(values, dtype=t._a.dtype), t._a)
+        _C.copy(np.asarray(values, dtype=t._a.dtype), t._a)
         t._bump_version()
     return t
 

@@ -256,7 +256,7 @@ class Module:
         with no_grad():
             for k, v in values.items():
                 t = own[k]
-                _C.copy(np.ascontiguousarray(v, dtype=t._a.dtype), t._a)
+                _C.copy(np.asarray(v, dtype=t._a.dtype), t._a)
                 t._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
