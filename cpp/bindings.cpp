@@ -3,7 +3,10 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <optional>
+
 #include "elementwise.h"
+#include "gemm.h"
 #include "nn.h"
 #include "parallel.h"
 #include "random_fill.h"
@@ -49,6 +52,20 @@ View as_view(const py::array& a, bool writable = false) {
   return v;
 }
 
+// Releases the GIL for work large enough to pay for it (a release/re-acquire
+// pair costs about as much as a 1000-element loop).
+class ReleaseGilIfLarge {
+ public:
+  explicit ReleaseGilIfLarge(const View& out) {
+    int64_t n = 1;
+    for (int i = 0; i < out.ndim; ++i) n *= out.shape[i];
+    if (n >= (1 << 12)) release_.emplace();
+  }
+
+ private:
+  std::optional<py::gil_scoped_release> release_;
+};
+
 }  // namespace
 
 PYBIND11_MODULE(_C, m) {
@@ -62,13 +79,13 @@ PYBIND11_MODULE(_C, m) {
 #define CORTEN_BIND_UNARY(name, F)                                      \
   m.def(#name, [](const py::array& x, const py::array& out) {          \
     View vx = as_view(x), vo = as_view(out, true);                      \
-    py::gil_scoped_release nogil;                                       \
+    ReleaseGilIfLarge nogil(vo);                                        \
     unary(UnaryOp::name, vx, vo);                                       \
   });
 #define CORTEN_BIND_BINARY(name, F)                                                    \
   m.def(#name, [](const py::array& a, const py::array& b, const py::array& out) {      \
     View va = as_view(a), vb = as_view(b), vo = as_view(out, true);                     \
-    py::gil_scoped_release nogil;                                                      \
+    ReleaseGilIfLarge nogil(vo);                                                       \
     binary(BinaryOp::name, va, vb, vo);                                                \
   });
   CORTEN_UNARY_OPS(CORTEN_BIND_UNARY)
@@ -76,13 +93,20 @@ PYBIND11_MODULE(_C, m) {
 
   m.def("copy", [](const py::array& x, const py::array& out) {
     View vx = as_view(x), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
+    ReleaseGilIfLarge nogil(vo);
     cast(vx, vo);
   });
   m.def("where", [](const py::array& c, const py::array& a, const py::array& b, const py::array& out) {
     View vc = as_view(c), va = as_view(a), vb = as_view(b), vo = as_view(out, true);
     py::gil_scoped_release nogil;
     where(vc, va, vb, vo);
+  });
+  m.def("gemm_kernel", &gemm_kernel_name);
+  m.def("set_gemm_fallback", &set_gemm_force_fallback);
+  m.def("matmul", [](const py::array& a, const py::array& b, const py::array& out, bool accumulate) {
+    View va = as_view(a), vb = as_view(b), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    matmul(va, vb, vo, accumulate);
   });
   m.def("clip", [](const py::array& x, const py::array& lo, const py::array& hi, const py::array& out) {
     View vx = as_view(x), vl = as_view(lo), vh = as_view(hi), vo = as_view(out, true);

@@ -47,10 +47,13 @@ Plan<N> make_plan(const View& out, const View* const* ins, const char* op) {
   Plan<N> full;
   full.ndim = out.ndim;
   int64_t es0 = dtype_size(out.dtype);
+  int64_t out_size = 1;
+  for (int i = 0; i < out.ndim; ++i) out_size *= out.shape[i];
   for (int i = 0; i < out.ndim; ++i) {
     full.shape[i] = out.shape[i];
     full.strides[0][i] = out.strides[i] * es0;
-    if (out.shape[i] > 1 && out.strides[i] == 0)
+    // NumPy gives empty arrays zero strides; only a non-empty output can repeat memory.
+    if (out_size > 0 && out.shape[i] > 1 && out.strides[i] == 0)
       throw std::invalid_argument(std::string(op) + ": output with shape " + shape_str(out) +
                                   " is a broadcast view; it cannot be written");
   }

@@ -4,8 +4,6 @@ import pytest
 import corten as ct
 import corten.nn as nn
 
-from . import _scaffold  # noqa: F401
-
 pytest.importorskip("safetensors")
 
 

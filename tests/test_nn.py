@@ -7,8 +7,6 @@ import corten as ct
 import corten.nn as nn
 import corten.nn.functional as F
 
-from . import _scaffold  # noqa: F401  (matmul stand-in until it is in the build)
-
 
 def t64(a, grad=True):
     return ct.tensor(np.asarray(a, np.float64), requires_grad=grad)

@@ -80,6 +80,7 @@ from .ops.elementwise import (
     tanh,
     where,
 )
+from .ops.linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
 from .ops.reduction import sum
 from .ops.shape import broadcast_to, contiguous, permute, reshape, swapaxes, transpose
 from .random import Generator, manual_seed, rand, randint, randn, randperm
@@ -102,6 +103,16 @@ def set_num_threads(n: int) -> None:
     if int(n) < 1:
         raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
     _C.set_num_threads(int(n))
+
+
+def gemm_kernel() -> str:
+    """The matmul micro-kernel chosen at run time: "avx2-fma" or "portable"."""
+    return _C.gemm_kernel()
+
+
+def set_gemm_fallback(on: bool) -> None:
+    """Force the portable matmul kernel (also: CORTEN_GEMM_FALLBACK=1)."""
+    _C.set_gemm_fallback(True if on else False)
 
 
 def simd_level() -> str:

@@ -29,10 +29,10 @@ def _to_array(data: Any, dtype: Any = None, copy: bool | None = True) -> np.ndar
         a = data._a
     elif isinstance(data, np.ndarray) or hasattr(data, "__array_interface__"):
         a = np.asarray(data)
-        if a.dtype not in _BY_NP and want is None:
-            raise TypeError(f"unsupported NumPy dtype {a.dtype}; corten has bool, uint8, int32, int64, float32, float64")
         if not a.dtype.isnative:
             a = a.astype(a.dtype.newbyteorder("="))
+        if a.dtype not in _BY_NP and want is None:
+            raise TypeError(f"unsupported NumPy dtype {a.dtype}; corten has bool, uint8, int32, int64, float32, float64")
     elif hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
         a = np.from_dlpack(data)
     else:
@@ -46,7 +46,9 @@ def _to_array(data: Any, dtype: Any = None, copy: bool | None = True) -> np.ndar
 
 
 def _check_int_range(a: np.ndarray, want: DType) -> None:
-    if a.dtype.kind == "i" and a.size:
+    """OverflowError when Python integers do not fit the integer dtype `want`
+    (conversion to bool is always allowed: nonzero is True)."""
+    if want.kind == "i" and a.dtype.kind == "i" and a.size:
         info = np.iinfo(want.np)
         if a.min() < info.min or a.max() > info.max:
             raise OverflowError(f"value out of range for {want.name}")
@@ -59,7 +61,11 @@ def _from_python(data: Any) -> np.ndarray:
     try:
         a = np.array(data)
     except (ValueError, OverflowError) as e:
+        if "inhomogeneous" in str(e):
+            raise ValueError(f"cannot make a tensor from a ragged nested sequence: {e}") from None
         raise ValueError(f"cannot make a tensor from this data: {e}") from None
+    if a.dtype == object and a.size and all(type(x) is int for x in a.reshape(-1).tolist()):
+        raise OverflowError("integer value out of range for int64")
     if a.dtype.kind == "f":
         has_numpy = isinstance(data, np.generic)
         return a.astype(float32.np) if a.dtype == np.float64 and not has_numpy else a

@@ -18,6 +18,9 @@ from ._dtype import _BY_NP, DType, as_dtype
 from .autograd.grad_mode import is_grad_enabled
 
 
+_object_new = object.__new__
+
+
 class Tensor:
     """An n-dimensional array with autograd. Create with corten.tensor(), zeros(), ...
 
@@ -46,7 +49,7 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, arr: np.ndarray) -> Tensor:
-        t = cls.__new__(cls)
+        t = _object_new(cls)
         t._a = arr
         return t
 
@@ -299,8 +302,14 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         if self._a.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        for i in range(self._a.shape[0]):
-            yield self[i]
+        if self._rg and is_grad_enabled():  # differentiable: go through indexing
+            for i in range(self._a.shape[0]):
+                yield self[i]
+            return
+        shape, strides = self._a.shape[1:], self.strides
+        _, offset = self._storage()
+        for i in range(self._a.shape[0]):  # views sharing memory, like NumPy's
+            yield self._make_view(shape, strides[1:], offset + i * strides[0])
 
     def __hash__(self) -> int:
         return id(self)
