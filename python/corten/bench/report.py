@@ -164,13 +164,15 @@ def plot(path: str, doc: dict) -> None:
     for j, lib in enumerate(others):
         have = [(i, w["ratios"][lib]) for i, w in enumerate(rows) if w["ratios"].get(lib)]
         ys = [i + (j - (len(others) - 1) / 2) * height for i, _ in have]
-        ax.barh(ys, [v for _, v in have], height=height, label=f"vs {lib}")
+        ax.barh(ys, [v - 1 for _, v in have], left=1, height=height, label=f"vs {lib}")  # from 1 to the ratio
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_yticks(range(len(rows)), [w["name"] for w in rows], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("speedup of corten (other's time / corten's time; right of 1: corten faster)")
-    ax.set_title(doc["machine"]["line"][:110], fontsize=7)
+    m = doc["machine"]
+    ax.set_title(f"corten vs NumPy / PyTorch: {m['cpu']}, {m['threads']} threads, {doc['created'][:10]}",
+                 fontsize=8)
     if others:
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
