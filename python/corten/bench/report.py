@@ -69,7 +69,7 @@ def table(results: Sequence[Result], libs: Sequence[str], machine: dict) -> str:
 
 def _peak_legend(machine: dict) -> str:
     cores = min(machine["threads"], machine["cores"])
-    s = f"{cores} cores x 32 flop/cycle x clock for GFLOP/s (half for float64)"
+    s = f"{cores} core{'s' if cores != 1 else ''} x 32 flop/cycle x clock for GFLOP/s (half for float64)"
     return s + (", the measured copy rate for GB/s" if machine.get("copy_gbs") else "")
 
 
