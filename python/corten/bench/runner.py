@@ -76,20 +76,31 @@ def load_libraries(no_torch: bool = False) -> dict[str, Any]:
     return libs
 
 
-def set_threads(libs: dict[str, Any], n: int | None) -> tuple[int, Any]:
+def set_threads(libs: dict[str, Any], n: int | None) -> tuple[int, Callable[[], None]]:
     """Use n threads in every library (NumPy's BLAS via threadpoolctl when installed).
-    Returns the count in force and a handle keeping the NumPy limit alive."""
-    ct = libs["corten"]
+    Returns the count in force and a function restoring the previous counts."""
+    ct, torch = libs["corten"], libs.get("torch")
+    before = ct.get_num_threads(), torch.get_num_threads() if torch else None
     if n is not None:
         ct.set_num_threads(n)
     n = ct.get_num_threads()
-    if "torch" in libs:
-        libs["torch"].set_num_threads(n)
+    if torch:
+        torch.set_num_threads(n)
     try:
         from threadpoolctl import threadpool_limits
+
+        blas = threadpool_limits(limits=n, user_api="blas")
     except ImportError:
-        return n, None
-    return n, threadpool_limits(limits=n, user_api="blas")
+        blas = None
+
+    def restore() -> None:
+        ct.set_num_threads(before[0])
+        if torch:
+            torch.set_num_threads(before[1])
+        if blas is not None:
+            blas.restore_original_limits()
+
+    return n, restore
 
 
 def _sample(fn: Callable[[], Any], n: int) -> float:
