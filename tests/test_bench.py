@@ -61,6 +61,7 @@ def test_json_has_every_figure(capsys, tmp_path):
     assert {"corten", "numpy"} <= w["libs"].keys()
     lib = w["libs"]["corten"]
     assert lib["median"] > 0 and len(lib["samples"]) >= 3 and lib["calls_per_sample"] >= 1
+    assert lib["spread"] >= 0
     assert w["ratios"]["numpy"] == pytest.approx(w["libs"]["numpy"]["median"] / lib["median"])
 
 

@@ -41,7 +41,7 @@ def peak_fraction(r: Result, machine: dict) -> float | None:
 def table(results: Sequence[Result], libs: Sequence[str], machine: dict) -> str:
     others = [lib for lib in LIBRARIES if lib in libs and lib != "corten"]
     head = ["workload", *[lib for lib in LIBRARIES if lib in libs], *[f"vs {o}" for o in others],
-            "corten rate", "peak", "note"]
+            "corten rate", "peak", "spread", "note"]
     rows = []
     for r in results:
         rate, frac = r.rate(), peak_fraction(r, machine)
@@ -51,6 +51,7 @@ def table(results: Sequence[Result], libs: Sequence[str], machine: dict) -> str:
             *[_fmt_ratio(r.ratio(o)) for o in others],
             "-" if rate is None else f"{rate[0]:.3g} {rate[1]}",
             "-" if frac is None else f"{100 * frac:.0f}%",
+            "-" if r.spread is None else f"{100 * r.spread:.0f}%",
             r.note,
         ])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
@@ -64,6 +65,8 @@ def table(results: Sequence[Result], libs: Sequence[str], machine: dict) -> str:
     out = [line(head), line(["-" * w for w in widths[:-1]] + [""])]
     out += [line(row) for row in rows]
     out.append(f"vs X = X's time / corten's time (above 1: corten is faster); peak = {_peak_legend(machine)}")
+    out.append("spread = the noisiest library's interquartile range / median of its samples "
+               "(large: the row is noise)")
     return "\n".join(out)
 
 
@@ -100,7 +103,8 @@ def to_json(results: Sequence[Result], machine: dict, settings: dict) -> dict:
 
 
 def _lib_json(lr: Any, rate: tuple[float, str] | None) -> dict:
-    return {"median": lr.median, "samples": lr.samples, "calls_per_sample": lr.calls_per_sample,
+    return {"median": lr.median, "spread": lr.spread, "samples": lr.samples,
+            "calls_per_sample": lr.calls_per_sample,
             "rate": rate[0] if rate else None, "rate_unit": rate[1] if rate else None}
 
 

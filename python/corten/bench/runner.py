@@ -36,6 +36,14 @@ class LibResult:
     def median(self) -> float:
         return statistics.median(self.samples)
 
+    @property
+    def spread(self) -> float:
+        """Interquartile range over the median: how noisy the samples were."""
+        if len(self.samples) < 2:
+            return 0.0
+        q1, _, q3 = statistics.quantiles(self.samples, n=4)
+        return (q3 - q1) / self.median
+
 
 @dataclass
 class Result:
@@ -46,6 +54,11 @@ class Result:
     @property
     def skipped(self) -> bool:
         return "corten" not in self.libs
+
+    @property
+    def spread(self) -> float | None:
+        """The noisiest library's spread (interquartile range / median)."""
+        return max((lr.spread for lr in self.libs.values()), default=None)
 
     def ratio(self, other: str) -> float | None:
         """Speedup of corten over `other`: other's time / corten's (>1: corten is faster)."""
