@@ -198,10 +198,13 @@ def run(workloads: Sequence[Workload], libs: dict[str, Any], budget: float,
 
 
 def _progress(total: int) -> Callable[[int, str | None], None]:
-    """Which workload and how many are left, on stderr: tqdm when installed, else a plain line."""
+    """Which workload and how many are left, on stderr: a tqdm bar when installed and stderr is a
+    terminal, else a plain line per workload (readable in CI logs)."""
     try:
         from tqdm import tqdm
     except ImportError:
+        tqdm = None
+    if not sys.stderr.isatty():
         tqdm = None
     if tqdm is not None:
         bar = tqdm(total=total, file=sys.stderr, unit="workload", leave=False, dynamic_ncols=True)
