@@ -147,11 +147,18 @@ def compare(new: dict, old: dict) -> str:
     lines = [line(r) for r in [head, ["-" * w for w in widths], *rows]]
     lines.append("change = new time / old time - 1 (negative: faster); "
                  f"earlier run {old.get('created', '?')}")
-    if old.get("machine", {}).get("line") != new.get("machine", {}).get("line"):
-        lines.append(f"earlier machine: {old.get('machine', {}).get('line', '?')}")
+    if _setup_key(old.get("machine", {})) != _setup_key(new.get("machine", {})):
+        lines.append(f"the machine or versions differ; earlier: {old.get('machine', {}).get('line', '?')}")
     if gone:
-        lines.append("not in this run: " + ", ".join(gone))
+        lines.append(f"{len(gone)} earlier workloads not in this run" if len(gone) > 6
+                     else "not in this run: " + ", ".join(gone))
     return "\n".join(lines)
+
+
+def _setup_key(m: dict) -> tuple:
+    """What must match for two runs to compare: not the clock reading, load or copy rate."""
+    keys = ("cpu", "cores", "threads", "simd", "gemm_kernel", "versions", "numpy_blas", "env")
+    return tuple(json.dumps(m.get(k), sort_keys=True) for k in keys)
 
 
 def plot(path: str, doc: dict) -> None:
