@@ -2,11 +2,13 @@
 // releases the GIL, and calls a kernel. Each line below binds one kernel.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <optional>
 
 #include "elementwise.h"
 #include "gemm.h"
+#include "indexing.h"
 #include "nn.h"
 #include "parallel.h"
 #include "random_fill.h"
@@ -43,12 +45,11 @@ View as_view(const py::array& a, bool writable = false) {
     if (a.strides(i) % es != 0) throw std::invalid_argument("array strides must be a multiple of the item size");
     v.strides[i] = a.strides(i) / es;
   }
-  if (writable) {
-    if (!a.writeable()) throw std::invalid_argument("output array is read-only");
-    v.data = static_cast<char*>(const_cast<void*>(a.data()));
-  } else {
-    v.data = static_cast<char*>(const_cast<void*>(a.data()));
-  }
+  if (writable && !a.writeable()) throw std::invalid_argument("output array is read-only");
+  v.data = static_cast<char*>(const_cast<void*>(a.data()));
+  // Kernels load whole elements: a misaligned pointer would be undefined behaviour.
+  if (a.size() > 0 && reinterpret_cast<uintptr_t>(v.data) % es != 0)
+    throw std::invalid_argument("array data is not aligned to its item size");
   return v;
 }
 
@@ -95,6 +96,42 @@ PYBIND11_MODULE(_C, m) {
     View vx = as_view(x), vo = as_view(out, true);
     ReleaseGilIfLarge nogil(vo);
     cast(vx, vo);
+  });
+  m.def("gather", [](const py::array& src, const std::vector<py::array>& idx, const py::array& out,
+                     const std::vector<int64_t>& axes) {
+    View vs = as_view(src), vo = as_view(out, true);
+    std::vector<View> vi;
+    for (const auto& a : idx) vi.push_back(as_view(a));
+    py::gil_scoped_release nogil;
+    gather(vs, vi, vo, axes);
+  });
+  m.def("scatter", [](const py::array& dst, const std::vector<py::array>& idx, const py::array& values,
+                      bool accumulate, const std::vector<int64_t>& axes) {
+    View vd = as_view(dst, true), vv = as_view(values);
+    std::vector<View> vi;
+    for (const auto& a : idx) vi.push_back(as_view(a));
+    py::gil_scoped_release nogil;
+    scatter(vd, vi, vv, accumulate, axes);
+  });
+  m.def("count_nonzero", [](const py::array& x) {
+    View vx = as_view(x);
+    py::gil_scoped_release nogil;
+    return count_nonzero(vx);
+  });
+  m.def("nonzero", [](const py::array& x, const py::array& out) {
+    View vx = as_view(x), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    nonzero(vx, vo);
+  });
+  m.def("masked_select", [](const py::array& src, const py::array& mask, const py::array& out) {
+    View vs = as_view(src), vm = as_view(mask), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    masked_select(vs, vm, vo);
+  });
+  m.def("copy_blocked", [](const py::array& src, const py::array& out) {
+    View vs = as_view(src), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    copy_blocked(vs, vo);
   });
   m.def("where", [](const py::array& c, const py::array& a, const py::array& b, const py::array& out) {
     View vc = as_view(c), va = as_view(a), vb = as_view(b), vo = as_view(out, true);

@@ -1,15 +1,28 @@
 // Blocked GEMM driver: operand packing, cache blocking, threading, batching,
-// the portable micro-kernel and the integer fallback. The SIMD micro-kernels
-// live in gemm_avx2.cpp; see gemm_kernels.h for the kernel contract.
+// the portable kernels and the integer fallback. The SIMD kernels live in
+// gemm_avx2.cpp; see gemm_kernels.h for the kernel contracts.
 //
 // Loop structure (BLIS order), for C(m x n) += A(m x k) B(k x n):
 //   for jc in n step NC            B columns kept in L3
 //     for pc in k step KC          pack B(pc:pc+KC, jc:jc+NC) -> NR-column panels
-//       for ic in m step MC        pack A(ic:ic+MC, pc:pc+KC) -> MR-row panels (L2)
+//       for ic in m step MC        A(ic:ic+MC, pc:pc+KC): packed into MR-row panels,
+//                                  or read in place when its rows are contiguous
 //         for jr in nc step NR     one KC x NR B panel stays in L1
 //           for ir in mc step MR   micro-kernel: MR x NR tile of C in registers
-// Threads split the m range (each packs its own A block, all share the packed
-// B block, which is packed cooperatively) or, when m is too short, the n range.
+// Packing reads any strides (transposed, sliced, broadcast operands need no
+// copy) and zero-pads edge panels. Shapes that waste most of a tile take other
+// routes: m or n == 1 -> matrix-vector kernels; n (or m) far below NR with
+// contiguous rows -> k-vectorised dot kernels. The orientation (C or C^T =
+// B^T A^T) is chosen by a rough cost model (gemm_float).
+//
+// Threads (see gemm_blocked) split n without any synchronisation, or split m
+// with either private or one cooperatively packed, shared B block.
+//
+// Determinism: every element of C is produced by one thread, from a sum that
+// starts at zero for each KC block and runs over k in increasing order, added
+// to C block after block. KC blocks, kernels and code paths depend only on the
+// shapes and strides, never on the thread count, so results are bit-identical
+// for any number of threads.
 #include "gemm.h"
 
 #include <algorithm>
@@ -42,12 +55,16 @@ template <> struct Tile<float> { static constexpr int NR = detail::kGemmNRf; };
 template <> struct Tile<double> { static constexpr int NR = detail::kGemmNRd; };
 
 // ---------------------------------------------------------------------------
-// Block sizes. Measured on AMD EPYC Zen4 (32 KiB L1d, 1 MiB L2 per core,
-// 32 MiB L3) with benchmarks against OpenBLAS:
-//   KC: one KC x NR packed B panel (KC * 64 bytes) must stay in L1 next to
-//       the streamed A panels; KC = 256 gives 16 KiB for both dtypes.
-//   MC: the MC x KC packed A block lives in L2; MC x KC x size ~ 1/4..1/2 L2.
-//   NC: the KC x NC packed B block lives in L3 (shared by the threads).
+// Block sizes, measured on AMD EPYC Zen4 (32 KiB L1d, 1 MiB L2 per core,
+// 32 MiB L3; single-thread sweeps of MC in {72..288} x KC in {192..512} on
+// 512^3, 1024^3 and the MLP shapes; differences within ~3% were noise):
+//   KC = 256: one KC x NR packed B panel is KC * 64 bytes = 16 KiB (both
+//        dtypes), half of L1, next to the A rows streamed by the kernel.
+//        384-512 measured the same within noise for float32.
+//   MC = 144: the MC x KC A block (144 KiB float32, 288 KiB float64) sits in
+//        L2. Started from 72 for float64; 144 was as fast and lets 128-row
+//        problems run as one block (B panels packed just before use).
+//   NC = 4080: the KC x NC packed B block (4 / 8 MiB) stays in the L3.
 struct Blocking {
   std::atomic<int64_t> mc, kc, nc;
 };
@@ -560,6 +577,12 @@ int64_t checked_mul(int64_t a, int64_t b, const char* what) {
   return r;
 }
 
+// a * b for a, b >= 0, clamped to INT64_MAX (work estimates only).
+int64_t saturating_mul(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
 // Largest |offset| reached by an (r x c) operand with strides (rs, cs).
 void check_extent(int64_t r, int64_t c, int64_t rs, int64_t cs, const char* what) {
   if (r == 0 || c == 0) return;
@@ -583,7 +606,7 @@ int threads_for(int64_t m, int64_t n, int64_t k, int nt) {
 #ifdef _OPENMP
   if (omp_in_parallel()) return 1;
 #endif
-  const int64_t work = checked_mul(checked_mul(m, n, "m*n"), k, "m*n*k");
+  const int64_t work = saturating_mul(saturating_mul(m, n), k);
   if (work < 2 * kMinFlopsPerThread) return 1;
   return static_cast<int>(std::min<int64_t>(nt, work / kMinFlopsPerThread));
 }
@@ -620,6 +643,74 @@ double plan_cost(const Operands& o) {
   return cost;
 }
 
+template <class T> detail::DotKernel<T> pick_dot() {
+  const GemmKernels* k = gemm_force_fallback() ? nullptr : simd_kernels();
+  if (!k) return nullptr;
+  if constexpr (sizeof(T) == 4)
+    return k->dot_f32;
+  else
+    return k->dot_f64;
+}
+
+// C (m x n) for n much narrower than the register tile (most of every tile
+// would be padding), when rows of A are contiguous: sums run along k instead
+// (DotKernel), over B^T gathered once into a contiguous n x k block. Also
+// applied to C^T = B^T A^T when m is the narrow side. Returns false when the
+// shape does not qualify; the choice depends only on shapes and strides.
+template <class T>
+bool narrow_product(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
+                    const T* B, int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc,
+                    bool accumulate, int nt) {
+  constexpr int NR = Tile<T>::NR;
+  const detail::DotKernel<T> dk = pick_dot<T>();
+  if (!dk || k < 32) return false;
+  auto narrow = [](int64_t w) {
+    const int64_t padded = (w + NR - 1) / NR * NR;
+    return w < 2 * NR && w * 10 < padded * 7;
+  };
+  if (narrow(n) && csa == 1) {
+    // keep
+  } else if (narrow(m) && rsb == 1) {
+    std::swap(m, n);
+    std::swap(A, B);
+    const int64_t ra = rsa, ca = csa;
+    rsa = csb;
+    csa = rsb;
+    rsb = ca;
+    csb = ra;
+    std::swap(rsc, csc);
+  } else {
+    return false;
+  }
+  // B^T rows: B's columns, contiguous along k.
+  const T* bt = B;
+  int64_t ldb = csb;
+  if (rsb != 1) {
+    // Row pitch padded off multiples of 512 bytes so the rows do not share L1 sets.
+    ldb = (k * int64_t(sizeof(T))) % 512 == 0 ? k + 64 / int64_t(sizeof(T)) : k;
+    T* buf = tl_pack_b.get<T>(n * ldb);
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t j = 0; j < n; ++j) buf[j * ldb + p] = B[p * rsb + j * csb];
+    bt = buf;
+  }
+  if (nt <= 1 || m < 8) {
+    dk(m, n, k, A, rsa, bt, ldb, C, rsc, csc, accumulate);
+    return true;
+  }
+#pragma omp parallel num_threads(nt)
+  {
+#ifdef _OPENMP
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+    const int t = 0, team = 1;
+#endif
+    int64_t r0, r1;
+    split_range(m, 4, t, team, &r0, &r1);
+    if (r1 > r0) dk(r1 - r0, n, k, A + r0 * rsa, rsa, bt, ldb, C + r0 * rsc, rsc, csc, accumulate);
+  }
+  return true;
+}
+
 template <class T>
 void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
                 const T* B, int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc,
@@ -646,6 +737,7 @@ void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_
     gemv<T>(n, k, B, csb, rsb, A, csa, C, csc, accumulate, nt);
     return;
   }
+  if (narrow_product<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, nt)) return;
   // Orientation: C^T = B^T A^T swaps the roles of (m, A) and (n, B). Take the
   // one with the lower estimated cost (tile padding, packing, C write-back).
   const Operands keep = make_plan<T>(m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate);
@@ -777,12 +869,12 @@ void matmul_typed(const View& a, const View& b, const View& out, bool accumulate
     gemm_any<T>(m, n, k, A + oa, rsa, csa, B + ob, rsb, csb, C + oc, rsc, csc, accumulate,
                 inner_threads);
   };
-  const int64_t per = checked_mul(checked_mul(m, n, "m*n"), std::max<int64_t>(k, 1), "m*n*k");
+  const int64_t per = saturating_mul(saturating_mul(m, n), std::max<int64_t>(k, 1));
   const bool outer = std::is_floating_point<T>::value ? per < 8 * kMinFlopsPerThread : true;
   int use = 1;
 #ifdef _OPENMP
   if (nt > 1 && outer && !omp_in_parallel()) {
-    const int64_t total = checked_mul(per, batch, "batch work");
+    const int64_t total = saturating_mul(per, batch);
     use = static_cast<int>(std::min<int64_t>({int64_t(nt), batch,
                                               std::max<int64_t>(1, total / kMinFlopsPerThread)}));
   }

@@ -174,15 +174,18 @@ void kernel_f64(int64_t kc, const double* a, int64_t rsa, int64_t csa, const dou
 
 // ---- matrix-vector -----------------------------------------------------------
 
-// Sum of the lanes of v in a fixed order: pairwise over halves.
-template <class O>
-typename O::T hsum(typename O::V v) {
-  using T = typename O::T;
-  alignas(32) T t[O::L];
-  O::store(t, v);
-  for (int w = O::L / 2; w >= 1; w /= 2)
-    for (int i = 0; i < w; ++i) t[i] = t[i] + t[i + w];
-  return t[0];
+// Sum of the lanes of v in a fixed order: pairwise over halves
+// (lane i + lane i + L/2, then again on the first half, ...).
+inline float hsum(__m256 v) {
+  __m128 u = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  u = _mm_add_ps(u, _mm_movehl_ps(u, u));
+  u = _mm_add_ss(u, _mm_shuffle_ps(u, u, 1));
+  return _mm_cvtss_f32(u);
+}
+inline double hsum(__m256d v) {
+  __m128d u = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  u = _mm_add_sd(u, _mm_unpackhi_pd(u, u));
+  return _mm_cvtsd_f64(u);
 }
 
 // Finishes one row of the dot form: lanes, then the tail in order.
@@ -190,7 +193,7 @@ template <class O>
 void dot_finish(typename O::V s0, typename O::V s1, int64_t p, int64_t k, const typename O::T* a,
                 const typename O::T* x, typename O::T* y, bool load_y) {
   using T = typename O::T;
-  T t = hsum<O>(O::add(s0, s1));
+  T t = hsum(O::add(s0, s1));
   for (; p < k; ++p) t = O::fma1(a[p], x[p], t);
   *y = load_y ? *y + t : t;
 }
@@ -282,6 +285,69 @@ void gemv_axpy(int64_t rows, int64_t k, const typename O::T* a, int64_t lda,
   }
 }
 
+// ---- narrow products (k-vectorised) ---------------------------------------------
+
+// R rows x J columns of C, one k-lane accumulator each.
+template <class O, int R, int J>
+void dot_block(int64_t k, const typename O::T* a, int64_t lda, const typename O::T* bt,
+               int64_t ldb, typename O::T* c, int64_t rsc, int64_t csc, bool load_c) {
+  using T = typename O::T;
+  using V = typename O::V;
+  constexpr int L = O::L;
+  const int64_t kv = k / L * L;
+  V acc[R][J];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < J; ++j) acc[r][j] = O::zero();
+  for (int64_t p = 0; p < kv; p += L) {
+    V bv[J];
+    for (int j = 0; j < J; ++j) bv[j] = O::load(bt + j * ldb + p);
+    for (int r = 0; r < R; ++r) {
+      const V av = O::load(a + r * lda + p);
+      for (int j = 0; j < J; ++j) acc[r][j] = O::fma(av, bv[j], acc[r][j]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int j = 0; j < J; ++j) {
+      T t = hsum(acc[r][j]);
+      const T* ar = a + r * lda;
+      const T* bj = bt + j * ldb;
+      for (int64_t p = kv; p < k; ++p) t = O::fma1(ar[p], bj[p], t);
+      T& d = c[r * rsc + j * csc];
+      d = load_c ? d + t : t;
+    }
+  }
+}
+
+template <class O, int R>
+void dot_rows_all(int64_t n, int64_t k, const typename O::T* a, int64_t lda,
+                  const typename O::T* bt, int64_t ldb, typename O::T* c, int64_t rsc,
+                  int64_t csc, bool load_c) {
+  int64_t j = 0;
+  for (; j + 3 <= n; j += 3)
+    dot_block<O, R, 3>(k, a, lda, bt + j * ldb, ldb, c + j * csc, rsc, csc, load_c);
+  for (; j < n; ++j) dot_block<O, R, 1>(k, a, lda, bt + j * ldb, ldb, c + j * csc, rsc, csc, load_c);
+}
+
+template <class O>
+void dot_narrow(int64_t rows, int64_t n, int64_t k, const typename O::T* a, int64_t lda,
+                const typename O::T* bt, int64_t ldb, typename O::T* c, int64_t rsc, int64_t csc,
+                bool load_c) {
+  int64_t i = 0;
+  for (; i + 4 <= rows; i += 4)
+    dot_rows_all<O, 4>(n, k, a + i * lda, lda, bt, ldb, c + i * rsc, rsc, csc, load_c);
+  for (; i < rows; ++i)
+    dot_rows_all<O, 1>(n, k, a + i * lda, lda, bt, ldb, c + i * rsc, rsc, csc, load_c);
+}
+
+void dot_f32(int64_t rows, int64_t n, int64_t k, const float* a, int64_t lda, const float* bt,
+             int64_t ldb, float* c, int64_t rsc, int64_t csc, bool load_c) {
+  dot_narrow<F32>(rows, n, k, a, lda, bt, ldb, c, rsc, csc, load_c);
+}
+void dot_f64(int64_t rows, int64_t n, int64_t k, const double* a, int64_t lda, const double* bt,
+             int64_t ldb, double* c, int64_t rsc, int64_t csc, bool load_c) {
+  dot_narrow<F64>(rows, n, k, a, lda, bt, ldb, c, rsc, csc, load_c);
+}
+
 void gemv_dot_f32(int64_t rows, int64_t k, const float* a, int64_t lda, const float* x, float* y,
                   int64_t incy, bool load_y) {
   gemv_dot<F32>(rows, k, a, lda, x, y, incy, load_y);
@@ -299,8 +365,8 @@ void gemv_axpy_f64(int64_t rows, int64_t k, const double* a, int64_t lda, const 
   gemv_axpy<F64>(rows, k, a, lda, x, y, incy, load_y);
 }
 
-const GemmKernels kAvx2Kernels = {kernel_f32,    kernel_f64,   gemv_dot_f32,
-                                  gemv_axpy_f32, gemv_dot_f64, gemv_axpy_f64};
+const GemmKernels kAvx2Kernels = {kernel_f32,    kernel_f64,    gemv_dot_f32, gemv_axpy_f32,
+                                  gemv_dot_f64,  gemv_axpy_f64, dot_f32,      dot_f64};
 
 static_assert(2 * F32::L == kGemmNRf, "float tile width");
 static_assert(2 * F64::L == kGemmNRd, "double tile width");

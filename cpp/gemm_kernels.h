@@ -39,11 +39,22 @@ template <class T>
 using GemvKernel = void (*)(int64_t rows, int64_t k, const T* a, int64_t lda, const T* x, T* y,
                             int64_t incy, bool load_y);
 
+// Narrow products, vectorised along k: C(i, j) = sum_p a(i, p) bt(j, p) for
+// i < rows, j < n with a(i, p) = a[i * lda + p], bt(j, p) = bt[j * ldb + p]
+// (both contiguous along k), written to c[i * rsc + j * csc] (or added to it).
+// Used when n is much narrower than a register tile. Every element is summed
+// the same way (k-lanes, then a fixed reduction, then the tail in order).
+template <class T>
+using DotKernel = void (*)(int64_t rows, int64_t n, int64_t k, const T* a, int64_t lda, const T* bt,
+                           int64_t ldb, T* c, int64_t rsc, int64_t csc, bool load_c);
+
 struct GemmKernels {
   MicroKernel<float> f32;
   MicroKernel<double> f64;
   GemvKernel<float> gemv_dot_f32, gemv_axpy_f32;
   GemvKernel<double> gemv_dot_f64, gemv_axpy_f64;
+  DotKernel<float> dot_f32;
+  DotKernel<double> dot_f64;
 };
 
 // Defined in gemm_avx2.cpp (x86-64 only). Call only when the CPU has AVX2 and FMA.

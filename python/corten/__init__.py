@@ -81,9 +81,50 @@ from .ops.elementwise import (
     where,
 )
 from .ops.linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
-from .ops.reduction import sum
-from .ops.shape import broadcast_to, contiguous, permute, reshape, swapaxes, transpose
 from .random import Generator, manual_seed, rand, randint, randn, randperm
+from .ops.indexing import (
+    index_add,
+    index_select,
+    masked_fill,
+    nonzero,
+    one_hot,
+    put_along_axis,
+    take,
+    take_along_axis,
+)
+from .ops.join import (
+    array_split,
+    cat,
+    chunk,
+    concat,
+    flip,
+    pad,
+    repeat,
+    roll,
+    split,
+    stack,
+    tile,
+    tril,
+    triu,
+)
+from .ops.reduction import sum
+from .ops.shape import (
+    broadcast_arrays,
+    broadcast_to,
+    contiguous,
+    expand_dims,
+    flatten,
+    is_contiguous,
+    moveaxis,
+    permute,
+    ravel,
+    reshape,
+    squeeze,
+    swapaxes,
+    transpose,
+    unsqueeze,
+    view,
+)
 from .tensor import Tensor
 
 from . import data, nn, optim  # noqa: E402,I001  (need the names above)

@@ -48,6 +48,10 @@ def _matmul_shape(sa: tuple, sb: tuple) -> tuple:
             f"matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature {_SIG} "
             f"(size {sb[-2]} is different from {sa[-1]}); shapes {shape_str(sa)} and {shape_str(sb)}"
         )
+    if len(sa) == 2 and len(sb) == 2:
+        return (sa[0], sb[1])
+    if sa[:-2] == sb[:-2]:
+        return sa[:-1] + sb[-1:]
     try:
         batch = broadcast_shape(sa[:-2], sb[:-2])
     except ValueError:
@@ -57,16 +61,20 @@ def _matmul_shape(sa: tuple, sb: tuple) -> tuple:
     return tuple(batch) + (sa[-2], sb[-1])
 
 
-def _run_matmul(a: Tensor, b: Tensor, out: np.ndarray | None = None, accumulate: bool = False) -> np.ndarray:
-    """a @ b for same-dtype operands of ndim >= 2; writes into `out` when given
-    (out must have the result shape and dtype and not overlap a or b)."""
-    shape = _matmul_shape(a.shape, b.shape)
+def _run_matmul(a: Tensor, b: Tensor, shape: tuple, out: np.ndarray | None = None,
+                accumulate: bool = False) -> np.ndarray:
+    """a @ b (result `shape`) for same-dtype operands of ndim >= 2; writes into
+    `out` when given (out must have that shape and dtype and not overlap a or b).
+    Missing leading dims become size-1 dims, which the kernel broadcasts."""
+    xa, xb = a._a, b._a
+    nd = len(shape)
+    if xa.ndim != nd:
+        xa = xa.reshape((1,) * (nd - xa.ndim) + xa.shape)
+    if xb.ndim != nd:
+        xb = xb.reshape((1,) * (nd - xb.ndim) + xb.shape)
     if out is None:
-        out = np.empty(shape, a.dtype.np)
+        out = np.empty(shape, xa.dtype)
         accumulate = False
-    batch = shape[:-2]
-    xa = np.broadcast_to(a._a, batch + a.shape[-2:])
-    xb = np.broadcast_to(b._a, batch + b.shape[-2:])
     _C.matmul(xa, xb, out, accumulate)
     return out
 
@@ -75,7 +83,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
         ctx.save_for_backward(a, b)
-        return Tensor._wrap(_run_matmul(a, b))
+        return Tensor._wrap(_run_matmul(a, b, _matmul_shape(a.shape, b.shape)))
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
@@ -86,11 +94,11 @@ class MatMul(Function):
         return ga, gb
 
 
-def _matmul_nd(a: Tensor, b: Tensor) -> Tensor:
+def _matmul_nd(a: Tensor, b: Tensor, shape: tuple) -> Tensor:
     """a @ b for ndim >= 2 operands of one dtype, recorded when needed."""
     if a.dtype.kind == "f" and _needs_graph(a, b):
         return MatMul.apply(a, b)
-    return Tensor._wrap(_run_matmul(a, b))
+    return Tensor._wrap(_run_matmul(a, b, shape))
 
 
 def matmul(a: Any, b: Any, out: Tensor | None = None, accumulate: bool = False) -> Tensor:
@@ -98,6 +106,19 @@ def matmul(a: Any, b: Any, out: Tensor | None = None, accumulate: bool = False) 
     a row (a) or a column (b) and that dimension is removed from the result;
     leading (batch) dimensions broadcast. With `out`, the result is written there
     (or added to it when `accumulate`)."""
+    if type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype and a._a.ndim >= 2 and b._a.ndim >= 2:
+        # fast path: no promotion, no 1-D operands
+        full = _matmul_shape(a.shape, b.shape)
+        if out is None:
+            return _matmul_nd(a, b, full)
+        o = out._a if type(out) is Tensor else None
+        if (
+            o is not None and o.shape == full and o.dtype == a._a.dtype and not _needs_graph(a, b, out)
+            and not np.may_share_memory(o, a._a) and not np.may_share_memory(o, b._a)
+        ):
+            _run_matmul(a, b, full, o, accumulate)
+            out._bump_version()
+            return out
     ta, tb = _promote(a, b, "matmul")
     for i, t in enumerate((ta, tb)):
         if t.ndim == 0:
@@ -120,7 +141,7 @@ def matmul(a: Any, b: Any, out: Tensor | None = None, accumulate: bool = False) 
     final = tuple(n for i, n in enumerate(full) if i not in drop)
 
     if out is None:
-        r = _matmul_nd(a2, b2)
+        r = _matmul_nd(a2, b2, full)
         return r if r.shape == final else reshape(r, final)
 
     if out.shape != final:
@@ -136,10 +157,10 @@ def matmul(a: Any, b: Any, out: Tensor | None = None, accumulate: bool = False) 
     o = out._a
     if o.dtype == ta.dtype.np and not np.may_share_memory(o, ta._a) and not np.may_share_memory(o, tb._a):
         # Inserting the size-1 dims of promoted 1-D operands is always a view.
-        _run_matmul(a2, b2, o.reshape(full), accumulate)
+        _run_matmul(a2, b2, full, o.reshape(full), accumulate)
         out._bump_version()
         return out
-    res = _run_matmul(a2, b2).reshape(final)
+    res = _run_matmul(a2, b2, full).reshape(final)
     if accumulate:
         res = res + o
     return _write_out("matmul", res, out)
