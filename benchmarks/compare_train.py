@@ -43,7 +43,9 @@ def main() -> None:
         common += ["--threads", str(args.threads)]
     rows = []
     with tempfile.TemporaryDirectory() as out_dir:
-        _, wall, rss = run([sys.executable, "-m", "corten", "train", "--no-progress", "--out", out_dir] + common)
+        _, wall, rss = run(
+            [sys.executable, "-m", "corten", "train", "--no-progress", "--out", out_dir] + common
+        )
         with open(os.path.join(out_dir, "history.json")) as f:
             h = json.load(f)
         rows.append(("corten", h["test_acc"], h["train_seconds"], wall, rss))
@@ -56,8 +58,10 @@ def main() -> None:
     for name, acc, tr, wall, rss in rows:
         print(f"{name:14s} {acc:9.4f} {tr:8.1f} {wall:10.1f} {rss:13.0f}")
     c, t = rows
-    print(f"corten / torch: training time {c[2] / t[2]:.2f}x, process time {c[3] / t[3]:.2f}x, "
-          f"peak RSS {c[4] / t[4]:.2f}x")
+    print(
+        f"corten / torch: training time {c[2] / t[2]:.2f}x, process time {c[3] / t[3]:.2f}x, "
+        f"peak RSS {c[4] / t[4]:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -14,10 +14,9 @@ import json
 import time
 
 import torch
+from corten.datasets import MNIST, FashionMNIST
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
-
-from corten.datasets import MNIST, FashionMNIST
 
 
 def main() -> None:
@@ -68,17 +67,34 @@ def main() -> None:
         secs = time.perf_counter() - te
         model.eval()
         with torch.no_grad():
-            hits = sum(int((model(xb).argmax(1) == yb).sum()) for xb, yb in DataLoader(test_ds, batch_size=1000))
-        history.append({"epoch": epoch, "train_loss": total / seen, "train_acc": correct / seen,
-                        "test_acc": hits / len(test_ds), "seconds": secs})
+            hits = sum(
+                int((model(xb).argmax(1) == yb).sum()) for xb, yb in DataLoader(test_ds, batch_size=1000)
+            )
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": total / seen,
+                "train_acc": correct / seen,
+                "test_acc": hits / len(test_ds),
+                "seconds": secs,
+            }
+        )
         if not args.json:
             h = history[-1]
-            print(f"epoch {epoch}: loss {h['train_loss']:.4f}  train acc {h['train_acc']:.4f}  "
-                  f"test acc {h['test_acc']:.4f}  {seen / secs:,.0f} samples/s")
+            print(
+                f"epoch {epoch}: loss {h['train_loss']:.4f}  train acc {h['train_acc']:.4f}  "
+                f"test acc {h['test_acc']:.4f}  {seen / secs:,.0f} samples/s"
+            )
     train_secs = time.perf_counter() - t_train
-    res = {"framework": f"torch {torch.__version__}", "threads": torch.get_num_threads(), "history": history,
-           "test_acc": history[-1]["test_acc"], "train_seconds": train_secs, "data_seconds": t_data,
-           "total_seconds": time.perf_counter() - t0}
+    res = {
+        "framework": f"torch {torch.__version__}",
+        "threads": torch.get_num_threads(),
+        "history": history,
+        "test_acc": history[-1]["test_acc"],
+        "train_seconds": train_secs,
+        "data_seconds": t_data,
+        "total_seconds": time.perf_counter() - t0,
+    }
     if args.json:
         print(json.dumps(res))
     else:

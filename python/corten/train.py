@@ -37,7 +37,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--download", action="store_true", help="download the dataset if it is not found")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="kernel threads (default: all cores)")
-    p.add_argument("--out", metavar="DIR", default="runs", help="where to write checkpoint, history and chart")
+    p.add_argument(
+        "--out", metavar="DIR", default="runs", help="where to write checkpoint, history and chart"
+    )
     p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)  # train on the first N samples
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p.parse_args(argv)
@@ -99,8 +101,9 @@ class _Bar:
             self.bar.close()
 
 
-def train_epoch(model: nn.Module, loader: DataLoader, opt: optim.Optimizer, loss_fn: nn.Module, desc: str,
-                progress: bool) -> dict:
+def train_epoch(
+    model: nn.Module, loader: DataLoader, opt: optim.Optimizer, loss_fn: nn.Module, desc: str, progress: bool
+) -> dict:
     bar = _Bar(len(loader), desc, progress)
     total_loss, correct, seen, pending = 0.0, 0, 0, 0
     start = time.perf_counter()
@@ -117,13 +120,21 @@ def train_epoch(model: nn.Module, loader: DataLoader, opt: optim.Optimizer, loss
         pending += 1
         if pending == 20 or step == len(loader) - 1:
             rate = seen / max(time.perf_counter() - start, 1e-9)
-            bar.update(pending, loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}",
-                       samples_s=f"{rate:,.0f}")
+            bar.update(
+                pending,
+                loss=f"{total_loss / seen:.4f}",
+                acc=f"{correct / seen:.4f}",
+                samples_s=f"{rate:,.0f}",
+            )
             pending = 0
     bar.close()
     secs = time.perf_counter() - start
-    return {"train_loss": total_loss / seen, "train_acc": correct / seen, "seconds": secs,
-            "samples_per_s": seen / secs}
+    return {
+        "train_loss": total_loss / seen,
+        "train_acc": correct / seen,
+        "seconds": secs,
+        "samples_per_s": seen / secs,
+    }
 
 
 def save_chart(history: list[dict], path: str) -> bool:
@@ -184,9 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     opt = build_optimizer(args.optimizer, model.parameters(), args.lr)
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True)
-    print(f"corten {ct.__version__}: {args.dataset} ({len(train_ds)} train / {len(test_ds)} test), "
-          f"{model.num_parameters():,} parameters, {args.optimizer} lr={args.lr}, batch {args.batch_size}, "
-          f"{ct.get_num_threads()} threads")
+    print(
+        f"corten {ct.__version__}: {args.dataset} ({len(train_ds)} train / {len(test_ds)} test), "
+        f"{model.num_parameters():,} parameters, {args.optimizer} lr={args.lr}, batch {args.batch_size}, "
+        f"{ct.get_num_threads()} threads"
+    )
     history = []
     t_train = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
@@ -194,16 +207,27 @@ def main(argv: list[str] | None = None) -> int:
         stats["test_acc"] = evaluate(model, test_ds)
         stats["epoch"] = epoch
         history.append(stats)
-        print(f"epoch {epoch}: loss {stats['train_loss']:.4f}  train acc {stats['train_acc']:.4f}  "
-              f"test acc {stats['test_acc']:.4f}  {stats['samples_per_s']:,.0f} samples/s")
+        print(
+            f"epoch {epoch}: loss {stats['train_loss']:.4f}  train acc {stats['train_acc']:.4f}  "
+            f"test acc {stats['test_acc']:.4f}  {stats['samples_per_s']:,.0f} samples/s"
+        )
     train_secs = time.perf_counter() - t_train
     test_acc = history[-1]["test_acc"] if history else evaluate(model, test_ds)
     os.makedirs(args.out, exist_ok=True)
     ckpt = os.path.join(args.out, "model.safetensors")
     ct.save(model.state_dict(), ckpt)
     with open(os.path.join(args.out, "history.json"), "w") as f:
-        json.dump({"args": vars(args), "history": history, "test_acc": test_acc, "train_seconds": train_secs,
-                   "data_seconds": t_data}, f, indent=1)
+        json.dump(
+            {
+                "args": vars(args),
+                "history": history,
+                "test_acc": test_acc,
+                "train_seconds": train_secs,
+                "data_seconds": t_data,
+            },
+            f,
+            indent=1,
+        )
     chart = os.path.join(args.out, "training.png")
     charted = save_chart(history, chart) if history else False
     total = time.perf_counter() - t0
