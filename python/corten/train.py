@@ -1,7 +1,8 @@
 """The training job: `python -m corten train [options]`.
 
-Default recipe: Linear 784->512, ReLU, Linear 512->10, softmax cross-entropy,
-RMSprop (lr 1e-3, alpha 0.9), batch 128, 5 epochs on Fashion-MNIST. Prints a
+Default recipe: pixels standardised with the training set's mean and std,
+Linear 784->512, ReLU, Linear 512->10, softmax cross-entropy, RMSprop (lr 1e-3,
+alpha 0.9), batch 128, 5 epochs on Fashion-MNIST. Prints a
 progress bar per epoch, the test accuracy and the time; writes a checkpoint
 (model.safetensors), the per-epoch history (history.json) and a chart
 (training.png, when matplotlib is installed) into --out.
@@ -15,6 +16,8 @@ import os
 import sys
 import time
 from typing import Any
+
+import numpy as np
 
 import corten as ct
 
@@ -42,6 +45,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)  # train on the first N samples
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--no-normalize",
+        action="store_true",
+        help="feed pixels in [0, 1] (default: standardised with train stats)",
+    )
     return p.parse_args(argv)
 
 
@@ -61,11 +69,24 @@ def build_optimizer(name: str, params: Any, lr: float) -> optim.Optimizer:
     return optim.SGD(params, lr=lr, momentum=0.9)
 
 
-def load_data(name: str, root: str | None, download: bool) -> tuple[TensorDataset, TensorDataset]:
+def load_data(
+    name: str, root: str | None, download: bool, normalize: bool = True
+) -> tuple[TensorDataset, TensorDataset, tuple[float, float]]:
+    """Flattened (N, 784) train and test sets; with `normalize`, pixels are
+    standardised with the training set's mean and standard deviation (returned)."""
     cls = DATASETS[name]
     train, test = cls(root, train=True, download=download), cls(root, train=False, download=download)
-    flat = [TensorDataset(ds.images.reshape(len(ds), -1), ds.labels) for ds in (train, test)]
-    return flat[0], flat[1]
+    mean, std = 0.0, 1.0
+    if normalize:
+        pixels = train.images.numpy()
+        mean, std = float(pixels.mean(dtype=np.float64)), float(pixels.std(dtype=np.float64))
+    flat = []
+    for ds in (train, test):
+        x = ds.images.reshape(len(ds), -1)
+        if normalize:
+            x = (x - mean) / std
+        flat.append(TensorDataset(x, ds.labels))
+    return flat[0], flat[1], (mean, std)
 
 
 def evaluate(model: nn.Module, ds: TensorDataset, batch_size: int = 1000) -> float:
@@ -184,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         ct.set_num_threads(args.threads)
     ct.manual_seed(args.seed)
     try:
-        train_ds, test_ds = load_data(args.dataset, args.data, args.download)
+        train_ds, test_ds, (mean, std) = load_data(
+            args.dataset, args.data, args.download, not args.no_normalize
+        )
     except DatasetError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -215,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     test_acc = history[-1]["test_acc"] if history else evaluate(model, test_ds)
     os.makedirs(args.out, exist_ok=True)
     ckpt = os.path.join(args.out, "model.safetensors")
-    ct.save(model.state_dict(), ckpt)
+    ct.save(model.state_dict(), ckpt, metadata={"input_mean": repr(mean), "input_std": repr(std)})
     with open(os.path.join(args.out, "history.json"), "w") as f:
         json.dump(
             {
@@ -224,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                 "test_acc": test_acc,
                 "train_seconds": train_secs,
                 "data_seconds": t_data,
+                "input_mean": mean,
+                "input_std": std,
             },
             f,
             indent=1,
