@@ -102,27 +102,25 @@ const GemmKernels* simd_kernels() {
 
 // Portable micro-kernel with the same contract (and summation order) as the
 // SIMD ones: the tile sum starts at zero and runs over p in increasing order.
+// One row of the tile at a time keeps its NR sums in registers (SSE2 has only
+// 16 of them); rows past mr are not computed at all.
 template <class T>
 void portable_kernel(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* b, int64_t rsb,
                      T* c, int64_t rsc, int64_t csc, int mr, int nr, bool load_c) {
   constexpr int NR = Tile<T>::NR;
-  T acc[MR][NR] = {};
-  int64_t ro[MR];
-  for (int i = 0; i < MR; ++i) ro[i] = (i < mr ? i : mr - 1) * rsa;
-  for (int64_t p = 0; p < kc; ++p) {
-    const T* bp = b + p * rsb;
-    const T* ap = a + p * csa;
-    for (int i = 0; i < MR; ++i) {
-      const T ai = ap[ro[i]];
-      for (int j = 0; j < NR; ++j) acc[i][j] += ai * bp[j];
-    }
-  }
   for (int i = 0; i < mr; ++i) {
+    T acc[NR] = {};
+    const T* ai = a + i * rsa;
+    for (int64_t p = 0; p < kc; ++p) {
+      const T x = ai[p * csa];
+      const T* bp = b + p * rsb;
+      for (int j = 0; j < NR; ++j) acc[j] += x * bp[j];
+    }
     T* ci = c + i * rsc;
     if (load_c) {
-      for (int j = 0; j < nr; ++j) ci[j * csc] = ci[j * csc] + acc[i][j];
+      for (int j = 0; j < nr; ++j) ci[j * csc] = ci[j * csc] + acc[j];
     } else {
-      for (int j = 0; j < nr; ++j) ci[j * csc] = acc[i][j];
+      for (int j = 0; j < nr; ++j) ci[j * csc] = acc[j];
     }
   }
 }
