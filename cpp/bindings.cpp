@@ -9,6 +9,7 @@
 #include "elementwise.h"
 #include "gemm.h"
 #include "indexing.h"
+#include "nn.h"
 #include "parallel.h"
 #include "random_fill.h"
 #include "view.h"
@@ -44,12 +45,11 @@ View as_view(const py::array& a, bool writable = false) {
     if (a.strides(i) % es != 0) throw std::invalid_argument("array strides must be a multiple of the item size");
     v.strides[i] = a.strides(i) / es;
   }
-  if (writable) {
-    if (!a.writeable()) throw std::invalid_argument("output array is read-only");
-    v.data = static_cast<char*>(const_cast<void*>(a.data()));
-  } else {
-    v.data = static_cast<char*>(const_cast<void*>(a.data()));
-  }
+  if (writable && !a.writeable()) throw std::invalid_argument("output array is read-only");
+  v.data = static_cast<char*>(const_cast<void*>(a.data()));
+  // Kernels load whole elements: a misaligned pointer would be undefined behaviour.
+  if (a.size() > 0 && reinterpret_cast<uintptr_t>(v.data) % es != 0)
+    throw std::invalid_argument("array data is not aligned to its item size");
   return v;
 }
 
@@ -151,6 +151,76 @@ PYBIND11_MODULE(_C, m) {
     clip(vx, vl, vh, vo);
   });
 
+  // ---- nn: row softmax family and fused cross-entropy (loss.cpp) ----
+  m.def("softmax_rows", [](const py::array& x, const py::array& out, bool log) {
+    View vx = as_view(x), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    softmax_rows(vx, vo, log);
+  });
+  m.def("softmax_rows_backward", [](const py::array& y, const py::array& g, const py::array& gi, bool log) {
+    View vy = as_view(y), vg = as_view(g), vi = as_view(gi, true);
+    py::gil_scoped_release nogil;
+    softmax_rows_backward(vy, vg, vi, log);
+  });
+  m.def("xent_index_forward", [](const py::array& x, const py::array& t, int64_t ignore, double eps,
+                                 const py::array& loss, const py::array& lse) {
+    View vx = as_view(x), vt = as_view(t), vl = as_view(loss, true), vs = as_view(lse, true);
+    py::gil_scoped_release nogil;
+    xent_index_forward(vx, vt, ignore, eps, vl, vs);
+  });
+  m.def("xent_index_backward", [](const py::array& x, const py::array& t, const py::array& lse,
+                                  const py::array& g, int64_t ignore, double eps, const py::array& gx) {
+    View vx = as_view(x), vt = as_view(t), vs = as_view(lse), vg = as_view(g), vo = as_view(gx, true);
+    py::gil_scoped_release nogil;
+    xent_index_backward(vx, vt, vs, vg, ignore, eps, vo);
+  });
+  m.def("xent_prob_forward", [](const py::array& x, const py::array& p, double eps, const py::array& loss,
+                                const py::array& lse) {
+    View vx = as_view(x), vp = as_view(p), vl = as_view(loss, true), vs = as_view(lse, true);
+    py::gil_scoped_release nogil;
+    xent_prob_forward(vx, vp, eps, vl, vs);
+  });
+  m.def("xent_prob_backward", [](const py::array& x, const py::array& p, const py::array& lse,
+                                 const py::array& g, double eps, const py::array& gx) {
+    View vx = as_view(x), vp = as_view(p), vs = as_view(lse), vg = as_view(g), vo = as_view(gx, true);
+    py::gil_scoped_release nogil;
+    xent_prob_backward(vx, vp, vs, vg, eps, vo);
+  });
+
+  m.def("gelu", [](const py::array& x, const py::array& out, bool tanh) {
+    View vx = as_view(x), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    gelu(vx, vo, tanh);
+  });
+  m.def("gelu_backward", [](const py::array& x, const py::array& g, const py::array& gi, bool tanh) {
+    View vx = as_view(x), vg = as_view(g), vo = as_view(gi, true);
+    py::gil_scoped_release nogil;
+    gelu_backward(vx, vg, vo, tanh);
+  });
+
+  // ---- optim: in-place parameter updates (optim.cpp) ----
+  m.def("sgd_step", [](const py::array& p, const py::array& g, const py::array& buf, double lr, double momentum,
+                       double dampening, bool nesterov, double wd, bool first) {
+    View vp = as_view(p, true), vg = as_view(g), vb = as_view(buf, true);
+    py::gil_scoped_release nogil;
+    sgd_step(vp, vg, vb, lr, momentum, dampening, nesterov, wd, first);
+  });
+  m.def("rmsprop_step", [](const py::array& p, const py::array& g, const py::array& sq, const py::array& gavg,
+                           const py::array& buf, double lr, double alpha, double eps, double wd, double momentum,
+                           bool centered) {
+    View vp = as_view(p, true), vg = as_view(g), vs = as_view(sq, true), va = as_view(gavg, true),
+         vb = as_view(buf, true);
+    py::gil_scoped_release nogil;
+    rmsprop_step(vp, vg, vs, va, vb, lr, alpha, eps, wd, momentum, centered);
+  });
+  m.def("adam_step", [](const py::array& p, const py::array& g, const py::array& m1, const py::array& v,
+                        const py::array& vmax, double lr, double beta1, double beta2, double eps, double wd,
+                        bool decoupled, int64_t step) {
+    View vp = as_view(p, true), vg = as_view(g), vm = as_view(m1, true), vv = as_view(v, true),
+         vx = as_view(vmax, true);
+    py::gil_scoped_release nogil;
+    adam_step(vp, vg, vm, vv, vx, lr, beta1, beta2, eps, wd, decoupled, step);
+  });
   m.def("random_uniform", [](const py::array& out, uint64_t seed, uint64_t offset, double lo, double hi) {
     View vo = as_view(out, true);
     py::gil_scoped_release nogil;

@@ -263,6 +263,21 @@ void gather(const View& src, const std::vector<View>& idx, const View& out, cons
         if (k == 1 && blk.nd == 0 && blk.total == 1) {  // one index array, one element each
           const int64_t* ix = reinterpret_cast<const int64_t*>(p[1]);
           const int64_t si = lst[1] / 8, n = src.shape[0], ss = src.strides[0];
+          if (si == 1 && so == 1 && ss == 1) {  // all contiguous: the tight loop
+            int64_t i = 0;
+            for (; i < cnt; ++i) {
+              int64_t v = ix[i];
+              v += v < 0 ? n : 0;
+              if (static_cast<uint64_t>(v) >= static_cast<uint64_t>(n)) break;
+              o[i] = sdata[v];
+            }
+            if (i < cnt) {
+              bad = BadIndex{pos + i, ix[i], 0};
+              return false;
+            }
+            pos += cnt;
+            return true;
+          }
           for (int64_t i = 0; i < cnt; ++i) {
             int64_t v = ix[i * si];
             const int64_t raw = v;

@@ -440,3 +440,53 @@ def test_kernel_checks_bounds_itself():
         ct._C.gather(src, [np.array([1])], np.empty(2), [0])
     with pytest.raises(ValueError):
         ct._C.masked_select(src, np.ones(4, bool), np.empty(3))
+
+
+def test_large_inputs_same_for_any_thread_count():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((300, 1000)).astype(np.float32)[:, ::-1]
+    m = x > 0.3
+    idx = rng.integers(-300, 300, (500, 300))
+    before = ct.get_num_threads()
+    results = []
+    try:
+        for n in (1, 2, 3):
+            ct.set_num_threads(n)
+            t = ct.from_numpy(x)
+            results.append((t[m].numpy(), t[idx, 5].numpy(), [c.numpy() for c in ct.nonzero(ct.tensor(m))],
+                            t.T.contiguous().numpy()))
+    finally:
+        ct.set_num_threads(before)
+    for sel, gat, nz, tr in results:
+        np.testing.assert_array_equal(sel, x[m])
+        np.testing.assert_array_equal(gat, x[idx, 5])
+        for g, e in zip(nz, np.nonzero(m), strict=True):
+            np.testing.assert_array_equal(g, e)
+        np.testing.assert_array_equal(tr, x.T)
+    with pytest.raises(IndexError, match="index 300 is out of bounds for axis 0 with size 300"):
+        ct.from_numpy(x)[np.r_[np.zeros(200000, np.int64), 300]]
+
+
+def test_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((4, 5))
+    for n, k in [(6, 4), (5, 5), (7, 3), (0, 3), (1, 4)]:
+        got = [p.shape for p in ct.chunk(ct.zeros((n, 2)), k)]
+        exp = [tuple(p.shape) for p in torch.zeros((n, 2)).chunk(k)]
+        assert got == exp, (n, k)
+    idx = np.array([[0, 3, 3], [1, 0, 2]])
+    x = ct.tensor(a, requires_grad=True)
+    tx = torch.tensor(a, requires_grad=True)
+    (x[idx, 1:] * ct.tensor(np.arange(24.0).reshape(2, 3, 4))).sum().backward()
+    (tx[torch.tensor(idx), 1:] * torch.arange(24.0, dtype=torch.float64).reshape(2, 3, 4)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    lab = np.array([2, 0, 1])
+    np.testing.assert_array_equal(ct.one_hot(ct.tensor(lab), 4).numpy(),
+                                  torch.nn.functional.one_hot(torch.tensor(lab), 4).numpy())
+    s = rng.standard_normal((4, 3))
+    np.testing.assert_allclose(
+        ct.index_add(ct.tensor(a), 1, np.array([4, 4, 0]), ct.tensor(s)).numpy(),
+        torch.tensor(a).index_add(1, torch.tensor([4, 4, 0]), torch.tensor(s)).numpy(),
+    )
+    np.testing.assert_array_equal(ct.tril(ct.tensor(a), 1).numpy(), torch.tril(torch.tensor(a), 1).numpy())

@@ -127,6 +127,9 @@ from .ops.shape import (
 )
 from .tensor import Tensor
 
+from . import data, nn, optim  # noqa: E402,I001  (need the names above)
+from .checkpoint import load, save  # noqa: E402
+
 bool = bool_  # noqa: A001  (corten.bool, as torch.bool)
 sub, mul, div, true_divide, neg = subtract, multiply, divide, divide, negative
 expand = broadcast_to

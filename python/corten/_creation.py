@@ -36,8 +36,10 @@ def _to_array(data: Any, dtype: Any = None, copy: bool | None = True) -> np.ndar
     elif hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
         a = np.from_dlpack(data)
     else:
-        a = _from_python(data)
+        a = _from_python(data, float32_default=want is None)
         copy = False  # already a fresh array
+    if a.dtype == np.bool_ and _bad_bools(a):
+        a = a.view(np.uint8) != 0
     if want is not None and a.dtype != want.np:
         if isinstance(data, (list, tuple, int, float, bool)) and want.kind != "f":
             _check_int_range(a, want)
@@ -54,8 +56,9 @@ def _check_int_range(a: np.ndarray, want: DType) -> None:
             raise OverflowError(f"value out of range for {want.name}")
 
 
-def _from_python(data: Any) -> np.ndarray:
-    """Python scalars and nested lists: floats become float32, ints int64."""
+def _from_python(data: Any, float32_default: bool = True) -> np.ndarray:
+    """Python scalars and nested lists: floats become float32 (float64 while
+    float32_default is False, so a requested dtype sees the exact values), ints int64."""
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
         data = [x._a if isinstance(x, Tensor) else x for x in data]
     try:
@@ -67,11 +70,13 @@ def _from_python(data: Any) -> np.ndarray:
     if a.dtype == object and a.size and all(type(x) is int for x in a.reshape(-1).tolist()):
         raise OverflowError("integer value out of range for int64")
     if a.dtype.kind == "f":
-        has_numpy = isinstance(data, np.generic)
-        return a.astype(float32.np) if a.dtype == np.float64 and not has_numpy else a
-    if a.dtype.kind in "iu" and not isinstance(data, np.generic):
+        if a.dtype == np.float64 and float32_default and not isinstance(data, np.generic):
+            return a.astype(float32.np)
+        # NumPy float16 / longdouble scalars inside the data: the nearest corten float
+        return a if a.dtype in _BY_NP else a.astype(np.float32 if a.itemsize < 4 else np.float64)
+    if a.dtype.kind in "iu" and (a.dtype not in _BY_NP or not isinstance(data, np.generic)):
         if a.dtype != np.int64:
-            if a.dtype == np.uint64:
+            if a.dtype == np.uint64 and a.size and a.max() > np.iinfo(np.int64).max:
                 raise OverflowError("integer value out of range for int64")
             a = a.astype(np.int64)
         return a
@@ -111,7 +116,17 @@ def from_numpy(a: np.ndarray) -> Tensor:
         raise TypeError("arrays with non-native byte order are not supported")
     if any(s % a.itemsize for s in a.strides):
         raise ValueError("arrays whose strides are not a multiple of the item size are not supported")
+    if a.size and a.ctypes.data % a.itemsize:
+        raise ValueError("arrays whose data is not aligned to the item size are not supported; copy it first")
+    if a.dtype == np.bool_ and _bad_bools(a):
+        raise ValueError("bool array holds bytes other than 0 and 1; convert it with tensor() or a != 0")
     return Tensor._wrap(a)
+
+
+def _bad_bools(a: np.ndarray) -> bool:
+    """True when a bool array holds bytes other than 0/1 (e.g. a uint8 array
+    viewed as bool), which the C++ kernels must never read."""
+    return bool(a.size) and int(a.view(np.uint8).max()) > 1
 
 
 def from_dlpack(x: Any) -> Tensor:

@@ -38,10 +38,9 @@ def _as_tensor(x: Any) -> Tensor | None:
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (np.ndarray, np.generic)):
-        a = np.asarray(x)
-        if a.dtype not in _BY_NP:
-            raise TypeError(f"unsupported NumPy dtype {a.dtype}")
-        return Tensor._wrap(a)
+        from .._creation import from_numpy
+
+        return from_numpy(np.asarray(x))
     if isinstance(x, (list, tuple)):
         from .._creation import tensor
 
@@ -372,7 +371,7 @@ def _binary(op: str, a: Any, b: Any, out: Tensor | None = None) -> Tensor:
         cd, od = _BINARY_RULES[op][d]
     except KeyError:
         cd, od = _binary_dtypes(op, d)  # raises for unsupported dtypes
-    if op == "pow" and cd.kind == "i" and (tb._a < 0).any():
+    if op == "pow" and cd.kind == "i" and (tb._a < 0).any() and ta.size and 0 not in broadcast_shape(ta.shape, tb.shape):
         raise ValueError("Integers to negative integer powers are not allowed.")
     if not (same and cd is d):  # bring both operands to the compute dtype
         ta, tb = _cast(ta, cd), _cast(tb, cd)

@@ -350,6 +350,12 @@ def _value_target(vshape: tuple, out_shape: tuple) -> tuple:
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
+    if type(index) is int and x._a.ndim and not _needs_graph(x):  # x[i]: the common case, short
+        n = x._a.shape[0]
+        if not -n <= index < n:
+            raise IndexError(f"index {index} is out of bounds for axis 0 with size {n}")
+        st = x.strides
+        return x._make_view(x._a.shape[1:], st[1:], x._storage()[1] + (index % n) * st[0])
     plan = _parse(x.shape, index)
     if _needs_graph(x):
         return GetItem.apply(x, plan)

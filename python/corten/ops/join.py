@@ -141,8 +141,8 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> list:
     n = x.shape[dim]
     size = max(-(-n // int(chunks)), 1)
     points = list(range(0, n, size)) + [n]
-    if n == 0:
-        points = [0, 0]
+    if n == 0:  # as PyTorch: `chunks` empty pieces
+        points = [0] * (int(chunks) + 1)
     return _split_at(x, points, dim)
 
 

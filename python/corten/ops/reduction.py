@@ -16,7 +16,9 @@ class Sum(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
         ctx.in_shape, ctx.axes, ctx.keepdims = x.shape, axes, keepdims
-        return Tensor._wrap(np.asarray(np.sum(x._a, axis=axes, keepdims=keepdims)))
+        # bool and uint8 sum to int64 (NumPy would give uint64, which corten lacks)
+        acc = np.int64 if x._a.dtype.kind in "bu" else None
+        return Tensor._wrap(np.asarray(np.sum(x._a, axis=axes, keepdims=keepdims, dtype=acc)))
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:

@@ -1,0 +1,152 @@
+// Optimizer steps: one pass over a parameter, updating it and its state in
+// place. The formulas follow PyTorch's documented algorithms (torch.optim);
+// each element is independent, so the work is split into equal ranges.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "nn.h"
+#include "parallel.h"
+
+namespace corten {
+
+namespace {
+
+// Every array is the parameter's size (or empty when unused), contiguous, one dtype.
+int64_t check_arrays(const char* op, const View& p, std::initializer_list<const View*> others) {
+  if (p.dtype != DType::Float32 && p.dtype != DType::Float64)
+    throw std::invalid_argument(std::string(op) + ": parameters must be float32 or float64, got " +
+                                dtype_name(p.dtype));
+  if (!p.is_contiguous()) throw std::invalid_argument(std::string(op) + ": parameter must be contiguous");
+  const int64_t n = p.size();
+  for (const View* v : others) {
+    if (v->size() == 0 && n != 0) continue;
+    if (v->size() != n || v->dtype != p.dtype || !v->is_contiguous())
+      throw std::invalid_argument(std::string(op) + ": state/gradient array " + shape_str(*v) + " " +
+                                  dtype_name(v->dtype) + " does not match the contiguous parameter " +
+                                  shape_str(p) + " " + dtype_name(p.dtype));
+  }
+  return n;
+}
+
+template <class Fn>
+void for_range(int64_t n, Fn&& fn) {
+  const int nt = threads_for(n);
+  if (nt <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num(), T = omp_get_num_threads();
+    const int64_t lo = n * t / T, hi = n * (t + 1) / T;
+    fn(lo, hi);
+  }
+}
+
+template <class Fn>
+void float_dispatch(DType d, Fn&& fn) {
+  if (d == DType::Float32) fn(float{});
+  else fn(double{});
+}
+
+}  // namespace
+
+void sgd_step(const View& pv, const View& gv, const View& bv, double lr, double momentum, double dampening,
+              bool nesterov, double weight_decay, bool first) {
+  const int64_t n = check_arrays("sgd", pv, {&gv, &bv});
+  if (momentum != 0 && bv.size() != n) throw std::invalid_argument("sgd: momentum needs a buffer");
+  float_dispatch(pv.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T *p = pv.ptr<T>(), *buf = bv.ptr<T>();
+    const T* g = gv.ptr<T>();
+    const T lr_ = lr, mom = momentum, damp = 1 - dampening, wd = weight_decay;
+    for_range(n, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        T d = g[i];
+        if (wd != 0) d += wd * p[i];
+        if (mom != 0) {
+          T b = first ? d : mom * buf[i] + damp * d;
+          buf[i] = b;
+          d = nesterov ? d + mom * b : b;
+        }
+        p[i] -= lr_ * d;
+      }
+    });
+  });
+}
+
+void rmsprop_step(const View& pv, const View& gv, const View& sqv, const View& gav, const View& bv, double lr,
+                  double alpha, double eps, double weight_decay, double momentum, bool centered) {
+  const int64_t n = check_arrays("rmsprop", pv, {&gv, &sqv, &gav, &bv});
+  if (sqv.size() != n || (centered && gav.size() != n) || (momentum > 0 && bv.size() != n))
+    throw std::invalid_argument("rmsprop: missing state array");
+  float_dispatch(pv.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T *p = pv.ptr<T>(), *sq = sqv.ptr<T>(), *ga = gav.ptr<T>(), *buf = bv.ptr<T>();
+    const T* g = gv.ptr<T>();
+    const T lr_ = lr, a = alpha, a1 = 1 - alpha, ep = eps, wd = weight_decay, mom = momentum;
+    for_range(n, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        T d = g[i];
+        if (wd != 0) d += wd * p[i];
+        const T v = a * sq[i] + a1 * d * d;
+        sq[i] = v;
+        T avg;
+        if (centered) {
+          const T m = a * ga[i] + a1 * d;
+          ga[i] = m;
+          avg = std::sqrt(v - m * m) + ep;
+        } else {
+          avg = std::sqrt(v) + ep;
+        }
+        if (mom > 0) {
+          const T b = mom * buf[i] + d / avg;
+          buf[i] = b;
+          p[i] -= lr_ * b;
+        } else {
+          p[i] -= lr_ * d / avg;
+        }
+      }
+    });
+  });
+}
+
+void adam_step(const View& pv, const View& gv, const View& mv, const View& vv, const View& vmaxv, double lr,
+               double beta1, double beta2, double eps, double weight_decay, bool decoupled, int64_t step) {
+  const int64_t n = check_arrays("adam", pv, {&gv, &mv, &vv, &vmaxv});
+  if (mv.size() != n || vv.size() != n) throw std::invalid_argument("adam: missing state array");
+  if (step < 1) throw std::invalid_argument("adam: step must be at least 1");
+  const bool ams = vmaxv.size() == n && n > 0;
+  const double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
+  const double bc2_sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
+  float_dispatch(pv.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T *p = pv.ptr<T>(), *m = mv.ptr<T>(), *v = vv.ptr<T>(), *vmax = vmaxv.ptr<T>();
+    const T* g = gv.ptr<T>();
+    const T b1 = 1 - beta1, b2 = beta2, b2c = 1 - beta2, ep = eps, wd = weight_decay;
+    const T step_size = lr / bc1, bc2s = bc2_sqrt, shrink = 1 - lr * weight_decay;
+    for_range(n, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        T d = g[i];
+        if (decoupled) p[i] *= shrink;
+        else if (wd != 0) d += wd * p[i];
+        const T mi = m[i] + b1 * (d - m[i]);
+        const T vi = b2 * v[i] + b2c * d * d;
+        m[i] = mi;
+        v[i] = vi;
+        T s = vi;
+        if (ams) {
+          s = std::max(vmax[i], vi);
+          vmax[i] = s;
+        }
+        p[i] -= step_size * mi / (std::sqrt(s) / bc2s + ep);
+      }
+    });
+  });
+}
+
+}  // namespace corten
