@@ -75,9 +75,11 @@ template <class T> Blocking& blocking() {
   return sizeof(T) == 4 ? g_blk_f32 : g_blk_f64;
 }
 
-// Problems below this many multiply-adds run on one thread; above it, each
-// thread gets at least this much work.
-constexpr int64_t kMinFlopsPerThread = int64_t(64) * 64 * 64;
+// Problems below twice this many multiply-adds run on one thread; above it,
+// each thread gets at least this much work. 2^20 (128^3 / 2): below ~20 us of
+// work a fork/join is a poor bet, and a very costly one when the machine is
+// oversubscribed (a preempted worker stalls the join).
+constexpr int64_t kMinFlopsPerThread = int64_t(1) << 20;
 
 // ---------------------------------------------------------------------------
 // Kernel selection.
@@ -548,7 +550,7 @@ void gemv(int64_t m, int64_t k, const T* A, int64_t rsa, int64_t csa, const T* x
   }
   const GemvPair<T> g = pick_gemv<T>();
   const int64_t work = m * k;
-  int use = static_cast<int>(std::min<int64_t>(nt, std::max<int64_t>(1, work / (int64_t(1) << 17))));
+  int use = static_cast<int>(std::min<int64_t>(nt, std::max<int64_t>(1, work / kMinFlopsPerThread)));
   if (use <= 1) {
     gemv_range<T>(g, 0, m, k, A, rsa, csa, x, y, incy, acc);
     return;
