@@ -75,9 +75,11 @@ template <class T> Blocking& blocking() {
   return sizeof(T) == 4 ? g_blk_f32 : g_blk_f64;
 }
 
-// Problems below this many multiply-adds run on one thread; above it, each
-// thread gets at least this much work.
-constexpr int64_t kMinFlopsPerThread = int64_t(64) * 64 * 64;
+// Problems below twice this many multiply-adds run on one thread; above it,
+// each thread gets at least this much work. 2^20 (128^3 / 2): below ~20 us of
+// work a fork/join is a poor bet, and a very costly one when the machine is
+// oversubscribed (a preempted worker stalls the join).
+constexpr int64_t kMinFlopsPerThread = int64_t(1) << 20;
 
 // ---------------------------------------------------------------------------
 // Kernel selection.
@@ -102,27 +104,25 @@ const GemmKernels* simd_kernels() {
 
 // Portable micro-kernel with the same contract (and summation order) as the
 // SIMD ones: the tile sum starts at zero and runs over p in increasing order.
+// One row of the tile at a time keeps its NR sums in registers (SSE2 has only
+// 16 of them); rows past mr are not computed at all.
 template <class T>
 void portable_kernel(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* b, int64_t rsb,
                      T* c, int64_t rsc, int64_t csc, int mr, int nr, bool load_c) {
   constexpr int NR = Tile<T>::NR;
-  T acc[MR][NR] = {};
-  int64_t ro[MR];
-  for (int i = 0; i < MR; ++i) ro[i] = (i < mr ? i : mr - 1) * rsa;
-  for (int64_t p = 0; p < kc; ++p) {
-    const T* bp = b + p * rsb;
-    const T* ap = a + p * csa;
-    for (int i = 0; i < MR; ++i) {
-      const T ai = ap[ro[i]];
-      for (int j = 0; j < NR; ++j) acc[i][j] += ai * bp[j];
-    }
-  }
   for (int i = 0; i < mr; ++i) {
+    T acc[NR] = {};
+    const T* ai = a + i * rsa;
+    for (int64_t p = 0; p < kc; ++p) {
+      const T x = ai[p * csa];
+      const T* bp = b + p * rsb;
+      for (int j = 0; j < NR; ++j) acc[j] += x * bp[j];
+    }
     T* ci = c + i * rsc;
     if (load_c) {
-      for (int j = 0; j < nr; ++j) ci[j * csc] = ci[j * csc] + acc[i][j];
+      for (int j = 0; j < nr; ++j) ci[j * csc] = ci[j * csc] + acc[j];
     } else {
-      for (int j = 0; j < nr; ++j) ci[j * csc] = acc[i][j];
+      for (int j = 0; j < nr; ++j) ci[j * csc] = acc[j];
     }
   }
 }
@@ -550,7 +550,7 @@ void gemv(int64_t m, int64_t k, const T* A, int64_t rsa, int64_t csa, const T* x
   }
   const GemvPair<T> g = pick_gemv<T>();
   const int64_t work = m * k;
-  int use = static_cast<int>(std::min<int64_t>(nt, std::max<int64_t>(1, work / (int64_t(1) << 17))));
+  int use = static_cast<int>(std::min<int64_t>(nt, std::max<int64_t>(1, work / kMinFlopsPerThread)));
   if (use <= 1) {
     gemv_range<T>(g, 0, m, k, A, rsa, csa, x, y, incy, acc);
     return;

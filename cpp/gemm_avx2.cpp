@@ -1,9 +1,11 @@
-// AVX2/FMA micro-kernels for gemm. This TU is compiled with -mavx2 -mfma and
-// holds nothing but the compute kernels (register tiles and matrix-vector): everything is in an anonymous
-// namespace except gemm_avx2_kernels(), and no standard-library templates are
-// instantiated here, so no AVX2 instruction can leak into code that generic
-// callers might link against. gemm.cpp calls gemm_avx2_kernels() only after
-// checking __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma").
+// AVX2/FMA kernels for gemm. This TU is compiled with -mavx2 -mfma and holds
+// nothing but compute kernels (the register-tile micro-kernels, and the
+// matrix-vector and narrow k-vectorised kernels for shapes a tile would mostly
+// pad): everything is in an anonymous namespace except gemm_avx2_kernels(),
+// and no standard-library templates are instantiated here, so no AVX2
+// instruction can leak into code that generic callers might link against.
+// gemm.cpp calls gemm_avx2_kernels() only after checking
+// __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma").
 #if defined(__x86_64__) || defined(_M_X64)
 
 #include <immintrin.h>
