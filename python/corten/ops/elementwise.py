@@ -1,5 +1,16 @@
 """Element-wise ops: dtype rules, broadcasting, out=/in-place handling, and the
-derivative of every op in two tables (UNARY_GRADS, BINARY_GRADS)."""
+derivative of every op in two tables (UNARY_GRADS, BINARY_GRADS).
+
+Dtype rules: NumPy 2 promotion between tensors (and NumPy arrays/scalars);
+Python bool/int/float operands are weak and only change the kind. Where corten
+deliberately differs from NumPy:
+  * float-valued functions (divide, sqrt, exp, sigmoid, ...) of bool/integer
+    inputs give float32, the default float (NumPy: float64, or float16 for
+    bool/uint8); a Python float with a bool/integer tensor also gives float32;
+  * subtract, floor_divide, remainder, pow on bool, and negative, sign,
+    square, relu on bool raise TypeError (NumPy computes some in int8);
+  * floor, ceil and round of integers keep the integer dtype.
+"""
 
 from __future__ import annotations
 
