@@ -8,10 +8,9 @@ on the same data (allocating its result, as `a + b` does).
 
 from __future__ import annotations
 
+import corten as ct
 import numpy as np
 import pytest
-
-import corten as ct
 
 try:
     import torch

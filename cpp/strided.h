@@ -127,10 +127,85 @@ void run_range(const Plan<N>& p, int64_t begin, int64_t end, Inner& inner) {
   }
 }
 
+// ---- tiled iteration, for transposed operands -----------------------------
+// When an operand walks the innermost dimension with a larger stride than the
+// next one out (e.g. b in `a + b.T`), going row by row fetches a new cache line
+// (and often a new page) for nearly every element of it. Walking the two
+// innermost dimensions in kTile x kTile blocks uses each fetched line for
+// kTile rows instead.
+constexpr int64_t kTile = 32;
+
+template <int N>
+bool wants_tiles(const Plan<N>& p) {
+  if (p.ndim < 2) return false;
+  const int last = p.ndim - 1;
+  if (p.shape[last] <= kTile || p.shape[last - 1] <= 1) return false;
+  for (int k = 0; k < N; ++k) {
+    const int64_t inner = p.strides[k][last] < 0 ? -p.strides[k][last] : p.strides[k][last];
+    const int64_t outer = p.strides[k][last - 1] < 0 ? -p.strides[k][last - 1] : p.strides[k][last - 1];
+    if (outer != 0 && inner > outer) return true;
+  }
+  return false;
+}
+
+template <int N>
+int64_t tile_count(const Plan<N>& p) {
+  const int last = p.ndim - 1;
+  int64_t n = ((p.shape[last - 1] + kTile - 1) / kTile) * ((p.shape[last] + kTile - 1) / kTile);
+  for (int d = 0; d < last - 1; ++d) n *= p.shape[d];
+  return n;
+}
+
+// Runs inner(count, ptrs, byte_strides) row by row over tiles [begin, end);
+// tiles are numbered with the column block fastest, then the row block, then
+// the outer dimensions.
+template <int N, class Inner>
+void run_tiles(const Plan<N>& p, int64_t begin, int64_t end, Inner& inner) {
+  const int last = p.ndim - 1;
+  const int64_t rows = p.shape[last - 1], cols = p.shape[last];
+  const int64_t col_tiles = (cols + kTile - 1) / kTile, row_tiles = (rows + kTile - 1) / kTile;
+  int64_t inner_st[N];
+  for (int k = 0; k < N; ++k) inner_st[k] = p.strides[k][last];
+  for (int64_t t = begin; t < end; ++t) {
+    int64_t rest = t;
+    const int64_t c0 = (rest % col_tiles) * kTile;
+    rest /= col_tiles;
+    const int64_t r0 = (rest % row_tiles) * kTile;
+    rest /= row_tiles;
+    char* base[N];
+    for (int k = 0; k < N; ++k) base[k] = p.base[k] + c0 * inner_st[k];
+    for (int d = last - 2; d >= 0; --d) {
+      const int64_t i = rest % p.shape[d];
+      rest /= p.shape[d];
+      for (int k = 0; k < N; ++k) base[k] += i * p.strides[k][d];
+    }
+    const int64_t r1 = std::min(rows, r0 + kTile), cnt = std::min(cols - c0, kTile);
+    for (int64_t r = r0; r < r1; ++r) {
+      char* cur[N];
+      for (int k = 0; k < N; ++k) cur[k] = base[k] + r * p.strides[k][last - 1];
+      inner(cnt, cur, inner_st);
+    }
+  }
+}
+
 template <int N, class Inner>
 void run_plan(const Plan<N>& p, Inner inner) {
   if (p.total == 0) return;
   int nt = threads_for(p.total);
+  if (wants_tiles(p)) {
+    const int64_t tiles = tile_count(p);
+    if (nt == 1) {
+      run_tiles(p, 0, tiles, inner);
+      return;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+      const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+      Inner local = inner;
+      run_tiles(p, tiles * t / T, tiles * (t + 1) / T, local);
+    }
+    return;
+  }
   if (nt == 1) {
     run_range(p, 0, p.total, inner);
     return;

@@ -766,3 +766,27 @@ def test_large_transposed_and_broadcast():
     assert_same(ct.from_numpy(a[:, :1]) * ct.from_numpy(a[0]), a[:, :1] * a[0], "multiply", exact=True)
     assert_same(ct.from_numpy(a[::-1, ::3]) + ct.from_numpy(b.T[::-1, ::3]), a[::-1, ::3] + b.T[::-1, ::3],
                 "add", exact=True)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tiled_transposed_paths(threads):
+    """Operands walked across their rows (transposed views) take the tiled loop:
+    odd sizes, batch dimensions, negative strides, every kernel family."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 97, 130))
+    b = rng.standard_normal((3, 130, 97))
+    old = ct.get_num_threads()
+    try:
+        ct.set_num_threads(threads)
+        bt = np.swapaxes(b, 1, 2)
+        assert_same(ct.from_numpy(a) * ct.from_numpy(bt), a * bt, "multiply", exact=True)
+        assert_same(ct.exp(ct.from_numpy(bt[:, ::-1])), np.exp(bt[:, ::-1]), "exp")
+        assert_same(ct.from_numpy(bt).astype("float32"), bt.astype(np.float32), "copy", exact=True)
+        assert_same(ct.where(ct.from_numpy(bt > 0), ct.from_numpy(a), 0.0), np.where(bt > 0, a, 0.0), "where",
+                    exact=True)
+        assert_same(ct.clip(ct.from_numpy(bt), -0.5, 0.5), np.clip(bt, -0.5, 0.5), "clip", exact=True)
+        out = np.zeros((3, 130, 97))
+        ct.add(ct.from_numpy(b), ct.from_numpy(np.swapaxes(a, 1, 2)), out=ct.from_numpy(out))
+        np.testing.assert_array_equal(out, b + np.swapaxes(a, 1, 2))
+    finally:
+        ct.set_num_threads(old)

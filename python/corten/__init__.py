@@ -7,6 +7,14 @@
 
 from __future__ import annotations
 
+# ruff: noqa: E402  (the OpenMP setting below must precede loading the kernels)
+import os
+
+# Kernel worker threads sleep between parallel loops instead of spinning: on a
+# busy machine a spinning pool takes the CPU the next op's thread needs. Read
+# once when the OpenMP runtime loads with corten._C; a user's setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from . import _C
 from ._creation import (
     arange,

@@ -14,6 +14,7 @@ from ._shape import check_shape
 from .tensor import Tensor
 
 Shape = int | Sequence[int]
+_SUPPORTED = "bool, uint8, int32, int64, float32, float64"
 
 
 def _shape_arg(shape: tuple) -> tuple[int, ...]:
@@ -32,7 +33,7 @@ def _to_array(data: Any, dtype: Any = None, copy: bool | None = True) -> np.ndar
         if not a.dtype.isnative:
             a = a.astype(a.dtype.newbyteorder("="))
         if a.dtype not in _BY_NP and want is None:
-            raise TypeError(f"unsupported NumPy dtype {a.dtype}; corten has bool, uint8, int32, int64, float32, float64")
+            raise TypeError(f"unsupported NumPy dtype {a.dtype}; corten has {_SUPPORTED}")
     elif hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
         a = np.from_dlpack(data)
     else:
@@ -111,7 +112,7 @@ def from_numpy(a: np.ndarray) -> Tensor:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"expected a numpy.ndarray, got {type(a).__name__}")
     if a.dtype not in _BY_NP:
-        raise TypeError(f"unsupported NumPy dtype {a.dtype}; corten has bool, uint8, int32, int64, float32, float64")
+        raise TypeError(f"unsupported NumPy dtype {a.dtype}; corten has {_SUPPORTED}")
     if not a.dtype.isnative:
         raise TypeError("arrays with non-native byte order are not supported")
     if any(s % a.itemsize for s in a.strides):

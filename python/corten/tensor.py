@@ -17,7 +17,6 @@ from . import _shape
 from ._dtype import _BY_NP, DType, as_dtype
 from .autograd.grad_mode import is_grad_enabled
 
-
 _object_new = object.__new__
 
 
@@ -121,9 +120,9 @@ class Tensor:
         else:  # flip negative strides so the lowest address comes first
             flips = tuple(slice(None, None, -1) if s < 0 else slice(None) for s in a.strides)
             low = a[flips]
-            extent = 1 + sum((n - 1) * abs(s) // isz for n, s in zip(a.shape, a.strides))
+            extent = 1 + sum((n - 1) * abs(s) // isz for n, s in zip(a.shape, a.strides, strict=True))
             base = np.lib.stride_tricks.as_strided(low, (extent,), (isz,), writeable=a.flags.writeable)
-            off = sum((n - 1) * -s // isz for n, s in zip(a.shape, a.strides) if s < 0)
+            off = sum((n - 1) * -s // isz for n, s in zip(a.shape, a.strides, strict=True) if s < 0)
         self._base, self._offset = base, off
         return base, off
 
@@ -132,7 +131,8 @@ class Tensor:
         base, _ = self._storage()
         isz = self._a.itemsize
         arr = np.ndarray(
-            tuple(shape), self._a.dtype, buffer=base, offset=offset * isz, strides=tuple(s * isz for s in strides)
+            tuple(shape), self._a.dtype, buffer=base, offset=offset * isz,
+            strides=tuple(s * isz for s in strides),
         )
         t = Tensor.__new__(Tensor)
         t._a = arr
@@ -160,7 +160,9 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
         if flag and not self.dtype.is_floating_point:
-            raise RuntimeError(f"only tensors of floating point dtype can require gradients, got {self.dtype}")
+            raise RuntimeError(
+                f"only tensors of floating point dtype can require gradients, got {self.dtype}"
+            )
         if not flag and self._grad_fn is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf tensors; use detach() for a non-leaf"
@@ -242,7 +244,9 @@ class Tensor:
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """A NumPy array sharing this tensor's memory."""
         if self._rg and not force:
-            raise RuntimeError("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
+            raise RuntimeError(
+                "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
+            )
         return self._a
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:

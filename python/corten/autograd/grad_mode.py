@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+
 class _State(threading.local):
     enabled = True  # every thread starts with recording on
 

@@ -1,5 +1,16 @@
 """Element-wise ops: dtype rules, broadcasting, out=/in-place handling, and the
-derivative of every op in two tables (UNARY_GRADS, BINARY_GRADS)."""
+derivative of every op in two tables (UNARY_GRADS, BINARY_GRADS).
+
+Dtype rules: NumPy 2 promotion between tensors (and NumPy arrays/scalars);
+Python bool/int/float operands are weak and only change the kind. Where corten
+deliberately differs from NumPy:
+  * float-valued functions (divide, sqrt, exp, sigmoid, ...) of bool/integer
+    inputs give float32, the default float (NumPy: float64, or float16 for
+    bool/uint8); a Python float with a bool/integer tensor also gives float32;
+  * subtract, floor_divide, remainder, pow on bool, and negative, sign,
+    square, relu on bool raise TypeError (NumPy computes some in int8);
+  * floor, ceil and round of integers keep the integer dtype.
+"""
 
 from __future__ import annotations
 
@@ -85,7 +96,8 @@ def _result_array(shape: tuple, dtype: DType, out: Tensor | None, op: str) -> np
         return np.empty(shape, dtype.np)
     if out.shape != shape:
         raise ValueError(
-            f"{op}: output with shape {shape_str(out.shape)} doesn't match the broadcast shape {shape_str(shape)}"
+            f"{op}: output with shape {shape_str(out.shape)} doesn't match "
+            f"the broadcast shape {shape_str(shape)}"
         )
     return out._a
 
@@ -108,7 +120,8 @@ def _write_out(op: str, res: np.ndarray, out: Tensor) -> Tensor:
     """Cast-copy a result into out (NumPy's same_kind rule)."""
     if not np.can_cast(res.dtype, out._a.dtype, "same_kind"):
         raise TypeError(
-            f"Cannot cast {op} output from dtype {res.dtype} to dtype {out._a.dtype} with casting rule 'same_kind'"
+            f"Cannot cast {op} output from dtype {res.dtype} to dtype {out._a.dtype} "
+            "with casting rule 'same_kind'"
         )
     _C.copy(res, out._a)
     out._bump_version()
@@ -276,7 +289,8 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    axes = tuple(range(lead)) + stretched
     from .reduction import sum as _sum
 
     r = _sum(g, axis=axes, keepdims=True) if axes else g
@@ -377,7 +391,9 @@ def _binary(op: str, a: Any, b: Any, out: Tensor | None = None) -> Tensor:
         ta, tb = _cast(ta, cd), _cast(tb, cd)
     if out is not None:
         if _needs_graph(ta, tb, out):
-            return _inplace_graph(out, lambda base: _binary(op, base if ta is out else ta, tb if tb is not out else base))
+            return _inplace_graph(
+                out, lambda base: _binary(op, base if ta is out else ta, tb if tb is not out else base)
+            )
         return run_binary(op, ta, tb, od, out)
     if (ta._rg or tb._rg) and op in BINARY_GRADS and od.kind == "f" and is_grad_enabled():
         return Binary.apply(ta, tb, op, od)
@@ -422,7 +438,8 @@ def _inplace_graph(target: Tensor, compute: Any) -> Tensor:
     res = compute(clone(target))
     if res.shape != target.shape:
         raise ValueError(
-            f"output with shape {shape_str(target.shape)} doesn't match the broadcast shape {shape_str(res.shape)}"
+            f"output with shape {shape_str(target.shape)} doesn't match "
+            f"the broadcast shape {shape_str(res.shape)}"
         )
     _write_out("in-place", res._a, target)
     if res._grad_fn is not None:
@@ -710,7 +727,9 @@ def _copy_into(target: Tensor, src: Any) -> Tensor:
         return _inplace_graph(target, lambda base: add(multiply(base, 0), _cast(s, target.dtype)))
     shape = broadcast_shape(target.shape, s.shape)
     if shape != target.shape:
-        raise ValueError(f"could not broadcast input of shape {shape_str(s.shape)} into shape {shape_str(target.shape)}")
+        raise ValueError(
+            f"could not broadcast input of shape {shape_str(s.shape)} into shape {shape_str(target.shape)}"
+        )
     _C.copy(_unalias(s, target), target._a)
     target._bump_version()
     return target
