@@ -28,10 +28,10 @@ void unary_kernel(const corten::View& out, const corten::View* const* ins, const
       for (int64_t i = 0; i < n; ++i) o[i] = op(x[i]);
     } else if (s[1] == 0) {
       const Out v = op(x[0]);
-      const int64_t so = s[0] / sizeof(Out);
+      const int64_t so = s[0] / static_cast<int64_t>(sizeof(Out));
       for (int64_t i = 0; i < n; ++i) o[i * so] = v;
     } else {
-      const int64_t so = s[0] / sizeof(Out), sx = s[1] / sizeof(In);
+      const int64_t so = s[0] / static_cast<int64_t>(sizeof(Out)), sx = s[1] / static_cast<int64_t>(sizeof(In));
       for (int64_t i = 0; i < n; ++i) o[i * so] = op(x[i * sx]);
     }
   });
@@ -71,7 +71,7 @@ void cast_kernel(const corten::View& out, const corten::View* const* ins, const 
     if (s[0] == sizeof(To) && s[1] == sizeof(From)) {
       for (int64_t i = 0; i < n; ++i) o[i] = Caster<To>::from(x[i]);
     } else {
-      const int64_t so = s[0] / sizeof(To), sx = s[1] / sizeof(From);
+      const int64_t so = s[0] / static_cast<int64_t>(sizeof(To)), sx = s[1] / static_cast<int64_t>(sizeof(From));
       for (int64_t i = 0; i < n; ++i) o[i * so] = Caster<To>::from(x[i * sx]);
     }
   });
@@ -81,7 +81,7 @@ template <class T>
 void where_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
   auto plan = corten::make_plan<4>(out, ins, name);
   corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
-    const int64_t so = s[0] / sizeof(T), sc = s[1], sa = s[2] / sizeof(T), sb = s[3] / sizeof(T);
+    const int64_t so = s[0] / static_cast<int64_t>(sizeof(T)), sc = s[1], sa = s[2] / static_cast<int64_t>(sizeof(T)), sb = s[3] / static_cast<int64_t>(sizeof(T));
     T* o = reinterpret_cast<T*>(p[0]);
     const bool* c = reinterpret_cast<const bool*>(p[1]);
     const T* a = reinterpret_cast<const T*>(p[2]);
@@ -94,7 +94,7 @@ template <class T>
 void clip_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
   auto plan = corten::make_plan<4>(out, ins, name);
   corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
-    const int64_t so = s[0] / sizeof(T), sx = s[1] / sizeof(T), sl = s[2] / sizeof(T), sh = s[3] / sizeof(T);
+    const int64_t so = s[0] / static_cast<int64_t>(sizeof(T)), sx = s[1] / static_cast<int64_t>(sizeof(T)), sl = s[2] / static_cast<int64_t>(sizeof(T)), sh = s[3] / static_cast<int64_t>(sizeof(T));
     T* o = reinterpret_cast<T*>(p[0]);
     const T* x = reinterpret_cast<const T*>(p[1]);
     const T* lo = reinterpret_cast<const T*>(p[2]);
