@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import urllib.request
@@ -55,11 +56,13 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     nd = buf[3]
     if ndim is not None and nd != ndim:
         raise DatasetError(f"{path}: expected an IDX file of {ndim} dimensions, found {nd}")
+    if nd > 64:
+        raise DatasetError(f"{path}: an IDX header with {nd} dimensions (at most 64 are supported)")
     if len(buf) < 4 + 4 * nd:
         raise DatasetError(f"{path}: truncated IDX header")
     dims = tuple(int(d) for d in np.frombuffer(buf, ">u4", nd, 4))
     dt = np.dtype(_IDX_TYPES[buf[2]])
-    want = int(np.prod(dims, dtype=np.int64)) * dt.itemsize
+    want = math.prod(dims) * dt.itemsize  # Python ints: a lying header cannot wrap around
     have = len(buf) - 4 - 4 * nd
     if have != want:
         kind = "truncated" if have < want else "longer than its header says"
@@ -73,10 +76,14 @@ class _IDXDataset(TensorDataset):
     md5: dict = {}
     apt_package = ""
     classes: tuple = ()
-    _files = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-              False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+    _files = {
+        True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+        False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+    }
 
-    def __init__(self, root: str | os.PathLike | None = None, train: bool = True, download: bool = False) -> None:
+    def __init__(
+        self, root: str | os.PathLike | None = None, train: bool = True, download: bool = False
+    ) -> None:
         self.train = train
         img_name, lbl_name = self._files[train]
         folder = self._find(root, (img_name, lbl_name))
@@ -197,8 +204,18 @@ class FashionMNIST(_IDXDataset):
         "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
         "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
     }
-    classes = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-               "Ankle boot")
+    classes = (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    )
 
 
 class MNIST(_IDXDataset):
