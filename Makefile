@@ -35,6 +35,8 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) examples/tour.py
+	scripts/get-data.sh $(PY)
+	$(PY) -m corten train
 
 test: $(STAMP)
 	$(PY) -m pytest tests

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "nn.h"
 #include "parallel.h"
@@ -53,6 +54,81 @@ void float_dispatch(DType d, Fn&& fn) {
   else fn(double{});
 }
 
+// Calls fn with each runtime flag turned into a compile-time constant, so every
+// combination gets its own branch-free loop the compiler can vectorise.
+template <class Fn>
+void with_flags(bool a, bool b, bool c, Fn&& fn) {
+  auto pick = [](bool v, auto&& k) {
+    if (v) k(std::true_type{});
+    else k(std::false_type{});
+  };
+  pick(a, [&](auto A) { pick(b, [&](auto B) { pick(c, [&](auto C) { fn(A, B, C); }); }); });
+}
+
+template <class T, bool WD, bool MOM, bool NESTEROV>
+void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t n, T lr, T mom, T damp, T wd,
+              bool first) {
+  for (int64_t i = 0; i < n; ++i) {
+    T d = g[i];
+    if constexpr (WD) d += wd * p[i];
+    if constexpr (MOM) {
+      const T b = first ? d : mom * buf[i] + damp * d;
+      buf[i] = b;
+      d = NESTEROV ? d + mom * b : b;
+    }
+    p[i] -= lr * d;
+  }
+}
+
+template <class T, bool WD, bool CENTERED, bool MOM>
+void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict sq, T* __restrict ga, T* __restrict buf,
+                  int64_t n, T lr, T a, T eps, T wd, T mom) {
+  const T a1 = 1 - a;
+  for (int64_t i = 0; i < n; ++i) {
+    T d = g[i];
+    if constexpr (WD) d += wd * p[i];
+    const T v = a * sq[i] + a1 * d * d;
+    sq[i] = v;
+    T avg;
+    if constexpr (CENTERED) {
+      const T m = a * ga[i] + a1 * d;
+      ga[i] = m;
+      avg = std::sqrt(v - m * m) + eps;
+    } else {
+      avg = std::sqrt(v) + eps;
+    }
+    if constexpr (MOM) {
+      const T b = mom * buf[i] + d / avg;
+      buf[i] = b;
+      p[i] -= lr * b;
+    } else {
+      p[i] -= lr * d / avg;
+    }
+  }
+}
+
+// m moves toward g by (1 - beta1) (PyTorch's lerp); p -= step * m / (sqrt(v) / bc2 + eps).
+template <class T, bool DECOUPLED, bool WD, bool AMS>
+void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax,
+               int64_t n, T b1c, T b2, T eps, T wd, T step_size, T bc2s, T shrink) {
+  const T b2c = 1 - b2;
+  for (int64_t i = 0; i < n; ++i) {
+    T d = g[i];
+    if constexpr (DECOUPLED) p[i] *= shrink;
+    if constexpr (!DECOUPLED && WD) d += wd * p[i];
+    const T mi = m[i] + b1c * (d - m[i]);
+    const T vi = b2 * v[i] + b2c * d * d;
+    m[i] = mi;
+    v[i] = vi;
+    T s = vi;
+    if constexpr (AMS) {
+      s = vmax[i] > vi ? vmax[i] : vi;
+      vmax[i] = s;
+    }
+    p[i] -= step_size * mi / (std::sqrt(s) / bc2s + eps);
+  }
+}
+
 }  // namespace
 
 void sgd_step(const View& pv, const View& gv, const View& bv, double lr, double momentum, double dampening,
@@ -63,18 +139,11 @@ void sgd_step(const View& pv, const View& gv, const View& bv, double lr, double 
     using T = decltype(tag);
     T *p = pv.ptr<T>(), *buf = bv.ptr<T>();
     const T* g = gv.ptr<T>();
-    const T lr_ = lr, mom = momentum, damp = 1 - dampening, wd = weight_decay;
-    for_range(n, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        T d = g[i];
-        if (wd != 0) d += wd * p[i];
-        if (mom != 0) {
-          T b = first ? d : mom * buf[i] + damp * d;
-          buf[i] = b;
-          d = nesterov ? d + mom * b : b;
-        }
-        p[i] -= lr_ * d;
-      }
+    with_flags(weight_decay != 0, momentum != 0, nesterov, [&](auto WD, auto MOM, auto NEST) {
+      for_range(n, [&](int64_t lo, int64_t hi) {
+        sgd_loop<T, WD(), MOM(), NEST()>(p + lo, g + lo, MOM() ? buf + lo : buf, hi - lo, T(lr), T(momentum),
+                                         T(1 - dampening), T(weight_decay), first);
+      });
     });
   });
 }
@@ -88,29 +157,11 @@ void rmsprop_step(const View& pv, const View& gv, const View& sqv, const View& g
     using T = decltype(tag);
     T *p = pv.ptr<T>(), *sq = sqv.ptr<T>(), *ga = gav.ptr<T>(), *buf = bv.ptr<T>();
     const T* g = gv.ptr<T>();
-    const T lr_ = lr, a = alpha, a1 = 1 - alpha, ep = eps, wd = weight_decay, mom = momentum;
-    for_range(n, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        T d = g[i];
-        if (wd != 0) d += wd * p[i];
-        const T v = a * sq[i] + a1 * d * d;
-        sq[i] = v;
-        T avg;
-        if (centered) {
-          const T m = a * ga[i] + a1 * d;
-          ga[i] = m;
-          avg = std::sqrt(v - m * m) + ep;
-        } else {
-          avg = std::sqrt(v) + ep;
-        }
-        if (mom > 0) {
-          const T b = mom * buf[i] + d / avg;
-          buf[i] = b;
-          p[i] -= lr_ * b;
-        } else {
-          p[i] -= lr_ * d / avg;
-        }
-      }
+    with_flags(weight_decay != 0, centered, momentum > 0, [&](auto WD, auto CEN, auto MOM) {
+      for_range(n, [&](int64_t lo, int64_t hi) {
+        rmsprop_loop<T, WD(), CEN(), MOM()>(p + lo, g + lo, sq + lo, CEN() ? ga + lo : ga, MOM() ? buf + lo : buf,
+                                            hi - lo, T(lr), T(alpha), T(eps), T(weight_decay), T(momentum));
+      });
     });
   });
 }
@@ -127,24 +178,12 @@ void adam_step(const View& pv, const View& gv, const View& mv, const View& vv, c
     using T = decltype(tag);
     T *p = pv.ptr<T>(), *m = mv.ptr<T>(), *v = vv.ptr<T>(), *vmax = vmaxv.ptr<T>();
     const T* g = gv.ptr<T>();
-    const T b1 = 1 - beta1, b2 = beta2, b2c = 1 - beta2, ep = eps, wd = weight_decay;
-    const T step_size = lr / bc1, bc2s = bc2_sqrt, shrink = 1 - lr * weight_decay;
-    for_range(n, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        T d = g[i];
-        if (decoupled) p[i] *= shrink;
-        else if (wd != 0) d += wd * p[i];
-        const T mi = m[i] + b1 * (d - m[i]);
-        const T vi = b2 * v[i] + b2c * d * d;
-        m[i] = mi;
-        v[i] = vi;
-        T s = vi;
-        if (ams) {
-          s = std::max(vmax[i], vi);
-          vmax[i] = s;
-        }
-        p[i] -= step_size * mi / (std::sqrt(s) / bc2s + ep);
-      }
+    with_flags(decoupled, weight_decay != 0, ams, [&](auto DEC, auto WD, auto AMS) {
+      for_range(n, [&](int64_t lo, int64_t hi) {
+        adam_loop<T, DEC(), WD(), AMS()>(p + lo, g + lo, m + lo, v + lo, AMS() ? vmax + lo : vmax, hi - lo,
+                                         T(1 - beta1), T(beta2), T(eps), T(weight_decay), T(lr / bc1),
+                                         T(bc2_sqrt), T(1 - lr * weight_decay));
+      });
     });
   });
 }

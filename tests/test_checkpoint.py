@@ -1,8 +1,7 @@
-import numpy as np
-import pytest
-
 import corten as ct
 import corten.nn as nn
+import numpy as np
+import pytest
 
 pytest.importorskip("safetensors")
 
@@ -54,7 +53,9 @@ def test_corten_file_loads_in_torch_and_back(tmp_path):
     cm.eval()
     tm.eval()
     with th.no_grad(), ct.no_grad():
-        np.testing.assert_allclose(cm(ct.tensor(x)).numpy(), tm(th.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            cm(ct.tensor(x)).numpy(), tm(th.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-6
+        )
     # and a file written by PyTorch loads into corten
     with th.no_grad():
         for p in tm.parameters():
@@ -62,6 +63,8 @@ def test_corten_file_loads_in_torch_and_back(tmp_path):
     save_file(tm.state_dict(), str(tmp_path / "t.safetensors"))
     cm.load_state_dict(ct.load(tmp_path / "t.safetensors"))
     with th.no_grad(), ct.no_grad():
-        np.testing.assert_allclose(cm(ct.tensor(x)).numpy(), tm(th.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            cm(ct.tensor(x)).numpy(), tm(th.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-6
+        )
     # torch tensors can be loaded directly too
     cm.load_state_dict(tm.state_dict())

@@ -3,10 +3,9 @@ import hashlib
 import os
 import struct
 
+import corten as ct
 import numpy as np
 import pytest
-
-import corten as ct
 from corten import datasets
 from corten.data import DataLoader, Dataset, TensorDataset, default_collate
 from corten.datasets import MNIST, DatasetError, FashionMNIST, read_idx
@@ -42,7 +41,10 @@ def test_loader_batches_in_order():
 
 
 def test_loader_shuffle_is_a_permutation_and_reproducible():
-    ys = [np.concatenate([b[1].numpy() for b in DataLoader(_ds(50), 8, shuffle=True, generator=s)]) for s in (1, 1)]
+    ys = [
+        np.concatenate([b[1].numpy() for b in DataLoader(_ds(50), 8, shuffle=True, generator=s)])
+        for s in (1, 1)
+    ]
     np.testing.assert_array_equal(ys[0], ys[1])
     assert sorted(ys[0]) == list(range(50)) and (ys[0] != np.arange(50)).any()
     dl = DataLoader(_ds(50), 8, shuffle=True, generator=ct.Generator(5))
@@ -91,8 +93,11 @@ def _fake_set(folder, n_train=12, n_test=5, gz=True):
     os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(0)
     for prefix, n in (("train", n_train), ("t10k", n_test)):
-        _write(os.path.join(folder, f"{prefix}-images-idx3-ubyte"), rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
-               gz)
+        _write(
+            os.path.join(folder, f"{prefix}-images-idx3-ubyte"),
+            rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+            gz,
+        )
         _write(os.path.join(folder, f"{prefix}-labels-idx1-ubyte"), (np.arange(n) % 10).astype(np.uint8), gz)
 
 
@@ -136,10 +141,17 @@ def no_system_data(monkeypatch, tmp_path):
     monkeypatch.delenv("CORTEN_DATA", raising=False)
     from pathlib import Path
 
-    monkeypatch.setattr(datasets._IDXDataset, "search_path", classmethod(
-        lambda cls, root=None: ([Path(root), Path(root) / cls.name] if root else []) + [cls.cache_dir()]))
+    monkeypatch.setattr(
+        datasets._IDXDataset,
+        "search_path",
+        classmethod(
+            lambda cls, root=None: ([Path(root), Path(root) / cls.name] if root else []) + [cls.cache_dir()]
+        ),
+    )
 
-    monkeypatch.setattr(datasets._IDXDataset, "cache_dir", classmethod(lambda cls: Path(tmp_path) / "cache" / cls.name))
+    monkeypatch.setattr(
+        datasets._IDXDataset, "cache_dir", classmethod(lambda cls: Path(tmp_path) / "cache" / cls.name)
+    )
     return tmp_path
 
 
@@ -161,8 +173,11 @@ def test_dataset_search_order(tmp_path, monkeypatch):
     ds = FashionMNIST()
     assert len(ds) == 7 or str(ds.root) == "/usr/share/datasets/fashion-mnist"
     dirs = [str(d) for d in FashionMNIST.search_path(tmp_path / "root")]
-    assert dirs[:3] == [str(tmp_path / "root"), str(tmp_path / "root" / "fashion-mnist"),
-                        str(tmp_path / "env" / "fashion-mnist")]
+    assert dirs[:3] == [
+        str(tmp_path / "root"),
+        str(tmp_path / "root" / "fashion-mnist"),
+        str(tmp_path / "env" / "fashion-mnist"),
+    ]
     assert dirs[3] == "/usr/share/datasets/fashion-mnist" and dirs[4].endswith(".cache/corten/fashion-mnist")
 
 

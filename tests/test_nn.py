@@ -1,11 +1,10 @@
 import math
 
-import numpy as np
-import pytest
-
 import corten as ct
 import corten.nn as nn
 import corten.nn.functional as F
+import numpy as np
+import pytest
 
 
 def t64(a, grad=True):
@@ -38,8 +37,9 @@ def test_module_registration_and_traversal():
     assert len(list(m.parameters())) == 3
     assert [type(c).__name__ for c in m.children()] == ["Linear", "ReLU", "Linear"]
     assert len(list(m.modules())) == 4
-    assert list(m.state_dict()) == ["steps", "fc1.weight", "fc1.bias", "fc2.weight"] or \
-        set(m.state_dict()) == {"steps", "fc1.weight", "fc1.bias", "fc2.weight"}
+    assert list(m.state_dict()) == ["steps", "fc1.weight", "fc1.bias", "fc2.weight"] or set(
+        m.state_dict()
+    ) == {"steps", "fc1.weight", "fc1.bias", "fc2.weight"}
     assert "scratch" not in m.state_dict()
     assert m.fc2.bias is None
     assert isinstance(m.fc1.weight, nn.Parameter) and m.fc1.weight.requires_grad
@@ -78,7 +78,7 @@ def test_setattr_rules():
 def test_state_dict_round_trip_and_errors():
     a, b = Net(), Net()
     b.load_state_dict(a.state_dict())
-    for (n1, p1), (_, p2) in zip(a.named_parameters(), b.named_parameters()):
+    for (n1, p1), (_, p2) in zip(a.named_parameters(), b.named_parameters(), strict=False):
         np.testing.assert_array_equal(p1.detach().numpy(), p2.detach().numpy(), err_msg=n1)
     sd = a.state_dict()
     del sd["fc1.bias"]
@@ -151,13 +151,15 @@ def test_hand_computed_values():
     x = ct.tensor([[0.0, 0.0], [1.0, 1.0]])
     assert F.cross_entropy(x, ct.tensor([0, 1])).item() == pytest.approx(math.log(2))
     np.testing.assert_allclose(F.softmax(x, dim=1).numpy(), 0.5)
-    np.testing.assert_allclose(F.log_softmax(ct.tensor([0.0, math.log(3)]), 0).numpy(),
-                               [math.log(0.25), math.log(0.75)], rtol=1e-6)
+    np.testing.assert_allclose(
+        F.log_softmax(ct.tensor([0.0, math.log(3)]), 0).numpy(), [math.log(0.25), math.log(0.75)], rtol=1e-6
+    )
     assert F.mse_loss(ct.tensor([1.0, 3.0]), ct.tensor([0.0, 0.0])).item() == 5.0
     assert F.l1_loss(ct.tensor([1.0, -3.0]), ct.tensor([0.0, 0.0]), reduction="sum").item() == 4.0
     assert F.nll_loss(ct.tensor([[-1.0, -2.0]]), ct.tensor([1])).item() == 2.0
-    assert F.binary_cross_entropy_with_logits(ct.tensor([0.0]), ct.tensor([1.0])).item() == \
-        pytest.approx(math.log(2))
+    assert F.binary_cross_entropy_with_logits(ct.tensor([0.0]), ct.tensor([1.0])).item() == pytest.approx(
+        math.log(2)
+    )
     np.testing.assert_array_equal(F.one_hot(ct.tensor([2, 0]), 3).numpy(), [[0, 0, 1], [1, 0, 0]])
     assert F.one_hot(ct.tensor([1, 3])).shape == (2, 4)
     y = nn.LayerNorm(2, elementwise_affine=False)(ct.tensor([[1.0, 3.0]]))
@@ -263,14 +265,18 @@ def _pair(a):
 
 
 def _close(c, t, rtol=1e-7, atol=1e-9):
-    np.testing.assert_allclose(np.asarray(c.detach().numpy() if hasattr(c, "detach") else c),
-                               t.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(
+        np.asarray(c.detach().numpy() if hasattr(c, "detach") else c),
+        t.detach().numpy(),
+        rtol=rtol,
+        atol=atol,
+    )
 
 
 def _check_layer(th, cm, tm, x, *, target_grad=True):
     """Copy cm's parameters into tm, run both on x, compare outputs and all gradients."""
     with th.no_grad():
-        for (n, p), (tn, tp) in zip(cm.named_parameters(), tm.named_parameters()):
+        for (n, p), (tn, tp) in zip(cm.named_parameters(), tm.named_parameters(), strict=False):
             assert n == tn
             tp.copy_(th.from_numpy(p.detach().numpy().copy()))
     cx, tx = _pair(x)
@@ -280,9 +286,9 @@ def _check_layer(th, cm, tm, x, *, target_grad=True):
     cy.backward(ct.tensor(gy))
     ty.backward(th.from_numpy(gy))
     _close(cx.grad, tx.grad)
-    for (n, p), (_, tp) in zip(cm.named_parameters(), tm.named_parameters()):
+    for (_, p), (_, tp) in zip(cm.named_parameters(), tm.named_parameters(), strict=True):
         _close(p.grad, tp.grad)
-    for (n, b), (_, tb) in zip(cm.named_buffers(), tm.named_buffers()):
+    for (_, b), (_, tb) in zip(cm.named_buffers(), tm.named_buffers(), strict=True):
         _close(b, tb)
 
 
@@ -397,9 +403,17 @@ def test_cross_entropy_probs_matches_torch(th, kw):
 
 
 def test_cross_entropy_nd_and_1d_match_torch(th):
-    _loss_pair(th, F.cross_entropy, th.nn.functional.cross_entropy, rnd(2, 4, 3),
-               np.array([[0, 3, 1], [2, 2, 0]]), reduction="none")
-    _loss_pair(th, F.cross_entropy, th.nn.functional.cross_entropy, rnd(2, 4, 3), np.array([[0, 3, 1], [2, 2, 0]]))
+    _loss_pair(
+        th,
+        F.cross_entropy,
+        th.nn.functional.cross_entropy,
+        rnd(2, 4, 3),
+        np.array([[0, 3, 1], [2, 2, 0]]),
+        reduction="none",
+    )
+    _loss_pair(
+        th, F.cross_entropy, th.nn.functional.cross_entropy, rnd(2, 4, 3), np.array([[0, 3, 1], [2, 2, 0]])
+    )
     _loss_pair(th, F.cross_entropy, th.nn.functional.cross_entropy, rnd(5), np.array(3))
 
 
@@ -423,14 +437,23 @@ def test_bce_with_logits_matches_torch(th, reduction):
     x[0, 0] = 0.0
     y = np.random.default_rng(5).uniform(size=(3, 4))
     tf = th.nn.functional
-    _loss_pair(th, F.binary_cross_entropy_with_logits, tf.binary_cross_entropy_with_logits, x, y,
-               grad_target=True, reduction=reduction)
+    _loss_pair(
+        th,
+        F.binary_cross_entropy_with_logits,
+        tf.binary_cross_entropy_with_logits,
+        x,
+        y,
+        grad_target=True,
+        reduction=reduction,
+    )
     pw, w = np.array([0.5, 1.0, 2.0, 3.0]), rnd(3, 4, seed=8)
     cx, tx = _pair(x)
-    cl = F.binary_cross_entropy_with_logits(cx, t64(y, False), weight=t64(w, False), reduction=reduction,
-                                            pos_weight=t64(pw, False))
-    tl = tf.binary_cross_entropy_with_logits(tx, th.from_numpy(y), weight=th.from_numpy(w), reduction=reduction,
-                                             pos_weight=th.from_numpy(pw))
+    cl = F.binary_cross_entropy_with_logits(
+        cx, t64(y, False), weight=t64(w, False), reduction=reduction, pos_weight=t64(pw, False)
+    )
+    tl = tf.binary_cross_entropy_with_logits(
+        tx, th.from_numpy(y), weight=th.from_numpy(w), reduction=reduction, pos_weight=th.from_numpy(pw)
+    )
     _close(cl, tl)
     cl.sum().backward()
     tl.sum().backward()
@@ -440,12 +463,17 @@ def test_bce_with_logits_matches_torch(th, reduction):
 def test_loss_modules_match_functional(th):
     x = rnd(4, 3)
     t = np.array([0, 2, 1, 2])
-    for cm, tm in [(nn.CrossEntropyLoss(label_smoothing=0.1), th.nn.CrossEntropyLoss(label_smoothing=0.1)),
-                   (nn.NLLLoss(reduction="sum"), th.nn.NLLLoss(reduction="sum"))]:
+    for cm, tm in [
+        (nn.CrossEntropyLoss(label_smoothing=0.1), th.nn.CrossEntropyLoss(label_smoothing=0.1)),
+        (nn.NLLLoss(reduction="sum"), th.nn.NLLLoss(reduction="sum")),
+    ]:
         _close(cm(t64(x), ct.tensor(t)), tm(th.from_numpy(x), th.from_numpy(t)))
     y = rnd(4, 3, seed=1)
-    for cm, tm in [(nn.MSELoss(), th.nn.MSELoss()), (nn.L1Loss(reduction="sum"), th.nn.L1Loss(reduction="sum")),
-                   (nn.BCEWithLogitsLoss(), th.nn.BCEWithLogitsLoss())]:
+    for cm, tm in [
+        (nn.MSELoss(), th.nn.MSELoss()),
+        (nn.L1Loss(reduction="sum"), th.nn.L1Loss(reduction="sum")),
+        (nn.BCEWithLogitsLoss(), th.nn.BCEWithLogitsLoss()),
+    ]:
         _close(cm(t64(x), t64(y, False)), tm(th.from_numpy(x), th.from_numpy(y)))
     assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
 
@@ -456,5 +484,8 @@ def test_float32_softmax_family_matches_torch(th):
     _close(F.softmax(ct.tensor(x), 1), th.softmax(tx, 1), rtol=1e-5, atol=1e-7)
     _close(F.log_softmax(ct.tensor(x), 1), th.log_softmax(tx, 1), rtol=1e-5, atol=1e-5)
     t = np.arange(64) % 10
-    _close(F.cross_entropy(ct.tensor(x), ct.tensor(t)), th.nn.functional.cross_entropy(tx, th.from_numpy(t)),
-           rtol=1e-5)
+    _close(
+        F.cross_entropy(ct.tensor(x), ct.tensor(t)),
+        th.nn.functional.cross_entropy(tx, th.from_numpy(t)),
+        rtol=1e-5,
+    )

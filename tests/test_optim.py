@@ -1,8 +1,7 @@
-import numpy as np
-import pytest
-
 import corten as ct
 import corten.optim as optim
+import numpy as np
+import pytest
 from corten.optim import lr_scheduler
 
 
@@ -54,9 +53,10 @@ def test_trajectory_matches_torch(name, kw):
         _loss_t(th, tps).backward()
         copt.step()
         topt.step()
-        for c, t in zip(cps, tps):
-            np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-12,
-                                       err_msg=f"step {step}")
+        for c, t in zip(cps, tps, strict=False):
+            np.testing.assert_allclose(
+                c.detach().numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-12, err_msg=f"step {step}"
+            )
 
 
 @pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "AdamW"])
@@ -110,8 +110,11 @@ def test_errors():
 
 @pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
 def test_state_dict_round_trip(name):
-    kw = {"SGD": dict(lr=0.05, momentum=0.9), "RMSprop": dict(lr=0.01, centered=True, momentum=0.5),
-          "Adam": dict(lr=0.05, amsgrad=True)}[name]
+    kw = {
+        "SGD": dict(lr=0.05, momentum=0.9),
+        "RMSprop": dict(lr=0.01, centered=True, momentum=0.5),
+        "Adam": dict(lr=0.05, amsgrad=True),
+    }[name]
     start = _start(2)
     ps = [ct.tensor(a, dtype="float64", requires_grad=True) for a in start]
     opt = getattr(optim, name)(ps, **kw)
@@ -131,7 +134,7 @@ def test_state_dict_round_trip(name):
     assert opt2.param_groups[0]["lr"] == kw["lr"]
     run(opt, ps, 5)
     run(opt2, ps2, 5)
-    for a, b in zip(ps, ps2):
+    for a, b in zip(ps, ps2, strict=False):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     with pytest.raises(ValueError, match="parameter groups"):
         opt2.load_state_dict({"state": {}, "param_groups": []})
@@ -149,11 +152,20 @@ def test_state_dict_loads_into_torch_and_back():
     sd = opt.state_dict()
     tps = [th.tensor(p.detach().numpy().copy(), requires_grad=True) for p in ps]
     topt = th.optim.Adam(tps, lr=0.05)
-    topt.load_state_dict({
-        "state": {i: {k: th.tensor(np.asarray(v), dtype=th.float64) if not isinstance(v, int) else
-                      th.tensor(float(v)) for k, v in s.items()} for i, s in sd["state"].items()},
-        "param_groups": sd["param_groups"],
-    })
+    topt.load_state_dict(
+        {
+            "state": {
+                i: {
+                    k: th.tensor(np.asarray(v), dtype=th.float64)
+                    if not isinstance(v, int)
+                    else th.tensor(float(v))
+                    for k, v in s.items()
+                }
+                for i, s in sd["state"].items()
+            },
+            "param_groups": sd["param_groups"],
+        }
+    )
     for _ in range(4):
         opt.zero_grad()
         topt.zero_grad()
@@ -161,7 +173,7 @@ def test_state_dict_loads_into_torch_and_back():
         _loss_t(th, tps).backward()
         opt.step()
         topt.step()
-    for c, t in zip(ps, tps):
+    for c, t in zip(ps, tps, strict=False):
         np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(), rtol=1e-6)
     # and back: torch's state dict into a fresh corten optimizer
     opt3 = optim.Adam([ct.tensor(t.detach().numpy().copy(), requires_grad=True) for t in tps], lr=0.05)
@@ -172,10 +184,14 @@ def test_state_dict_loads_into_torch_and_back():
 def test_schedulers_match_torch():
     th = pytest.importorskip("torch")
     for make_c, make_t in [
-        (lambda o: lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
-         lambda o: th.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5)),
-        (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
-         lambda o: th.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01)),
+        (
+            lambda o: lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+            lambda o: th.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+        ),
+        (
+            lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+            lambda o: th.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+        ),
     ]:
         copt = optim.SGD([ct.ones(1, requires_grad=True)], lr=0.2)
         topt = th.optim.SGD([th.ones(1, requires_grad=True)], lr=0.2)

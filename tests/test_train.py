@@ -4,10 +4,9 @@ import struct
 import subprocess
 import sys
 
+import corten as ct
 import numpy as np
 import pytest
-
-import corten as ct
 from corten import train
 from corten.__main__ import main as cli
 from corten.datasets import DatasetError, FashionMNIST
@@ -15,7 +14,9 @@ from corten.datasets import DatasetError, FashionMNIST
 
 def _idx(path, arr):
     with open(path, "wb") as f:
-        f.write(bytes([0, 0, 8, arr.ndim]) + b"".join(struct.pack(">I", d) for d in arr.shape) + arr.tobytes())
+        f.write(
+            bytes([0, 0, 8, arr.ndim]) + b"".join(struct.pack(">I", d) for d in arr.shape) + arr.tobytes()
+        )
 
 
 def _toy_dataset(folder, n_train=300, n_test=100):
@@ -41,8 +42,25 @@ def test_cli_usage(capsys):
 def test_train_job_on_toy_data(tmp_path, capsys):
     data = _toy_dataset(tmp_path / "data")
     out = tmp_path / "out"
-    rc = train.main(["--data", str(data), "--epochs", "2", "--hidden", "16", "--batch-size", "32",
-                     "--no-progress", "--out", str(out), "--seed", "3", "--threads", "1"])
+    rc = train.main(
+        [
+            "--data",
+            str(data),
+            "--epochs",
+            "2",
+            "--hidden",
+            "16",
+            "--batch-size",
+            "32",
+            "--no-progress",
+            "--out",
+            str(out),
+            "--seed",
+            "3",
+            "--threads",
+            "1",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "test accuracy:" in text and "time:" in text and "checkpoint:" in text
@@ -62,8 +80,24 @@ def test_train_job_on_toy_data(tmp_path, capsys):
 @pytest.mark.parametrize("opt", ["adam", "adamw", "sgd"])
 def test_train_job_optimizers(tmp_path, capsys, opt):
     data = _toy_dataset(tmp_path / "data", 64, 32)
-    assert train.main(["--data", str(data), "--epochs", "1", "--hidden", "0", "--optimizer", opt,
-                       "--no-progress", "--out", str(tmp_path / "o")]) == 0
+    assert (
+        train.main(
+            [
+                "--data",
+                str(data),
+                "--epochs",
+                "1",
+                "--hidden",
+                "0",
+                "--optimizer",
+                opt,
+                "--no-progress",
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 0
+    )
 
 
 def test_train_job_missing_data(tmp_path, monkeypatch, capsys):
@@ -78,14 +112,35 @@ def test_train_job_missing_data(tmp_path, monkeypatch, capsys):
 
 def test_chart_skipped_without_matplotlib(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    assert train.save_chart([{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "test_acc": 0.5}],
-                            str(tmp_path / "c.png")) is False
+    assert (
+        train.save_chart(
+            [{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "test_acc": 0.5}], str(tmp_path / "c.png")
+        )
+        is False
+    )
 
 
 def test_python_dash_m(tmp_path):
     data = _toy_dataset(tmp_path / "data", 64, 32)
-    r = subprocess.run([sys.executable, "-m", "corten", "train", "--data", str(data), "--epochs", "1",
-                        "--hidden", "8", "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "corten",
+            "train",
+            "--data",
+            str(data),
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "test accuracy" in r.stdout
     assert "epoch 1/1" in r.stderr or "tqdm" not in sys.modules  # the progress bar goes to stderr

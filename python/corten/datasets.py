@@ -76,10 +76,14 @@ class _IDXDataset(TensorDataset):
     md5: dict = {}
     apt_package = ""
     classes: tuple = ()
-    _files = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-              False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+    _files = {
+        True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+        False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+    }
 
-    def __init__(self, root: str | os.PathLike | None = None, train: bool = True, download: bool = False) -> None:
+    def __init__(
+        self, root: str | os.PathLike | None = None, train: bool = True, download: bool = False
+    ) -> None:
         self.train = train
         img_name, lbl_name = self._files[train]
         folder = self._find(root, (img_name, lbl_name))
@@ -200,8 +204,18 @@ class FashionMNIST(_IDXDataset):
         "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
         "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
     }
-    classes = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-               "Ankle boot")
+    classes = (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    )
 
 
 class MNIST(_IDXDataset):

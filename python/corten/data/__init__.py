@@ -66,8 +66,11 @@ def default_collate(samples: Sequence[Any]) -> Any:
     if isinstance(first, dict):
         return {k: default_collate([s[k] for s in samples]) for k in first}
     if isinstance(first, (tuple, list)):
-        return type(first)(default_collate(list(col)) for col in zip(*samples)) if isinstance(first, tuple) \
-            else [default_collate(list(col)) for col in zip(*samples)]
+        return (
+            type(first)(default_collate(list(col)) for col in zip(*samples, strict=False))
+            if isinstance(first, tuple)
+            else [default_collate(list(col)) for col in zip(*samples, strict=False)]
+        )
     return list(samples)
 
 
@@ -78,11 +81,23 @@ class DataLoader:
     corten.random.Generator, or an int seed); without one, from corten's default
     generator (corten.manual_seed)."""
 
-    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 generator: Any = None, collate_fn: Any = None) -> None:
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        generator: Any = None,
+        collate_fn: Any = None,
+    ) -> None:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size should be a positive integer, got {batch_size}")
-        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, int(batch_size), shuffle, drop_last
+        self.dataset, self.batch_size, self.shuffle, self.drop_last = (
+            dataset,
+            int(batch_size),
+            shuffle,
+            drop_last,
+        )
         if isinstance(generator, (int, np.integer)):
             generator = Generator(int(generator))
         self.generator = generator

@@ -102,8 +102,13 @@ def _check_index_target(x: Tensor, target: Tensor, op: str) -> tuple:
     return want
 
 
-def cross_entropy(input: Tensor, target: Tensor, ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Softmax cross-entropy of logits `input` (N, C) / (C,) / (N, C, d...) against
     class indices (N,) / () / (N, d...) or class probabilities (input's shape)."""
     _check_reduction(reduction)
@@ -124,7 +129,9 @@ def cross_entropy(input: Tensor, target: Tensor, ignore_index: int = -100, reduc
     else:
         out_shape = _check_index_target(input, target, "cross_entropy")
         t2 = target.reshape(-1)
-    out = SoftmaxCrossEntropy.apply(_class_last(input), t2, int(ignore_index), float(label_smoothing), reduction)
+    out = SoftmaxCrossEntropy.apply(
+        _class_last(input), t2, int(ignore_index), float(label_smoothing), reduction
+    )
     return out.reshape(out_shape) if reduction == "none" else out
 
 
@@ -166,7 +173,8 @@ def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100, reduction:
 def _pair(input: Tensor, target: Tensor, op: str) -> None:
     if input.shape != target.shape:
         raise ValueError(
-            f"{op}: input of shape {shape_str(input.shape)} and target of shape {shape_str(target.shape)} differ"
+            f"{op}: input of shape {shape_str(input.shape)} and target of shape "
+            f"{shape_str(target.shape)} differ"
         )
 
 
@@ -208,12 +216,20 @@ class BCEWithLogits(Function):
         gpw = g * y * sp if need_pw else None
         from ..ops.elementwise import sum_to
 
-        return gx, (sum_to(gy, y.shape) if gy is not None else None), (
-            sum_to(gpw, pw.shape) if gpw is not None else None)
+        return (
+            gx,
+            (sum_to(gy, y.shape) if gy is not None else None),
+            (sum_to(gpw, pw.shape) if gpw is not None else None),
+        )
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable expression."""
     _check_reduction(reduction)
     _pair(input, target, "binary_cross_entropy_with_logits")

@@ -16,13 +16,31 @@ from .. import _C
 from .._shape import normalize_axis, shape_str
 from ..autograd.function import Function
 from ..ops.elementwise import relu, sigmoid, sqrt, tanh, where
-from ..tensor import Tensor
 from ..random import bernoulli_mask
+from ..tensor import Tensor
 
 __all__ = [
-    "linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
-    "layer_norm", "batch_norm", "embedding", "one_hot", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
-    "binary_cross_entropy_with_logits", "relu", "sigmoid", "tanh",
+    "linear",
+    "relu",
+    "leaky_relu",
+    "gelu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "dropout",
+    "layer_norm",
+    "batch_norm",
+    "embedding",
+    "one_hot",
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "l1_loss",
+    "binary_cross_entropy_with_logits",
+    "relu",
+    "sigmoid",
+    "tanh",
 ]
 
 
@@ -60,7 +78,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias over the last dimension of x."""
     if x.shape[-1] != weight.shape[-1] or weight.ndim != 2:
         raise ValueError(
-            f"linear: input of shape {shape_str(x.shape)} does not match weight of shape {shape_str(weight.shape)}"
+            f"linear: input of shape {shape_str(x.shape)} does not match weight of shape "
+            f"{shape_str(weight.shape)}"
         )
     if x.dtype is not weight.dtype:
         raise TypeError(f"linear: input dtype {x.dtype} does not match weight dtype {weight.dtype}")
@@ -115,7 +134,7 @@ def _as_rows(a: np.ndarray, dim: int) -> np.ndarray:
 
 
 def _from_rows(r: np.ndarray, shape: tuple, dim: int) -> np.ndarray:
-    moved = shape[:dim] + shape[dim + 1:] + (shape[dim],) if shape else ()
+    moved = shape[:dim] + shape[dim + 1 :] + (shape[dim],) if shape else ()
     out = r.reshape(moved)
     return np.moveaxis(out, -1, dim) if shape and dim != len(shape) - 1 else out
 
@@ -180,12 +199,19 @@ def _mean(x: Tensor, axes: tuple) -> Tensor:
     return x.sum(axis=axes, keepdims=True) / n
 
 
-def layer_norm(x: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
-               eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    x: Tensor,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
-    if x.shape[x.ndim - k:] != shape:
-        raise ValueError(f"layer_norm: input of shape {shape_str(x.shape)} does not end in {shape_str(shape)}")
+    if x.shape[x.ndim - k :] != shape:
+        raise ValueError(
+            f"layer_norm: input of shape {shape_str(x.shape)} does not end in {shape_str(shape)}"
+        )
     axes = tuple(range(x.ndim - k, x.ndim))
     xc = x - _mean(x, axes)
     y = xc / sqrt(_mean(xc * xc, axes) + eps)
@@ -196,9 +222,16 @@ def layer_norm(x: Tensor, normalized_shape: Any, weight: Tensor | None = None, b
     return y
 
 
-def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
-               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
-               eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise over the batch (and length) axes per channel (axis 1); when training,
     update the running statistics in place (running_var with the unbiased variance)."""
     if x.ndim not in (2, 3):
@@ -208,7 +241,9 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     if training:
         n = int(np.prod([x.shape[a] for a in axes]))
         if n <= 1:
-            raise ValueError(f"expected more than 1 value per channel when training, got input of shape {x.shape}")
+            raise ValueError(
+                f"expected more than 1 value per channel when training, got input of shape {x.shape}"
+            )
         mean = _mean(x, axes)
         xc = x - mean
         var = _mean(xc * xc, axes)
@@ -239,7 +274,7 @@ class Embed(Function):
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
-        gw = np.zeros((ctx.n,) + g.shape[ctx.idx.ndim:], g._a.dtype)
+        gw = np.zeros((ctx.n,) + g.shape[ctx.idx.ndim :], g._a.dtype)
         np.add.at(gw, ctx.idx.reshape(-1), g._a.reshape((-1,) + gw.shape[1:]))
         if ctx.pad is not None:
             gw[ctx.pad] = 0

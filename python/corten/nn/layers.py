@@ -49,7 +49,9 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class Flatten(Module):
@@ -62,7 +64,7 @@ class Flatten(Module):
             return x.reshape(1)
         s = self.start_dim % x.ndim
         e = self.end_dim % x.ndim
-        return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1:]) if s <= e else x
+        return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1 :]) if s <= e else x
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -180,8 +182,14 @@ class Dropout(Module):
 
 
 class LayerNorm(Module):
-    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        normalized_shape: Any,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps = shape, eps
@@ -198,8 +206,15 @@ class LayerNorm(Module):
 class BatchNorm1d(Module):
     """Batch statistics when training (updating running_mean/var), running statistics in eval."""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -214,8 +229,10 @@ class BatchNorm1d(Module):
     def forward(self, x: Tensor) -> Tensor:
         use_batch = self.training or not self.track_running_stats
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}): expected input (N, {self.num_features}) or "
-                             f"(N, {self.num_features}, L), got shape {x.shape}")
+            raise ValueError(
+                f"BatchNorm1d({self.num_features}): expected input (N, {self.num_features}) or "
+                f"(N, {self.num_features}, L), got shape {x.shape}"
+            )
         rm = rv = None
         if self.track_running_stats and self.training:
             self.num_batches_tracked._a[...] += 1
@@ -225,13 +242,16 @@ class BatchNorm1d(Module):
         return F.batch_norm(x, rm, rv, self.weight, self.bias, use_batch, self.momentum, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class Embedding(Module):
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype: Any = None
+    ) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None and padding_idx < 0:

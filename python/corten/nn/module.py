@@ -77,7 +77,9 @@ class Module:
             mods[name] = value
         elif name in bufs:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} (Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as buffer {name!r} (Tensor or None expected)"
+                )
             bufs[name] = value
         elif name in params or name in mods:
             if value is not None:
@@ -104,7 +106,9 @@ class Module:
 
     def register_parameter(self, name: str, param: Tensor | None) -> None:
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} (Parameter or None expected)")
+            raise TypeError(
+                f"cannot assign {type(param).__name__} as parameter {name!r} (Parameter or None expected)"
+            )
         self.__dict__.pop(name, None)
         self._parameters[name] = param
 
@@ -112,7 +116,9 @@ class Module:
         if "." in name or not name:
             raise KeyError(f"buffer name {name!r} must be non-empty and contain no '.'")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign {type(tensor).__name__} as buffer {name!r} (Tensor or None expected)")
+            raise TypeError(
+                f"cannot assign {type(tensor).__name__} as buffer {name!r} (Tensor or None expected)"
+            )
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
         if persistent:
@@ -240,15 +246,20 @@ class Module:
             v = _to_numpy(state_dict[k])
             if v.shape != t.shape:
                 errors.append(
-                    f"size mismatch for {k}: copying a param with shape {shape_str(v.shape)} from the state_dict, "
+                    f"size mismatch for {k}: copying a param with shape {shape_str(v.shape)} "
+                    "from the state_dict, "
                     f"the shape in the current model is {shape_str(t.shape)}."
                 )
             values[k] = v
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+                errors.insert(
+                    0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + "."
+                )
             if missing:
-                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+                errors.insert(
+                    0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + "."
+                )
         if errors:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
@@ -278,7 +289,9 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
     def __dir__(self) -> list:
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+        return sorted(
+            set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        )
 
 
 def _to_numpy(v: Any) -> np.ndarray:

@@ -128,20 +128,23 @@ class Optimizer:
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(
-                f"loaded state dict has {len(groups)} parameter groups; this optimizer has {len(self.param_groups)}"
+                f"loaded state dict has {len(groups)} parameter groups; "
+                f"this optimizer has {len(self.param_groups)}"
             )
         params = {}
-        for mine, theirs in zip(self.param_groups, groups):
+        for mine, theirs in zip(self.param_groups, groups, strict=False):
             if len(mine["params"]) != len(theirs["params"]):
-                raise ValueError("loaded state dict contains a parameter group that doesn't match the size "
-                                 "of optimizer's group")
-            for p, i in zip(mine["params"], theirs["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    "of optimizer's group"
+                )
+            for p, i in zip(mine["params"], theirs["params"], strict=False):
                 params[i] = p
         self.state = {}
         for i, st in state_dict["state"].items():
             p = params[int(i)]
             self.state[p] = {k: _as_state(v, p) for k, v in st.items()}
-        for mine, theirs in zip(self.param_groups, groups):
+        for mine, theirs in zip(self.param_groups, groups, strict=False):
             mine.update({k: copy.deepcopy(v) for k, v in theirs.items() if k != "params"})
 
     def __repr__(self) -> str:
