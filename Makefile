@@ -51,7 +51,7 @@ $(ASAN_PY):
 $(ASAN_STAMP): $(ASAN_PY) $(SOURCES)
 	$(ASAN_PY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja
 	CMAKE_ARGS="$(CMAKE_ARGS) -DCORTEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" $(ASAN_PY) -m pip install -q \
-		--no-build-isolation -C build-dir=build/asan -C cmake.build-type=RelWithDebInfo -e '.[test]'
+		--no-build-isolation -C build-dir=build/asan -C cmake.build-type=RelWithDebInfo -e '.[test,train]'
 	touch $(ASAN_STAMP)
 
 sanitize: $(ASAN_STAMP)
