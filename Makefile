@@ -55,7 +55,7 @@ $(ASAN_STAMP): $(ASAN_PY) $(SOURCES)
 	touch $(ASAN_STAMP)
 
 sanitize: $(ASAN_STAMP)
-	$(ASAN_ENV) $(ASAN_PY) -m pytest tests -x -q -p no:cacheprovider
+	$(ASAN_ENV) $(ASAN_PY) -m pytest tests -x -q -p no:cacheprovider --capture=sys
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=median,iqr,rounds --benchmark-sort=name

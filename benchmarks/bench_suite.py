@@ -40,7 +40,7 @@ def test_workload(benchmark, w: Workload, lib: str):
     benchmark.name = lib
     benchmark.extra_info.update(flops=w.flops, bytes=w.bytes)
     fn = w.setups[lib](LIBS[lib], _inputs(w))
-    if w.min_rounds == 1:  # a whole epoch: once, no calibration
+    if not w.warmup:  # a whole epoch: once, no calibration
         benchmark.pedantic(fn, rounds=1, iterations=1)
     else:
         benchmark(fn)

@@ -46,6 +46,9 @@ View as_view(const py::array& a, bool writable = false) {
     v.strides[i] = a.strides(i) / es;
   }
   if (writable && !a.writeable()) throw std::invalid_argument("output array is read-only");
+  if (writable && overlaps_itself(v))
+    throw std::invalid_argument("output array " + shape_str(v) + " has elements that share memory "
+                                "(a broadcast view?); it cannot be written");
   v.data = static_cast<char*>(const_cast<void*>(a.data()));
   // Kernels load whole elements: a misaligned pointer would be undefined behaviour.
   if (a.size() > 0 && reinterpret_cast<uintptr_t>(v.data) % es != 0)

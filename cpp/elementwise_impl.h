@@ -3,6 +3,10 @@
 // translation unit gets its own copy compiled for its instruction set and
 // nothing built for AVX2 can be linked into the portable path.
 
+// Item size as a signed number: byte strides may be negative, and dividing one
+// by an unsigned sizeof would turn -4 / 4 into 2^62 - 1.
+template <class T> constexpr int64_t isz = static_cast<int64_t>(sizeof(T));
+
 template <class T> struct Caster {
   // float -> int conversions out of range are undefined in C++; map them to
   // the wrap of the int64 value (NaN/out of range -> INT64_MIN, as x86 does).
@@ -28,10 +32,10 @@ void unary_kernel(const ::corten::View& out, const ::corten::View* const* ins, c
       for (int64_t i = 0; i < n; ++i) o[i] = op(x[i]);
     } else if (s[1] == 0) {
       const Out v = op(x[0]);
-      const int64_t so = s[0] / sizeof(Out);
+      const int64_t so = s[0] / isz<Out>;
       for (int64_t i = 0; i < n; ++i) o[i * so] = v;
     } else {
-      const int64_t so = s[0] / sizeof(Out), sx = s[1] / sizeof(In);
+      const int64_t so = s[0] / isz<Out>, sx = s[1] / isz<In>;
       for (int64_t i = 0; i < n; ++i) o[i * so] = op(x[i * sx]);
     }
   });
@@ -71,7 +75,7 @@ void cast_kernel(const ::corten::View& out, const ::corten::View* const* ins, co
     if (s[0] == sizeof(To) && s[1] == sizeof(From)) {
       for (int64_t i = 0; i < n; ++i) o[i] = Caster<To>::from(x[i]);
     } else {
-      const int64_t so = s[0] / sizeof(To), sx = s[1] / sizeof(From);
+      const int64_t so = s[0] / isz<To>, sx = s[1] / isz<From>;
       for (int64_t i = 0; i < n; ++i) o[i * so] = Caster<To>::from(x[i * sx]);
     }
   });
@@ -81,7 +85,7 @@ template <class T>
 void where_kernel(const ::corten::View& out, const ::corten::View* const* ins, const char* name) {
   auto plan = ::corten::make_plan<4>(out, ins, name);
   ::corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
-    const int64_t so = s[0] / sizeof(T), sc = s[1], sa = s[2] / sizeof(T), sb = s[3] / sizeof(T);
+    const int64_t so = s[0] / isz<T>, sc = s[1], sa = s[2] / isz<T>, sb = s[3] / isz<T>;
     T* o = reinterpret_cast<T*>(p[0]);
     const bool* c = reinterpret_cast<const bool*>(p[1]);
     const T* a = reinterpret_cast<const T*>(p[2]);
@@ -94,7 +98,7 @@ template <class T>
 void clip_kernel(const ::corten::View& out, const ::corten::View* const* ins, const char* name) {
   auto plan = ::corten::make_plan<4>(out, ins, name);
   ::corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
-    const int64_t so = s[0] / sizeof(T), sx = s[1] / sizeof(T), sl = s[2] / sizeof(T), sh = s[3] / sizeof(T);
+    const int64_t so = s[0] / isz<T>, sx = s[1] / isz<T>, sl = s[2] / isz<T>, sh = s[3] / isz<T>;
     T* o = reinterpret_cast<T*>(p[0]);
     const T* x = reinterpret_cast<const T*>(p[1]);
     const T* lo = reinterpret_cast<const T*>(p[2]);

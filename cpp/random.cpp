@@ -6,6 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "parallel.h"
 #include "vecmath.h"
 
 namespace corten {
@@ -50,7 +51,9 @@ void fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t tag, Conve
   static_assert(kChunk % P == 0, "chunks must hold whole blocks");
   if (n <= 0) return;
   const int64_t nchunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
+  // corten's thread count (set_num_threads, and 1 in a child forked after the pool ran)
+  const int nt = threads_for(n, kParallelMin / 2);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
   for (int64_t c = 0; c < nchunks; ++c) {
     constexpr int64_t kMaxBlocks = kChunk / P + 1;
     uint32_t words[4 * kMaxBlocks];

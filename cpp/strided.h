@@ -39,25 +39,6 @@ inline bool broadcast_strides_into(const View& in, const View& out, int64_t* dst
   return true;
 }
 
-// True unless every element of the (shape, byte strides) layout provably has its
-// own memory: sorted by |stride|, each stride must step past everything the
-// smaller ones reach. Layouts made by slicing, permuting and reshaping always
-// pass; only hand-made (as_strided) layouts can fail.
-inline bool output_overlaps_itself(int ndim, const int64_t* shape, const int64_t* strides) {
-  int64_t st[kMaxDims], n[kMaxDims];
-  int m = 0;
-  for (int i = 0; i < ndim; ++i)
-    if (shape[i] > 1) { st[m] = strides[i] < 0 ? -strides[i] : strides[i]; n[m] = shape[i]; ++m; }
-  for (int i = 1; i < m; ++i)  // insertion sort by stride: m is small
-    for (int j = i; j > 0 && st[j] < st[j - 1]; --j) { std::swap(st[j], st[j - 1]); std::swap(n[j], n[j - 1]); }
-  int64_t reach = 0;  // bytes spanned by the dimensions checked so far, minus one element
-  for (int i = 0; i < m; ++i) {
-    if (st[i] <= reach) return true;
-    reach += (n[i] - 1) * st[i];
-  }
-  return false;
-}
-
 // Builds the plan for out = f(ins...). Throws std::invalid_argument naming the
 // shapes when an input does not broadcast to the output or the output repeats
 // memory (stride 0 on a dimension longer than 1).
@@ -103,7 +84,7 @@ Plan<N> make_plan(const View& out, const View* const* ins, const char* op) {
     for (int k = 0; k < N; ++k) p.strides[k][p.ndim] = full.strides[k][i];
     ++p.ndim;
   }
-  if (p.total > 0 && output_overlaps_itself(p.ndim, p.shape, p.strides[0]))
+  if (!empty && overlaps_itself(out))
     throw std::invalid_argument(std::string(op) + ": output with shape " + shape_str(out) +
                                 " has elements that share memory; it cannot be written");
   if (p.ndim == 0) {  // a single element

@@ -61,6 +61,7 @@ def test_json_has_every_figure(capsys, tmp_path):
     assert {"corten", "numpy"} <= w["libs"].keys()
     lib = w["libs"]["corten"]
     assert lib["median"] > 0 and len(lib["samples"]) >= 3 and lib["calls_per_sample"] >= 1
+    assert lib["spread"] >= 0
     assert w["ratios"]["numpy"] == pytest.approx(w["libs"]["numpy"]["median"] / lib["median"])
 
 
@@ -159,3 +160,14 @@ def test_command_runs_with_passive_openmp_workers():
     assert proc.returncode == 0, proc.stderr
     assert "OMP_WAIT_POLICY=PASSIVE" in proc.stdout.splitlines()[0]
     assert "overhead/add/10" in proc.stdout
+
+
+def test_threads_option(capsys):
+    import corten
+
+    before = corten.get_num_threads()
+    code, out, _ = run(capsys, "--threads", "1")
+    assert code == 0 and ", 1 thread," in out.splitlines()[0]
+    assert corten.get_num_threads() == before  # restored after the run
+    assert cli.main(["--threads", "0"]) == 2
+    assert "--threads needs at least 1" in capsys.readouterr().err

@@ -4,6 +4,7 @@ after the OpenMP pool has run can still use corten (GNU libgomp would hang)."""
 
 import multiprocessing as mp
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -52,6 +53,9 @@ WORKLOADS = {
     "clip": lambda: ct.clip(A, -0.5, 0.5),
     "cast": lambda: A.astype("float32"),
     "sum": lambda: A.sum(axis=0),
+    "matmul": lambda: A @ A.T,
+    "batched_matmul": lambda: A.reshape(3, 100, 400) @ C[:, :50].reshape(1, 400, 50),
+    "gather": lambda: A[ct.tensor([5, 0, 299, 7] * 50)],
 }
 
 
@@ -155,11 +159,53 @@ def _child_threads(q):
     q.put((ct.exp(x) - 1).sum().item() > 0 and ct.get_num_threads())
 
 
+def _child_matmul(q):
+    x = ct.ones((300, 300))
+    q.put(int((x @ x).sum().item()))
+
+
+def _child_random(q):
+    from corten import random as cr
+
+    q.put(int(cr.rand(1_000_000, generator=cr.Generator(1)).numpy().size))
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-@pytest.mark.parametrize("target", [_child_work, _child_threads])
+@pytest.mark.parametrize("target", [_child_work, _child_threads, _child_random, _child_matmul])
 def test_fork_after_the_pool_ran_does_not_hang(target):
     x = ct.ones(2_000_000)
     assert ((x + x) * 3).sum().item() == 12_000_000  # starts the OpenMP pool in the parent
+    _fork_and_check(target, x)
+
+
+ONLY_MATMUL_THEN_FORK = """
+import multiprocessing as mp, corten as ct
+def child(q):
+    x = ct.ones((300, 300))
+    q.put(int((x @ x).sum().item()))
+if __name__ == "__main__":
+    m = ct.ones((400, 400))
+    assert (m @ m)[0, 0].item() == 400  # only gemm's own parallel regions ran
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=child, args=(q,))
+    p.start()
+    p.join(timeout=30)
+    assert not p.is_alive(), "the forked child hung"
+    print(q.get(timeout=5))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_after_only_matmul_ran_does_not_hang(tmp_path):
+    script = tmp_path / "fork_after_matmul.py"
+    script.write_text(ONLY_MATMUL_THEN_FORK)
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split()[-1] == str(300**3)
+
+
+def _fork_and_check(target, x):
     ctx = mp.get_context("fork")
     q = ctx.Queue()
     p = ctx.Process(target=target, args=(q,))
@@ -171,6 +217,7 @@ def test_fork_after_the_pool_ran_does_not_hang(target):
         pytest.fail("the forked child hung in a corten kernel")
     assert p.exitcode == 0
     got = q.get(timeout=5)
-    assert got == (12_000_000 if target is _child_work else 1)
+    assert got == {_child_work: 12_000_000, _child_threads: 1, _child_random: 1_000_000,
+                   _child_matmul: 300**3}[target]
     # the parent keeps its threads
     assert ((x + x) * 3).sum().item() == 12_000_000

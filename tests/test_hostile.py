@@ -59,6 +59,23 @@ def test_creation_with_bad_scalars():
         ct.zeros("3")
 
 
+def test_data_that_is_not_numbers():
+    deep = [1.0]
+    for _ in range(100):
+        deep = [deep]
+    loop = []
+    loop.append(loop)
+    for data in (deep, loop, [1, [2, 3]], (x for x in range(3)), {1: 2}, {1, 2}, b"abc", ["a"], [None], 1j):
+        with pytest.raises((ValueError, TypeError)):
+            ct.tensor(data)
+    x = ct.ones(2)
+    for other in ("a", None, [1, "a"], np.array([object(), 1]), 1j, np.zeros(2, np.complex64)):
+        with pytest.raises(TypeError):
+            x + other
+    with pytest.raises(OverflowError):
+        ct.ones(2, dtype="int64") + 2**64
+
+
 def test_more_than_64_dimensions():
     with pytest.raises(ValueError):
         ct.zeros((1,) * 65)
@@ -247,6 +264,22 @@ def test_inplace_with_output_overlapping_input():
     np.testing.assert_array_equal(w.numpy(), c)
 
 
+@pytest.mark.parametrize("dtype", ["int32", "float64", "bool"])
+def test_reversed_inputs_through_every_kernel_family(dtype):
+    # negative byte strides once met an unsigned sizeof in the kernels (UB caught by UBSan)
+    a = np.arange(1, 9).astype(dtype).reshape(2, 4)[::-1, ::-1]
+    t = ct.from_numpy(a)
+    np.testing.assert_array_equal(t.astype("float64").numpy(), a.astype(np.float64))
+    np.testing.assert_array_equal(ct.isfinite(t).numpy(), np.isfinite(a))
+    np.testing.assert_array_equal(ct.where(ct.from_numpy(a > 2), t, t).numpy(), a)
+    if dtype != "bool":
+        np.testing.assert_array_equal(ct.clip(t, 2, 5).numpy(), np.clip(a, 2, 5))
+        np.testing.assert_array_equal(ct.negative(t).numpy(), -a)
+    out = ct.zeros(16, dtype=dtype)._make_view((2, 4), (-8, -2), 15)
+    ct.logical_not(t, out=out) if dtype == "bool" else ct.abs(t, out=out)
+    np.testing.assert_array_equal(out.numpy(), np.logical_not(a) if dtype == "bool" else np.abs(a))
+
+
 def test_out_that_is_not_contiguous():
     base = ct.zeros((4, 6))
     out = base._make_view((4, 3), (6, 2), 0)
@@ -284,6 +317,53 @@ def test_out_that_overlaps_itself_raises():
     with pytest.raises(ValueError):
         ct.add(ct.ones((3, 3)), 1.0, out=out)
     assert buf.sum() == 0
+
+
+def test_matmul_into_a_broadcast_or_overlapping_view_raises():
+    target = ct.zeros(2).broadcast_to((3, 2))
+    with pytest.raises(ValueError):
+        ct.matmul(ct.ones((3, 4)), ct.ones((4, 2)), out=target)
+    assert target.tolist() == [[0.0, 0.0]] * 3
+    buf = np.zeros(8)
+    with pytest.raises(ValueError):
+        ct.matmul(ct.ones((3, 3), dtype="float64"), ct.ones((3, 3), dtype="float64"),
+                  out=ct.from_numpy(np.lib.stride_tricks.as_strided(buf, (3, 3), (16, 8))))
+    assert buf.sum() == 0
+
+
+def test_matmul_edge_values():
+    big = ct.full((2, 2), 2**62, dtype="int64")
+    want = np.full((2, 2), 2**62, np.int64) @ np.full((2, 2), 4, np.int64)
+    np.testing.assert_array_equal((big @ ct.full((2, 2), 4, dtype="int64")).numpy(), want)  # wraps
+    nan = (ct.tensor([[np.nan, 1.0]]) @ ct.tensor([[0.0], [np.inf]])).numpy()
+    assert np.isnan(nan).all()
+    assert (ct.ones((2, 0)) @ ct.ones((0, 3))).tolist() == [[0.0] * 3] * 2
+    for a, b in [((3, 4), (5, 2)), ((), (3, 3)), ((2, 3, 4), (3, 4, 2))]:
+        with pytest.raises(ValueError):
+            ct.ones(a) @ ct.ones(b)
+    x = ct.arange(9.0).reshape(3, 3)
+    ct.matmul(x, x, out=x)  # output is an input: as if the inputs were copied
+    np.testing.assert_array_equal(x.numpy(), np.arange(9.0).reshape(3, 3) @ np.arange(9.0).reshape(3, 3))
+
+
+def test_indexing_out_of_range_and_garbage():
+    a = ct.ones((3, 4))
+    for idx in (3, -4, 2**63, (0, 0, 0), (..., ...), "a", 1.0, ct.tensor([0, 5]), ct.tensor([True, False])):
+        with pytest.raises(IndexError):
+            a[idx]
+    with pytest.raises(ValueError):
+        a[::0]
+    with pytest.raises(IndexError):
+        a[5] = 1.0
+    with pytest.raises(ValueError):
+        a[0] = ct.ones(5)
+    assert a[2**70:].shape == (0, 4)
+    y = ct.arange(5.0)
+    y[1:] = y[:-1]  # overlapping assignment reads before it writes, as NumPy
+    assert y.tolist() == [0.0, 0.0, 1.0, 2.0, 3.0]
+    w = ct.arange(5.0)
+    w[1:] += w[:-1]
+    assert w.tolist() == [0.0, 1.0, 3.0, 5.0, 7.0]
 
 
 def test_read_only_memory_is_never_written():
@@ -340,6 +420,8 @@ def test_bool_bytes_other_than_0_and_1():
     t = ct.tensor(raw)  # a copy is normalised
     assert t.numpy().view(np.uint8).tolist() == [0, 1, 1, 1]
     assert ct.logical_not(t).tolist() == [True, False, False, False]
+    zero_d = ct.tensor(np.array(2, np.uint8).view(bool))
+    assert zero_d.shape == () and zero_d.astype("float64").item() == 1.0
 
 
 def test_unaligned_and_odd_strided_numpy_arrays():
@@ -412,13 +494,31 @@ GARBAGE = {
     "where with mixed values": lambda: _C.where(F32 > 0, F32, F32.astype(np.float64), F32.copy()),
     "clip of bools": lambda: _C.clip(*(np.zeros(3, bool),) * 4),
     "clip with mixed bounds": lambda: _C.clip(F32, np.float64(0.0) * np.ones(1), F32, F32.copy()),
+    "matmul into a broadcast view": lambda: _C.matmul(
+        F32, F32, np.lib.stride_tricks.as_strided(np.zeros(3, np.float32), (3, 3), (0, 4), writeable=True),
+        False),
+    "matmul of 1-d": lambda: _C.matmul(np.zeros(3, np.float32), F32, F32.copy(), False),
+    "matmul mixed dtypes": lambda: _C.matmul(F32, F32.astype(np.float64), F32.copy(), False),
+    "gather with an out-of-range index": lambda: _C.gather(
+        F32, [np.array([5])], np.zeros((1, 3), np.float32), [0]),
+    "gather with more index arrays than dims": lambda: _C.gather(
+        F32, [np.array([0])] * 3, np.zeros((1,), np.float32), [0, 1, 2]),
+    "gather with float indices": lambda: _C.gather(F32, [np.array([0.0])], np.zeros((1, 3), np.float32), [0]),
+    "scatter with a negative index": lambda: _C.scatter(F32.copy(), [np.array([-9])], np.zeros(3, np.float32),
+                                                        False, [0]),
+    "scatter into a broadcast view": lambda: _C.scatter(
+        np.lib.stride_tricks.as_strided(np.zeros(3, np.float32), (3, 3), (0, 4), writeable=True),
+        [np.array([0])], np.zeros(3, np.float32), False, [0]),
+    "nonzero into a too small output": lambda: _C.nonzero(np.ones(4, bool), np.zeros((1, 1), np.int64)),
+    "masked_select with a wrong mask": lambda: _C.masked_select(
+        F32, np.ones(2, bool), np.zeros(9, np.float32)),
     "thread count overflow": lambda: _C.set_num_threads(2**40),
 }
 
 
 @pytest.mark.parametrize("name", list(GARBAGE))
 def test_kernels_called_directly_with_garbage(name):
-    with pytest.raises((ValueError, TypeError)):
+    with pytest.raises((ValueError, TypeError, IndexError)):
         GARBAGE[name]()
 
 
@@ -428,3 +528,48 @@ def test_kernel_with_65_dimensional_views_through_as_strided():
     out = np.empty_like(a)
     _C.exp(a, out)
     assert out.reshape(-1)[0] == 1.0
+
+
+# ---- random -------------------------------------------------------------------------
+
+
+def test_random_with_hostile_arguments():
+    from corten import random as cr
+
+    for bad in (lambda: cr.rand(2, -1), lambda: cr.randn(HUGE, HUGE), lambda: cr.randint(0, 5, (-1,)),
+                lambda: cr.randint(5, 5), lambda: cr.randint(0, 300, (2,), dtype="uint8"),
+                lambda: cr.bernoulli_mask((2,), float("nan")), lambda: cr.bernoulli_mask((2,), 1.5),
+                lambda: cr.manual_seed(2**64), lambda: cr.randperm(-1),
+                lambda: cr.uniform_(ct.zeros(3), float("nan"), 1.0),
+                lambda: cr.normal_(ct.zeros(3), 0.0, -1.0)):
+        with pytest.raises(ValueError):
+            bad()
+    for bad in (lambda: cr.rand(3, dtype="int32"), lambda: cr.randint(0, 5, dtype="float32")):
+        with pytest.raises(TypeError):
+            bad()
+
+
+def test_random_fills_into_hostile_outputs():
+    from corten import random as cr
+
+    with pytest.raises(ValueError):
+        cr.uniform_(ct.zeros(3).broadcast_to((4, 3)))
+    a = np.zeros(4)
+    a.flags.writeable = False
+    with pytest.raises(ValueError):
+        cr.normal_(ct.from_numpy(a))
+    assert a.tolist() == [0.0] * 4
+    with pytest.raises((ValueError, TypeError)):
+        cr.uniform_(ct.zeros(3, dtype="int32"))
+    strided = ct.zeros(8, dtype="float64")._make_view((4,), (-2,), 7)
+    cr.uniform_(strided, 2.0, 3.0)
+    assert all(2.0 <= v < 3.0 for v in strided.tolist())
+
+
+def test_random_full_int64_range():
+    from corten import random as cr
+
+    x = cr.randint(-(2**63), 2**63 - 1, (1000,))
+    assert x.dtype == "int64" and len(set(x.tolist())) == 1000
+    with pytest.raises((ValueError, TypeError, OverflowError)):
+        cr.randint(-(2**63), 2**63, (4,))  # high - 1 fits, high does not: refused, not wrapped

@@ -42,6 +42,37 @@ def test_resident_memory_stays_flat_over_100k_grad_ops():
     assert grown < 4.0, f"resident memory grew by {grown:.1f} MB over {steps} steps"
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
+@pytest.mark.skipif(UNDER_ASAN, reason="ASan's quarantine holds freed memory; LSan covers C++ leaks there")
+def test_resident_memory_stays_flat_over_1000_training_steps():
+    nn = pytest.importorskip("corten.nn")
+    optim = pytest.importorskip("corten.optim")
+    ct.random.manual_seed(0)
+    model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Dropout(0.1), nn.Linear(64, 10))
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    x = ct.random.randn(64, 32)
+    y = ct.random.randint(0, 10, (64,))
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for _ in range(50):  # warm-up: optimizer state, allocator pools
+        step()
+    gc.collect()
+    before = rss_mb()
+    for _ in range(1000):
+        last = step()
+    gc.collect()
+    grown = rss_mb() - before
+    assert np.isfinite(last)
+    assert grown < 4.0, f"resident memory grew by {grown:.1f} MB over 1000 training steps"
+
+
 def test_tensor_freed_with_its_last_reference():
     gc.disable()
     try:

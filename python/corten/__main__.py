@@ -9,8 +9,8 @@ import importlib
 import sys
 
 COMMANDS = {
-    "bench": ("corten.bench.cli", "time corten against NumPy and PyTorch"),
     "train": ("corten.train", "train an MLP on Fashion-MNIST (or MNIST)"),
+    "bench": ("corten.bench.cli", "time corten against NumPy and PyTorch"),
 }
 
 
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     module, _ = COMMANDS[argv[0]]
-    return importlib.import_module(module).main(argv[1:])
+    return importlib.import_module(module).main(argv[1:]) or 0
 
 
 if __name__ == "__main__":

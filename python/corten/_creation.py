@@ -39,7 +39,7 @@ def _to_array(data: Any, dtype: Any = None, copy: bool | None = True) -> np.ndar
         a = _from_python(data, float32_default=want is None)
         copy = False  # already a fresh array
     if a.dtype == np.bool_ and _bad_bools(a):
-        a = a.view(np.uint8) != 0
+        a = np.asarray(a.view(np.uint8) != 0)  # (0-d comparisons give a NumPy scalar)
     if want is not None and a.dtype != want.np:
         if isinstance(data, (list, tuple, int, float, bool)) and want.kind != "f":
             _check_int_range(a, want)

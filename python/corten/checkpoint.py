@@ -53,4 +53,25 @@ def load(path: str | os.PathLike) -> OrderedDict:
         arrays = st.load_file(path)
     except Exception as e:  # safetensors raises its own error types
         raise ValueError(f"{path} is not a readable safetensors file: {e}") from None
-    return OrderedDict((k, Tensor._wrap(np.asarray(v))) for k, v in arrays.items())
+    return OrderedDict((k, Tensor._wrap(_corten_array(k, v))) for k, v in arrays.items())
+
+
+def _corten_array(name: str, v: Any) -> np.ndarray:
+    """The stored array as a dtype corten has (float16 -> float32, small ints ->
+    int32, uint32/uint64 -> int64), aligned and native; ValueError otherwise."""
+    from ._dtype import _BY_NP
+
+    a = np.asarray(v)
+    if a.dtype not in _BY_NP:
+        k, size = a.dtype.kind, a.dtype.itemsize
+        if k == "f" and size < 4:
+            a = a.astype(np.float32)
+        elif k in "iu" and size < 4:
+            a = a.astype(np.int32)
+        elif k == "u" and (size == 4 or a.size == 0 or int(a.max()) <= np.iinfo(np.int64).max):
+            a = a.astype(np.int64)
+        else:
+            raise ValueError(f"checkpoint entry {name!r} has dtype {a.dtype}, which corten cannot hold")
+    if not a.flags.aligned or not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))  # a fresh, aligned copy
+    return a

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import urllib.request
@@ -55,11 +56,13 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     nd = buf[3]
     if ndim is not None and nd != ndim:
         raise DatasetError(f"{path}: expected an IDX file of {ndim} dimensions, found {nd}")
+    if nd > 64:
+        raise DatasetError(f"{path}: an IDX header with {nd} dimensions (at most 64 are supported)")
     if len(buf) < 4 + 4 * nd:
         raise DatasetError(f"{path}: truncated IDX header")
     dims = tuple(int(d) for d in np.frombuffer(buf, ">u4", nd, 4))
     dt = np.dtype(_IDX_TYPES[buf[2]])
-    want = int(np.prod(dims, dtype=np.int64)) * dt.itemsize
+    want = math.prod(dims) * dt.itemsize  # Python ints: a lying header cannot wrap around
     have = len(buf) - 4 - 4 * nd
     if have != want:
         kind = "truncated" if have < want else "longer than its header says"

@@ -14,7 +14,7 @@ from .workloads import select
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m corten bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help=f"a {runner.QUICK_BUDGET}s budget per workload, "
-                   "skip the largest ones (default budget {runner.FULL_BUDGET}s)")
+                   f"skip the largest ones (default budget {runner.FULL_BUDGET}s)")
     p.add_argument("--only", metavar="PATTERN", help="comma-separated globs or substrings of workload names")
     p.add_argument("--json", metavar="FILE", help="write every figure (machine, medians, samples, ratios)")
     p.add_argument("--plot", metavar="FILE", help="write a PNG bar chart of corten's speedups (matplotlib)")
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     libs = runner.load_libraries(args.no_torch)
-    threads, _limit = runner.set_threads(libs, args.threads)
+    threads, restore_threads = runner.set_threads(libs, args.threads)
     info = machine.describe(libs, threads)
     print(info["line"], flush=True)
     if info.get("load") is not None and info["load"] > info["cores"]:
@@ -86,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = runner.run(workloads, libs, budget)
     finally:
-        if _limit is not None:
-            _limit.restore_original_limits()
+        restore_threads()
     elapsed = time.perf_counter() - start
     print(report.table(results, list(libs), info))
     print(f"{len(results)} workloads in {elapsed:.0f} s")

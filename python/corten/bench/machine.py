@@ -121,7 +121,8 @@ def describe(libs: dict, threads: int, measure_bandwidth: bool = True) -> dict:
 
 
 def machine_line(m: dict) -> str:
-    parts = [f"{m['cpu']}, {m['cores']} cores, {m['threads']} threads, simd {m['simd']}"]
+    threads = f"{m['threads']} thread" + ("s" if m["threads"] != 1 else "")
+    parts = [f"{m['cpu']}, {m['cores']} cores, {threads}, simd {m['simd']}"]
     if m.get("gemm_kernel"):
         parts[0] += f" (gemm {m['gemm_kernel']})"
     if m.get("clock_mhz"):

@@ -41,7 +41,7 @@ def peak_fraction(r: Result, machine: dict) -> float | None:
 def table(results: Sequence[Result], libs: Sequence[str], machine: dict) -> str:
     others = [lib for lib in LIBRARIES if lib in libs and lib != "corten"]
     head = ["workload", *[lib for lib in LIBRARIES if lib in libs], *[f"vs {o}" for o in others],
-            "corten rate", "peak", "note"]
+            "corten rate", "peak", "spread", "note"]
     rows = []
     for r in results:
         rate, frac = r.rate(), peak_fraction(r, machine)
@@ -51,6 +51,7 @@ def table(results: Sequence[Result], libs: Sequence[str], machine: dict) -> str:
             *[_fmt_ratio(r.ratio(o)) for o in others],
             "-" if rate is None else f"{rate[0]:.3g} {rate[1]}",
             "-" if frac is None else f"{100 * frac:.0f}%",
+            "-" if r.spread is None else f"{100 * r.spread:.0f}%",
             r.note,
         ])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
@@ -64,12 +65,14 @@ def table(results: Sequence[Result], libs: Sequence[str], machine: dict) -> str:
     out = [line(head), line(["-" * w for w in widths[:-1]] + [""])]
     out += [line(row) for row in rows]
     out.append(f"vs X = X's time / corten's time (above 1: corten is faster); peak = {_peak_legend(machine)}")
+    out.append("spread = the noisiest library's interquartile range / median of its samples "
+               "(large: the row is noise)")
     return "\n".join(out)
 
 
 def _peak_legend(machine: dict) -> str:
     cores = min(machine["threads"], machine["cores"])
-    s = f"{cores} cores x 32 flop/cycle x clock for GFLOP/s (half for float64)"
+    s = f"{cores} core{'s' if cores != 1 else ''} x 32 flop/cycle x clock for GFLOP/s (half for float64)"
     return s + (", the measured copy rate for GB/s" if machine.get("copy_gbs") else "")
 
 
@@ -100,7 +103,8 @@ def to_json(results: Sequence[Result], machine: dict, settings: dict) -> dict:
 
 
 def _lib_json(lr: Any, rate: tuple[float, str] | None) -> dict:
-    return {"median": lr.median, "samples": lr.samples, "calls_per_sample": lr.calls_per_sample,
+    return {"median": lr.median, "spread": lr.spread, "samples": lr.samples,
+            "calls_per_sample": lr.calls_per_sample,
             "rate": rate[0] if rate else None, "rate_unit": rate[1] if rate else None}
 
 
@@ -143,11 +147,18 @@ def compare(new: dict, old: dict) -> str:
     lines = [line(r) for r in [head, ["-" * w for w in widths], *rows]]
     lines.append("change = new time / old time - 1 (negative: faster); "
                  f"earlier run {old.get('created', '?')}")
-    if old.get("machine", {}).get("line") != new.get("machine", {}).get("line"):
-        lines.append(f"earlier machine: {old.get('machine', {}).get('line', '?')}")
+    if _setup_key(old.get("machine", {})) != _setup_key(new.get("machine", {})):
+        lines.append(f"the machine or versions differ; earlier: {old.get('machine', {}).get('line', '?')}")
     if gone:
-        lines.append("not in this run: " + ", ".join(gone))
+        lines.append(f"{len(gone)} earlier workloads not in this run" if len(gone) > 6
+                     else "not in this run: " + ", ".join(gone))
     return "\n".join(lines)
+
+
+def _setup_key(m: dict) -> tuple:
+    """What must match for two runs to compare: not the clock reading, load or copy rate."""
+    keys = ("cpu", "cores", "threads", "simd", "gemm_kernel", "versions", "numpy_blas", "env")
+    return tuple(json.dumps(m.get(k), sort_keys=True) for k in keys)
 
 
 def plot(path: str, doc: dict) -> None:
@@ -164,13 +175,15 @@ def plot(path: str, doc: dict) -> None:
     for j, lib in enumerate(others):
         have = [(i, w["ratios"][lib]) for i, w in enumerate(rows) if w["ratios"].get(lib)]
         ys = [i + (j - (len(others) - 1) / 2) * height for i, _ in have]
-        ax.barh(ys, [v for _, v in have], height=height, label=f"vs {lib}")
+        ax.barh(ys, [v - 1 for _, v in have], left=1, height=height, label=f"vs {lib}")  # from 1 to the ratio
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_yticks(range(len(rows)), [w["name"] for w in rows], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("speedup of corten (other's time / corten's time; right of 1: corten faster)")
-    ax.set_title(doc["machine"]["line"][:110], fontsize=7)
+    m = doc["machine"]
+    ax.set_title(f"corten vs NumPy / PyTorch: {m['cpu']}, {m['threads']} threads, {doc['created'][:10]}",
+                 fontsize=8)
     if others:
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()

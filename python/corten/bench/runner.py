@@ -36,6 +36,14 @@ class LibResult:
     def median(self) -> float:
         return statistics.median(self.samples)
 
+    @property
+    def spread(self) -> float:
+        """Interquartile range over the median: how noisy the samples were."""
+        if len(self.samples) < 2:
+            return 0.0
+        q1, _, q3 = statistics.quantiles(self.samples, n=4)
+        return (q3 - q1) / self.median
+
 
 @dataclass
 class Result:
@@ -46,6 +54,11 @@ class Result:
     @property
     def skipped(self) -> bool:
         return "corten" not in self.libs
+
+    @property
+    def spread(self) -> float | None:
+        """The noisiest library's spread (interquartile range / median)."""
+        return max((lr.spread for lr in self.libs.values()), default=None)
 
     def ratio(self, other: str) -> float | None:
         """Speedup of corten over `other`: other's time / corten's (>1: corten is faster)."""
@@ -76,20 +89,31 @@ def load_libraries(no_torch: bool = False) -> dict[str, Any]:
     return libs
 
 
-def set_threads(libs: dict[str, Any], n: int | None) -> tuple[int, Any]:
+def set_threads(libs: dict[str, Any], n: int | None) -> tuple[int, Callable[[], None]]:
     """Use n threads in every library (NumPy's BLAS via threadpoolctl when installed).
-    Returns the count in force and a handle keeping the NumPy limit alive."""
-    ct = libs["corten"]
+    Returns the count in force and a function restoring the previous counts."""
+    ct, torch = libs["corten"], libs.get("torch")
+    before = ct.get_num_threads(), torch.get_num_threads() if torch else None
     if n is not None:
         ct.set_num_threads(n)
     n = ct.get_num_threads()
-    if "torch" in libs:
-        libs["torch"].set_num_threads(n)
+    if torch:
+        torch.set_num_threads(n)
     try:
         from threadpoolctl import threadpool_limits
+
+        blas = threadpool_limits(limits=n, user_api="blas")
     except ImportError:
-        return n, None
-    return n, threadpool_limits(limits=n, user_api="blas")
+        blas = None
+
+    def restore() -> None:
+        ct.set_num_threads(before[0])
+        if torch:
+            torch.set_num_threads(before[1])
+        if blas is not None:
+            blas.restore_original_limits()
+
+    return n, restore
 
 
 def _sample(fn: Callable[[], Any], n: int) -> float:
@@ -174,10 +198,13 @@ def run(workloads: Sequence[Workload], libs: dict[str, Any], budget: float,
 
 
 def _progress(total: int) -> Callable[[int, str | None], None]:
-    """Which workload and how many are left, on stderr: tqdm when installed, else a plain line."""
+    """Which workload and how many are left, on stderr: a tqdm bar when installed and stderr is a
+    terminal, else a plain line per workload (readable in CI logs)."""
     try:
         from tqdm import tqdm
     except ImportError:
+        tqdm = None
+    if not sys.stderr.isatty():
         tqdm = None
     if tqdm is not None:
         bar = tqdm(total=total, file=sys.stderr, unit="workload", leave=False, dynamic_ncols=True)
