@@ -35,7 +35,8 @@ int64_t check_arrays(const char* op, const View& p, std::initializer_list<const 
 
 template <class Fn>
 void for_range(int64_t n, Fn&& fn) {
-  const int nt = threads_for(n);
+  // Streaming updates are memory-bound: a second thread only pays off for large tensors.
+  const int nt = threads_for(n, 1 << 18);
   if (nt <= 1) {
     fn(int64_t{0}, n);
     return;

@@ -151,7 +151,9 @@ def test_one_epoch_fashion_mnist(tmp_path, capsys):
         FashionMNIST(train=False)
     except DatasetError:
         pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
-    rc = train.main(["--epochs", "1", "--no-progress", "--out", str(tmp_path), "--seed", "0"])
+    rc = train.main(
+        ["--epochs", "1", "--no-progress", "--out", str(tmp_path), "--seed", "0", "--threads", "1"]
+    )
     assert rc == 0
     hist = json.loads((tmp_path / "history.json").read_text())
     assert hist["test_acc"] >= 0.80, hist

@@ -15,7 +15,7 @@ import os
 # once when the OpenMP runtime loads with corten._C; a user's setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from . import _C
+from . import _C, data, nn, optim
 from ._creation import (
     arange,
     asarray,
@@ -36,6 +36,7 @@ from ._creation import (
 from ._dtype import DType, bool_, float32, float64, int32, int64, promote_types, uint8
 from ._shape import AxisError
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .checkpoint import load, save
 from .ops.elementwise import (
     abs,
     add,
@@ -135,8 +136,6 @@ from .ops.shape import (
 )
 from .tensor import Tensor
 
-from . import data, nn, optim  # noqa: E402,I001  (need the names above)
-from .checkpoint import load, save  # noqa: E402
 
 bool = bool_  # noqa: A001  (corten.bool, as torch.bool)
 sub, mul, div, true_divide, neg = subtract, multiply, divide, divide, negative

@@ -83,8 +83,9 @@ def load_data(
     flat = []
     for ds in (train, test):
         x = ds.images.reshape(len(ds), -1)
-        if normalize:
-            x = (x - mean) / std
+        if normalize:  # in place: the dataset's float copy of the pixels is ours
+            x -= mean
+            x /= std
         flat.append(TensorDataset(x, ds.labels))
     return flat[0], flat[1], (mean, std)
 

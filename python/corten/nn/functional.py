@@ -16,6 +16,7 @@ from .. import _C
 from .._shape import normalize_axis, shape_str
 from ..autograd.function import Function
 from ..ops.elementwise import relu, sigmoid, sqrt, tanh, where
+from ..ops.linalg import matmul
 from ..random import bernoulli_mask
 from ..tensor import Tensor
 
@@ -44,10 +45,7 @@ __all__ = [
 ]
 
 
-def _matmul(a: Tensor, b: Tensor) -> Tensor:
-    from .. import matmul
-
-    return matmul(a, b)
+_matmul = matmul
 
 
 # ---- linear -------------------------------------------------------------------------
