@@ -80,7 +80,26 @@ from .ops.elementwise import (
     tanh,
     where,
 )
-from .ops.reduction import sum
+from .ops.cumulative import cumprod, cumsum
+from .ops.reduction import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+    vector_norm,
+)
+from .ops.sorting import argsort, sort, sort_with_indices, topk, unique
 from .ops.shape import broadcast_to, contiguous, permute, reshape, swapaxes, transpose
 from .tensor import Tensor
 
