@@ -100,6 +100,7 @@ inline int row_dims(const View* const* vs, int nv, Dim* out, int64_t* rows, cons
 }
 
 inline void require_writable_layout(const View& v, const char* op) {
+  if (v.size() == 0) return;  // NumPy gives empty arrays 0 strides
   for (int i = 0; i < v.ndim; ++i)
     if (v.shape[i] > 1 && v.strides[i] == 0)
       throw std::invalid_argument(std::string(op) + ": output with shape " + shape_str(v) +

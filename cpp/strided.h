@@ -50,7 +50,7 @@ Plan<N> make_plan(const View& out, const View* const* ins, const char* op) {
   for (int i = 0; i < out.ndim; ++i) {
     full.shape[i] = out.shape[i];
     full.strides[0][i] = out.strides[i] * es0;
-    if (out.shape[i] > 1 && out.strides[i] == 0)
+    if (out.shape[i] > 1 && out.strides[i] == 0 && out.size() != 0)  // NumPy gives empty arrays 0 strides
       throw std::invalid_argument(std::string(op) + ": output with shape " + shape_str(out) +
                                   " is a broadcast view; it cannot be written");
   }
