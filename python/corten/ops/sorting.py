@@ -61,7 +61,8 @@ def _sort_kernel(x: Tensor, axis: int, descending: bool, values: bool, indices: 
     ax = axis if x.ndim else 0
     v = np.empty(a.shape, a.dtype) if values else np.empty(0, a.dtype)
     i = np.empty(a.shape, np.int64) if indices else np.empty(0, np.int64)
-    _C.sort_last(_last(a, ax), _last(v, ax) if values else v, _last(i, ax) if indices else i, descending)
+    if a.size:
+        _C.sort_last(_last(a, ax), _last(v, ax) if values else v, _last(i, ax) if indices else i, descending)
     shape = x.shape
     return (Tensor._wrap(v.reshape(shape)) if values else None, Tensor._wrap(i.reshape(shape)) if indices else None)
 
