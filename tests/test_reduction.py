@@ -2,13 +2,12 @@
 
 import math
 
+import corten as ct
 import numpy as np
 import pytest
+from corten.autograd import gradcheck
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import corten as ct
-from corten.autograd import gradcheck
 
 SETTINGS = settings(max_examples=40, deadline=None)
 DTYPES = ["bool", "uint8", "int32", "int64", "float32", "float64"]
@@ -176,9 +175,6 @@ def test_norm(aa, keep, ord):
     a, axis = aa
     if a.size == 0 and ord in (math.inf, -math.inf):
         return
-    ref_axis = tuple(range(a.ndim)) if axis is None else axis
-    ref = np.linalg.norm(a.astype(np.float64).reshape(-1) if axis is None else a, ord=ord,
-                         axis=None if axis is None else ref_axis, keepdims=False) if isinstance(ref_axis, int) else None
     r = ct.norm(ct.from_numpy(a), ord, axis=axis, keepdims=keep)
     absx = np.abs(a.astype(np.float64))
     p = 2 if ord is None else ord
@@ -266,7 +262,8 @@ def test_empty_reductions():
     for f in (ct.max, ct.min):
         with pytest.raises(ValueError, match="zero-size array to reduction operation"):
             f(z, 0)
-    with pytest.raises(ValueError, match="zero-size array to reduction operation maximum which has no identity"):
+    msg = "zero-size array to reduction operation maximum which has no identity"
+    with pytest.raises(ValueError, match=msg):
         ct.max(z)
     with pytest.raises(ValueError, match="attempt to get argmax of an empty sequence"):
         ct.argmax(z)

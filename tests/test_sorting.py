@@ -1,14 +1,12 @@
 """sort, argsort, topk, unique against NumPy / PyTorch, and their gradients."""
 
+import corten as ct
 import numpy as np
 import pytest
+from corten.autograd import gradcheck
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import corten as ct
-from corten.autograd import gradcheck
-
-from .test_reduction import arrays
+from test_reduction import arrays
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -90,7 +88,8 @@ def test_sort_threads_and_large_rows():
         res = []
         for n in (1, 2):
             ct.set_num_threads(n)
-            res.append((ct.argsort(ct.from_numpy(a), 1)._a.tobytes(), ct.topk(ct.from_numpy(a), 7, 0)[1]._a.tobytes()))
+            t = ct.from_numpy(a)
+            res.append((ct.argsort(t, 1)._a.tobytes(), ct.topk(t, 7, 0)[1]._a.tobytes()))
     finally:
         ct.set_num_threads(old)
     assert res[0] == res[1]

@@ -218,13 +218,15 @@ def _arg(x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: Any, kernel: s
     return _run(kernel, x, axes, keep, int64)
 
 
-def argmax(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None):
+def argmax(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+           keepdim: bool | None = None) -> Tensor:
     """Index (int64) of the first largest value along axis, or into the flattened
     tensor when axis is None; the first NaN wins. Never differentiable."""
     return _arg(x, axis, keepdims, dim, keepdim, "reduce_argmax", "argmax")
 
 
-def argmin(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None):
+def argmin(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+           keepdim: bool | None = None) -> Tensor:
     """Index (int64) of the first smallest value; see argmax."""
     return _arg(x, axis, keepdims, dim, keepdim, "reduce_argmin", "argmin")
 
@@ -262,8 +264,8 @@ class Var(Function):
         return _expand_back(g, x.shape, ctx.axes, ctx.keepdims) * d * scale, None, None, None
 
 
-def var(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0, correction: float | None = None,
-        dim: Any = None, keepdim: bool | None = None) -> Tensor:
+def var(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0,
+        correction: float | None = None, dim: Any = None, keepdim: bool | None = None) -> Tensor:
     """Variance with NumPy's ddof=0 default (PyTorch's correction= is the same
     thing). bool/int tensors give float64; N - ddof <= 0 gives inf or nan."""
     axes, keep = _axes(x, axis, dim), _keep(keepdims, keepdim)
@@ -274,8 +276,8 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0,
     return Var.forward(Var(), x, axes, keep, ddof)
 
 
-def std(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0, correction: float | None = None,
-        dim: Any = None, keepdim: bool | None = None) -> Tensor:
+def std(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0,
+        correction: float | None = None, dim: Any = None, keepdim: bool | None = None) -> Tensor:
     """Standard deviation: sqrt(var(...)), same arguments as var."""
     return ew.sqrt(var(x, axis, keepdims, ddof=ddof, correction=correction, dim=dim, keepdim=keepdim))
 

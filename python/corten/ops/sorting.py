@@ -64,17 +64,20 @@ def _sort_kernel(x: Tensor, axis: int, descending: bool, values: bool, indices: 
     if a.size:
         _C.sort_last(_last(a, ax), _last(v, ax) if values else v, _last(i, ax) if indices else i, descending)
     shape = x.shape
-    return (Tensor._wrap(v.reshape(shape)) if values else None, Tensor._wrap(i.reshape(shape)) if indices else None)
+    vt = Tensor._wrap(v.reshape(shape)) if values else None
+    return vt, Tensor._wrap(i.reshape(shape)) if indices else None
 
 
-def argsort(x: Tensor, axis: Any = -1, descending: bool = False, stable: bool = True, *, dim: Any = None) -> Tensor:
+def argsort(x: Tensor, axis: Any = -1, descending: bool = False, stable: bool = True, *,
+            dim: Any = None) -> Tensor:
     """int64 indices that sort x along axis. Always stable; NaN sorts last
     (first when descending, where NaN counts as the largest value)."""
     ax = _axis(x, axis, dim) if x.ndim else 0
     return _sort_kernel(x, ax, descending, False, True)[1]
 
 
-def sort(x: Tensor, axis: Any = -1, descending: bool = False, stable: bool = True, *, dim: Any = None) -> Tensor:
+def sort(x: Tensor, axis: Any = -1, descending: bool = False, stable: bool = True, *,
+         dim: Any = None) -> Tensor:
     """Sorted values along axis (NumPy's sort; use argsort for the indices, or
     sort_with_indices for PyTorch's (values, indices)). Differentiable."""
     return sort_with_indices(x, axis, descending, stable, dim=dim)[0]
