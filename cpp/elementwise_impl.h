@@ -3,6 +3,10 @@
 // translation unit gets its own copy compiled for its instruction set and
 // nothing built for AVX2 can be linked into the portable path.
 
+// Item size as a signed number: byte strides may be negative, and dividing one
+// by an unsigned sizeof would turn -4 / 4 into 2^62 - 1.
+template <class T> constexpr int64_t isz = static_cast<int64_t>(sizeof(T));
+
 template <class T> struct Caster {
   // float -> int conversions out of range are undefined in C++; map them to
   // the wrap of the int64 value (NaN/out of range -> INT64_MIN, as x86 does).
@@ -17,10 +21,10 @@ template <class T> struct Caster {
 };
 
 template <class Op, class In>
-void unary_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
+void unary_kernel(const ::corten::View& out, const ::corten::View* const* ins, const char* name) {
   using Out = typename Op::template out<In>;
-  auto plan = corten::make_plan<2>(out, ins, name);
-  corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
+  auto plan = ::corten::make_plan<2>(out, ins, name);
+  ::corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
     Out* o = reinterpret_cast<Out*>(p[0]);
     const In* x = reinterpret_cast<const In*>(p[1]);
     const Op op{};
@@ -28,20 +32,20 @@ void unary_kernel(const corten::View& out, const corten::View* const* ins, const
       for (int64_t i = 0; i < n; ++i) o[i] = op(x[i]);
     } else if (s[1] == 0) {
       const Out v = op(x[0]);
-      const int64_t so = s[0] / sizeof(Out);
+      const int64_t so = s[0] / isz<Out>;
       for (int64_t i = 0; i < n; ++i) o[i * so] = v;
     } else {
-      const int64_t so = s[0] / sizeof(Out), sx = s[1] / sizeof(In);
+      const int64_t so = s[0] / isz<Out>, sx = s[1] / isz<In>;
       for (int64_t i = 0; i < n; ++i) o[i * so] = op(x[i * sx]);
     }
   });
 }
 
 template <class Op, class In>
-void binary_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
+void binary_kernel(const ::corten::View& out, const ::corten::View* const* ins, const char* name) {
   using Out = typename Op::template out<In>;
-  auto plan = corten::make_plan<3>(out, ins, name);
-  corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
+  auto plan = ::corten::make_plan<3>(out, ins, name);
+  ::corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
     Out* o = reinterpret_cast<Out*>(p[0]);
     const In* a = reinterpret_cast<const In*>(p[1]);
     const In* b = reinterpret_cast<const In*>(p[2]);
@@ -63,25 +67,25 @@ void binary_kernel(const corten::View& out, const corten::View* const* ins, cons
 }
 
 template <class From, class To>
-void cast_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
-  auto plan = corten::make_plan<2>(out, ins, name);
-  corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
+void cast_kernel(const ::corten::View& out, const ::corten::View* const* ins, const char* name) {
+  auto plan = ::corten::make_plan<2>(out, ins, name);
+  ::corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
     To* o = reinterpret_cast<To*>(p[0]);
     const From* x = reinterpret_cast<const From*>(p[1]);
     if (s[0] == sizeof(To) && s[1] == sizeof(From)) {
       for (int64_t i = 0; i < n; ++i) o[i] = Caster<To>::from(x[i]);
     } else {
-      const int64_t so = s[0] / sizeof(To), sx = s[1] / sizeof(From);
+      const int64_t so = s[0] / isz<To>, sx = s[1] / isz<From>;
       for (int64_t i = 0; i < n; ++i) o[i * so] = Caster<To>::from(x[i * sx]);
     }
   });
 }
 
 template <class T>
-void where_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
-  auto plan = corten::make_plan<4>(out, ins, name);
-  corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
-    const int64_t so = s[0] / sizeof(T), sc = s[1], sa = s[2] / sizeof(T), sb = s[3] / sizeof(T);
+void where_kernel(const ::corten::View& out, const ::corten::View* const* ins, const char* name) {
+  auto plan = ::corten::make_plan<4>(out, ins, name);
+  ::corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
+    const int64_t so = s[0] / isz<T>, sc = s[1], sa = s[2] / isz<T>, sb = s[3] / isz<T>;
     T* o = reinterpret_cast<T*>(p[0]);
     const bool* c = reinterpret_cast<const bool*>(p[1]);
     const T* a = reinterpret_cast<const T*>(p[2]);
@@ -91,10 +95,10 @@ void where_kernel(const corten::View& out, const corten::View* const* ins, const
 }
 
 template <class T>
-void clip_kernel(const corten::View& out, const corten::View* const* ins, const char* name) {
-  auto plan = corten::make_plan<4>(out, ins, name);
-  corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
-    const int64_t so = s[0] / sizeof(T), sx = s[1] / sizeof(T), sl = s[2] / sizeof(T), sh = s[3] / sizeof(T);
+void clip_kernel(const ::corten::View& out, const ::corten::View* const* ins, const char* name) {
+  auto plan = ::corten::make_plan<4>(out, ins, name);
+  ::corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
+    const int64_t so = s[0] / isz<T>, sx = s[1] / isz<T>, sl = s[2] / isz<T>, sh = s[3] / isz<T>;
     T* o = reinterpret_cast<T*>(p[0]);
     const T* x = reinterpret_cast<const T*>(p[1]);
     const T* lo = reinterpret_cast<const T*>(p[2]);
@@ -117,24 +121,24 @@ void for_each_type(Fn&& fn) {
 }
 
 template <class Op>
-void fill_unary(corten::Kernel* row) {
+void fill_unary(::corten::Kernel* row) {
   for_each_type<Op>([&](auto tag) {
     using T = decltype(tag);
-    if constexpr (Op::template ok<T>) row[static_cast<int>(corten::dtype_of<T>())] = &unary_kernel<Op, T>;
+    if constexpr (Op::template ok<T>) row[static_cast<int>(::corten::dtype_of<T>())] = &unary_kernel<Op, T>;
   });
 }
 
 template <class Op>
-void fill_binary(corten::Kernel* row) {
+void fill_binary(::corten::Kernel* row) {
   for_each_type<Op>([&](auto tag) {
     using T = decltype(tag);
-    if constexpr (Op::template ok<T>) row[static_cast<int>(corten::dtype_of<T>())] = &binary_kernel<Op, T>;
+    if constexpr (Op::template ok<T>) row[static_cast<int>(::corten::dtype_of<T>())] = &binary_kernel<Op, T>;
   });
 }
 
-void fill_all(corten::KernelTables& t) {
-#define CORTEN_FILL_U(name, F) fill_unary<ops::F>(t.unary[static_cast<int>(corten::UnaryOp::name)]);
-#define CORTEN_FILL_B(name, F) fill_binary<ops::F>(t.binary[static_cast<int>(corten::BinaryOp::name)]);
+void fill_all(::corten::KernelTables& t) {
+#define CORTEN_FILL_U(name, F) fill_unary<ops::F>(t.unary[static_cast<int>(::corten::UnaryOp::name)]);
+#define CORTEN_FILL_B(name, F) fill_binary<ops::F>(t.binary[static_cast<int>(::corten::BinaryOp::name)]);
   CORTEN_UNARY_OPS(CORTEN_FILL_U)
   CORTEN_BINARY_OPS(CORTEN_FILL_B)
 #undef CORTEN_FILL_U
@@ -143,9 +147,9 @@ void fill_all(corten::KernelTables& t) {
     using F = decltype(from);
     for_each_type<void>([&](auto to) {
       using T = decltype(to);
-      t.cast[static_cast<int>(corten::dtype_of<F>())][static_cast<int>(corten::dtype_of<T>())] = &cast_kernel<F, T>;
+      t.cast[static_cast<int>(::corten::dtype_of<F>())][static_cast<int>(::corten::dtype_of<T>())] = &cast_kernel<F, T>;
     });
-    t.where[static_cast<int>(corten::dtype_of<F>())] = &where_kernel<F>;
-    if constexpr (ops::Clip::ok<F>) t.clip[static_cast<int>(corten::dtype_of<F>())] = &clip_kernel<F>;
+    t.where[static_cast<int>(::corten::dtype_of<F>())] = &where_kernel<F>;
+    if constexpr (ops::Clip::ok<F>) t.clip[static_cast<int>(::corten::dtype_of<F>())] = &clip_kernel<F>;
   });
 }

@@ -18,17 +18,26 @@ template <class T> constexpr bool is_int = std::is_integral_v<T> && !std::is_sam
 template <class T> constexpr bool is_num = !std::is_same_v<T, bool>;
 template <class T> constexpr bool any_type = true;
 
+// Integer +, - and * wrap around like NumPy's; done in the unsigned type because
+// signed overflow is undefined behaviour in C++ (and int32 math promotes to int).
+template <class T, bool = std::is_integral_v<T> && std::is_signed_v<T>> struct Wrap { using type = T; };
+template <class T> struct Wrap<T, true> { using type = std::make_unsigned_t<T>; };
+template <class T> using wrap_t = typename Wrap<T>::type;
+template <class T> T wrap_add(T a, T b) { return static_cast<T>(static_cast<wrap_t<T>>(a) + static_cast<wrap_t<T>>(b)); }
+template <class T> T wrap_sub(T a, T b) { return static_cast<T>(static_cast<wrap_t<T>>(a) - static_cast<wrap_t<T>>(b)); }
+template <class T> T wrap_mul(T a, T b) { return static_cast<T>(static_cast<wrap_t<T>>(a) * static_cast<wrap_t<T>>(b)); }
+
 // ---- binary ---------------------------------------------------------------
 struct Same { template <class T> using out = T; };
 struct ToBool { template <class T> using out = bool; };
 
 struct Add : Same { template <class T> static constexpr bool ok = any_type<T>;
-  template <class T> T operator()(T a, T b) const { return static_cast<T>(a + b); } };
+  template <class T> T operator()(T a, T b) const { return wrap_add(a, b); } };
 struct Subtract : Same { template <class T> static constexpr bool ok = is_num<T>;
-  template <class T> T operator()(T a, T b) const { return static_cast<T>(a - b); } };
+  template <class T> T operator()(T a, T b) const { return wrap_sub(a, b); } };
 struct Multiply : Same { template <class T> static constexpr bool ok = any_type<T>;
   template <class T> T operator()(T a, T b) const {
-    if constexpr (std::is_same_v<T, bool>) return a && b; else return static_cast<T>(a * b); } };
+    if constexpr (std::is_same_v<T, bool>) return a && b; else return wrap_mul(a, b); } };
 struct Divide : Same { template <class T> static constexpr bool ok = is_float<T>;
   template <class T> T operator()(T a, T b) const { return a / b; } };
 
@@ -135,27 +144,27 @@ struct Sign : Same { template <class T> static constexpr bool ok = is_num<T>;
     if constexpr (is_float<T>) return x > 0 ? T(1) : (x < 0 ? T(-1) : (x == 0 ? T(0) : x));
     else return static_cast<T>((T(0) < x) - (x < T(0))); } };
 struct Square : Same { template <class T> static constexpr bool ok = is_num<T>;
-  template <class T> T operator()(T x) const { return static_cast<T>(x * x); } };
+  template <class T> T operator()(T x) const { return wrap_mul(x, x); } };
 struct Sqrt : Same { template <class T> static constexpr bool ok = is_float<T>;
   template <class T> T operator()(T x) const { return std::sqrt(x); } };
 struct Reciprocal : Same { template <class T> static constexpr bool ok = is_float<T>;
   template <class T> T operator()(T x) const { return T(1) / x; } };
 struct Exp : Same { template <class T> static constexpr bool ok = is_float<T>;
-  template <class T> T operator()(T x) const { return vm::exp(x); } };
+  template <class T> T operator()(T x) const { return corten::vm::exp(x); } };
 struct Log : Same { template <class T> static constexpr bool ok = is_float<T>;
-  template <class T> T operator()(T x) const { return vm::log(x); } };
+  template <class T> T operator()(T x) const { return corten::vm::log(x); } };
 struct Log1p : Same { template <class T> static constexpr bool ok = is_float<T>;
-  template <class T> T operator()(T x) const { return vm::log1p(x); } };
+  template <class T> T operator()(T x) const { return corten::vm::log1p(x); } };
 struct Expm1 : Same { template <class T> static constexpr bool ok = is_float<T>;
-  template <class T> T operator()(T x) const { return vm::expm1(x); } };
+  template <class T> T operator()(T x) const { return corten::vm::expm1(x); } };
 struct Sin : Same { template <class T> static constexpr bool ok = is_float<T>;
-  template <class T> T operator()(T x) const { return vm::sin(x); } };
+  template <class T> T operator()(T x) const { return corten::vm::sin(x); } };
 struct Cos : Same { template <class T> static constexpr bool ok = is_float<T>;
-  template <class T> T operator()(T x) const { return vm::cos(x); } };
+  template <class T> T operator()(T x) const { return corten::vm::cos(x); } };
 struct Tanh : Same { template <class T> static constexpr bool ok = is_float<T>;
-  template <class T> T operator()(T x) const { return vm::tanh(x); } };
+  template <class T> T operator()(T x) const { return corten::vm::tanh(x); } };
 struct Sigmoid : Same { template <class T> static constexpr bool ok = is_float<T>;
-  template <class T> T operator()(T x) const { return vm::sigmoid(x); } };
+  template <class T> T operator()(T x) const { return corten::vm::sigmoid(x); } };
 struct Relu : Same { template <class T> static constexpr bool ok = is_num<T>;
   template <class T> T operator()(T x) const { return x > T(0) ? x : (x != x ? x : T(0)); } };
 struct Floor : Same { template <class T> static constexpr bool ok = any_type<T>;

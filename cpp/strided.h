@@ -47,10 +47,11 @@ Plan<N> make_plan(const View& out, const View* const* ins, const char* op) {
   Plan<N> full;
   full.ndim = out.ndim;
   int64_t es0 = dtype_size(out.dtype);
+  const bool empty = out.size() == 0;  // NumPy may give zero-size arrays 0 strides
   for (int i = 0; i < out.ndim; ++i) {
     full.shape[i] = out.shape[i];
     full.strides[0][i] = out.strides[i] * es0;
-    if (out.shape[i] > 1 && out.strides[i] == 0 && out.size() != 0)  // NumPy gives empty arrays 0 strides
+    if (!empty && out.shape[i] > 1 && out.strides[i] == 0)
       throw std::invalid_argument(std::string(op) + ": output with shape " + shape_str(out) +
                                   " is a broadcast view; it cannot be written");
   }
@@ -83,6 +84,9 @@ Plan<N> make_plan(const View& out, const View* const* ins, const char* op) {
     for (int k = 0; k < N; ++k) p.strides[k][p.ndim] = full.strides[k][i];
     ++p.ndim;
   }
+  if (!empty && overlaps_itself(out))
+    throw std::invalid_argument(std::string(op) + ": output with shape " + shape_str(out) +
+                                " has elements that share memory; it cannot be written");
   if (p.ndim == 0) {  // a single element
     p.ndim = 1;
     p.shape[0] = 1;

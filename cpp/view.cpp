@@ -1,5 +1,7 @@
 #include "view.h"
 
+#include <utility>
+
 namespace corten {
 
 std::string shape_str(const View& v) {
@@ -10,6 +12,30 @@ std::string shape_str(const View& v) {
   }
   if (v.ndim == 1) s += ",";
   return s + ")";
+}
+
+bool overlaps_itself(const View& v) {
+  int64_t st[kMaxDims], n[kMaxDims];
+  int m = 0;
+  for (int i = 0; i < v.ndim; ++i) {
+    if (v.shape[i] == 0) return false;  // no elements at all
+    if (v.shape[i] > 1) {
+      st[m] = v.strides[i] < 0 ? -v.strides[i] : v.strides[i];
+      n[m] = v.shape[i];
+      ++m;
+    }
+  }
+  for (int i = 1; i < m; ++i)  // insertion sort by stride: m is small
+    for (int j = i; j > 0 && st[j] < st[j - 1]; --j) {
+      std::swap(st[j], st[j - 1]);
+      std::swap(n[j], n[j - 1]);
+    }
+  int64_t reach = 0;  // elements spanned by the dimensions checked so far, minus one
+  for (int i = 0; i < m; ++i) {
+    if (st[i] <= reach) return true;
+    reach += (n[i] - 1) * st[i];
+  }
+  return false;
 }
 
 void require_dtype(const View& v, DType d, const char* op, const char* what) {

@@ -38,6 +38,12 @@ struct View {
 
 std::string shape_str(const View& v);
 
+// True unless every element of v provably has its own memory: sorted by
+// |stride|, each stride must step past everything the smaller ones reach.
+// Layouts made by slicing, permuting and reshaping always pass; broadcast
+// (stride 0) and hand-made as_strided layouts can fail. Outputs must pass.
+bool overlaps_itself(const View& v);
+
 // Throws std::invalid_argument unless v has dtype d.
 void require_dtype(const View& v, DType d, const char* op, const char* what);
 

@@ -99,9 +99,55 @@ from .ops.reduction import (
     var,
     vector_norm,
 )
+from .ops.linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
+from .random import Generator, manual_seed, rand, randint, randn, randperm
+from .ops.indexing import (
+    index_add,
+    index_select,
+    masked_fill,
+    nonzero,
+    one_hot,
+    put_along_axis,
+    take,
+    take_along_axis,
+)
+from .ops.join import (
+    array_split,
+    cat,
+    chunk,
+    concat,
+    flip,
+    pad,
+    repeat,
+    roll,
+    split,
+    stack,
+    tile,
+    tril,
+    triu,
+)
+from .ops.shape import (
+    broadcast_arrays,
+    broadcast_to,
+    contiguous,
+    expand_dims,
+    flatten,
+    is_contiguous,
+    moveaxis,
+    permute,
+    ravel,
+    reshape,
+    squeeze,
+    swapaxes,
+    transpose,
+    unsqueeze,
+    view,
+)
 from .ops.sorting import argsort, sort, sort_with_indices, topk, unique
-from .ops.shape import broadcast_to, contiguous, permute, reshape, swapaxes, transpose
 from .tensor import Tensor
+
+from . import data, nn, optim  # noqa: E402,I001  (need the names above)
+from .checkpoint import load, save  # noqa: E402
 
 bool = bool_  # noqa: A001  (corten.bool, as torch.bool)
 sub, mul, div, true_divide, neg = subtract, multiply, divide, divide, negative
@@ -117,6 +163,16 @@ def set_num_threads(n: int) -> None:
     if int(n) < 1:
         raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
     _C.set_num_threads(int(n))
+
+
+def gemm_kernel() -> str:
+    """The matmul micro-kernel chosen at run time: "avx2-fma" or "portable"."""
+    return _C.gemm_kernel()
+
+
+def set_gemm_fallback(on: bool) -> None:
+    """Force the portable matmul kernel (also: CORTEN_GEMM_FALLBACK=1)."""
+    _C.set_gemm_fallback(True if on else False)
 
 
 def simd_level() -> str:

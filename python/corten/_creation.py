@@ -29,15 +29,17 @@ def _to_array(data: Any, dtype: Any = None, copy: bool | None = True) -> np.ndar
         a = data._a
     elif isinstance(data, np.ndarray) or hasattr(data, "__array_interface__"):
         a = np.asarray(data)
-        if a.dtype not in _BY_NP and want is None:
-            raise TypeError(f"unsupported NumPy dtype {a.dtype}; corten has bool, uint8, int32, int64, float32, float64")
         if not a.dtype.isnative:
             a = a.astype(a.dtype.newbyteorder("="))
+        if a.dtype not in _BY_NP and want is None:
+            raise TypeError(f"unsupported NumPy dtype {a.dtype}; corten has bool, uint8, int32, int64, float32, float64")
     elif hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
         a = np.from_dlpack(data)
     else:
-        a = _from_python(data)
+        a = _from_python(data, float32_default=want is None)
         copy = False  # already a fresh array
+    if a.dtype == np.bool_ and _bad_bools(a):
+        a = np.asarray(a.view(np.uint8) != 0)  # (0-d comparisons give a NumPy scalar)
     if want is not None and a.dtype != want.np:
         if isinstance(data, (list, tuple, int, float, bool)) and want.kind != "f":
             _check_int_range(a, want)
@@ -46,26 +48,35 @@ def _to_array(data: Any, dtype: Any = None, copy: bool | None = True) -> np.ndar
 
 
 def _check_int_range(a: np.ndarray, want: DType) -> None:
-    if a.dtype.kind == "i" and a.size:
+    """OverflowError when Python integers do not fit the integer dtype `want`
+    (conversion to bool is always allowed: nonzero is True)."""
+    if want.kind == "i" and a.dtype.kind == "i" and a.size:
         info = np.iinfo(want.np)
         if a.min() < info.min or a.max() > info.max:
             raise OverflowError(f"value out of range for {want.name}")
 
 
-def _from_python(data: Any) -> np.ndarray:
-    """Python scalars and nested lists: floats become float32, ints int64."""
+def _from_python(data: Any, float32_default: bool = True) -> np.ndarray:
+    """Python scalars and nested lists: floats become float32 (float64 while
+    float32_default is False, so a requested dtype sees the exact values), ints int64."""
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
         data = [x._a if isinstance(x, Tensor) else x for x in data]
     try:
         a = np.array(data)
     except (ValueError, OverflowError) as e:
+        if "inhomogeneous" in str(e):
+            raise ValueError(f"cannot make a tensor from a ragged nested sequence: {e}") from None
         raise ValueError(f"cannot make a tensor from this data: {e}") from None
+    if a.dtype == object and a.size and all(type(x) is int for x in a.reshape(-1).tolist()):
+        raise OverflowError("integer value out of range for int64")
     if a.dtype.kind == "f":
-        has_numpy = isinstance(data, np.generic)
-        return a.astype(float32.np) if a.dtype == np.float64 and not has_numpy else a
-    if a.dtype.kind in "iu" and not isinstance(data, np.generic):
+        if a.dtype == np.float64 and float32_default and not isinstance(data, np.generic):
+            return a.astype(float32.np)
+        # NumPy float16 / longdouble scalars inside the data: the nearest corten float
+        return a if a.dtype in _BY_NP else a.astype(np.float32 if a.itemsize < 4 else np.float64)
+    if a.dtype.kind in "iu" and (a.dtype not in _BY_NP or not isinstance(data, np.generic)):
         if a.dtype != np.int64:
-            if a.dtype == np.uint64:
+            if a.dtype == np.uint64 and a.size and a.max() > np.iinfo(np.int64).max:
                 raise OverflowError("integer value out of range for int64")
             a = a.astype(np.int64)
         return a
@@ -105,7 +116,17 @@ def from_numpy(a: np.ndarray) -> Tensor:
         raise TypeError("arrays with non-native byte order are not supported")
     if any(s % a.itemsize for s in a.strides):
         raise ValueError("arrays whose strides are not a multiple of the item size are not supported")
+    if a.size and a.ctypes.data % a.itemsize:
+        raise ValueError("arrays whose data is not aligned to the item size are not supported; copy it first")
+    if a.dtype == np.bool_ and _bad_bools(a):
+        raise ValueError("bool array holds bytes other than 0 and 1; convert it with tensor() or a != 0")
     return Tensor._wrap(a)
+
+
+def _bad_bools(a: np.ndarray) -> bool:
+    """True when a bool array holds bytes other than 0/1 (e.g. a uint8 array
+    viewed as bool), which the C++ kernels must never read."""
+    return bool(a.size) and int(a.view(np.uint8).max()) > 1
 
 
 def from_dlpack(x: Any) -> Tensor:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -37,8 +37,8 @@ class DType:
         except TypeError:
             return NotImplemented
 
-    def __hash__(self) -> int:
-        return hash(self.name)
+    # dtypes are singletons: hash by identity (fast, C-level; they key caches)
+    __hash__ = object.__hash__
 
     def __reduce__(self):
         return (as_dtype, (self.name,))
@@ -87,7 +87,7 @@ def from_numpy_dtype(npd: np.dtype) -> DType:
     return d
 
 
-@lru_cache(maxsize=None)
+@cache
 def promote_types(a: DType, b: DType) -> DType:
     """The result dtype of an operation on two tensors (NumPy 2 rules)."""
     return _BY_NP[np.promote_types(a.np, b.np)]

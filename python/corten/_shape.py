@@ -53,10 +53,10 @@ def contiguous_strides(shape: Sequence[int]) -> tuple[int, ...]:
 
 
 def is_contiguous(shape: Sequence[int], strides: Sequence[int]) -> bool:
+    if 0 in shape:  # no elements: contiguous whatever the strides (as NumPy)
+        return True
     expect = 1
     for n, st in zip(reversed(shape), reversed(strides)):
-        if n == 0:
-            return True
         if n != 1 and st != expect:
             return False
         expect *= n
@@ -157,7 +157,7 @@ def normalize_axis(axis: int, ndim: int) -> int:
         axis = axis.__index__()
     except AttributeError:
         raise TypeError(f"axis must be an integer, got {type(axis).__name__}") from None
-    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+    if not (-ndim <= axis < ndim or (ndim == 0 and axis in (0, -1))):  # 0-d: 0 and -1, as PyTorch
         raise AxisError(f"axis {axis} is out of bounds for tensor of dimension {ndim}")
     return axis % ndim if ndim else 0
 

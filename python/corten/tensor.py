@@ -18,6 +18,9 @@ from ._dtype import _BY_NP, DType, as_dtype
 from .autograd.grad_mode import is_grad_enabled
 
 
+_object_new = object.__new__
+
+
 class Tensor:
     """An n-dimensional array with autograd. Create with corten.tensor(), zeros(), ...
 
@@ -46,7 +49,7 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, arr: np.ndarray) -> Tensor:
-        t = cls.__new__(cls)
+        t = _object_new(cls)
         t._a = arr
         return t
 
@@ -250,6 +253,21 @@ class Tensor:
             return a.astype(dtype)
         return a.copy() if copy else a
 
+    def __dlpack__(
+        self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
+        dl_device: tuple[int, int] | None = None, copy: bool | None = None,
+    ) -> Any:
+        """Export through DLPack (a versioned capsule when the consumer asks for
+        one); the consumer shares this tensor's memory and keeps it alive."""
+        if self._rg:
+            raise RuntimeError("can't export a tensor that requires grad; use tensor.detach()")
+        if dl_device is not None and tuple(dl_device) != (1, 0):
+            raise BufferError(f"corten tensors live on the CPU (1, 0), not on device {tuple(dl_device)}")
+        return self._a.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (1, 0)  # kDLCPU, device 0
+
     def item(self) -> bool | int | float:
         if self._a.size != 1:
             raise ValueError(f"a tensor with {self._a.size} elements cannot be converted to a Python scalar")
@@ -284,8 +302,14 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         if self._a.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        for i in range(self._a.shape[0]):
-            yield self[i]
+        if self._rg and is_grad_enabled():  # differentiable: go through indexing
+            for i in range(self._a.shape[0]):
+                yield self[i]
+            return
+        shape, strides = self._a.shape[1:], self.strides
+        _, offset = self._storage()
+        for i in range(self._a.shape[0]):  # views sharing memory, like NumPy's
+            yield self._make_view(shape, strides[1:], offset + i * strides[0])
 
     def __hash__(self) -> int:
         return id(self)

@@ -7,13 +7,17 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = True  # every thread starts with recording on
+
+
+_state = _State()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set(flag: bool) -> None:

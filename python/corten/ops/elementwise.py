@@ -3,6 +3,7 @@ derivative of every op in two tables (UNARY_GRADS, BINARY_GRADS)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -10,10 +11,10 @@ import numpy as np
 from .. import _C
 from .._dtype import (
     _BY_NP,
+    ALL_DTYPES,
     DType,
     as_dtype,
     bool_,
-    default_float,
     float_type_for,
     promote_types,
     scalar_result_type,
@@ -21,7 +22,7 @@ from .._dtype import (
 from .._shape import broadcast_shape, shape_str
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
-from ..tensor import Tensor
+from ..tensor import Tensor, _object_new
 
 # ---- operand conversion ---------------------------------------------------------
 
@@ -37,10 +38,9 @@ def _as_tensor(x: Any) -> Tensor | None:
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (np.ndarray, np.generic)):
-        a = np.asarray(x)
-        if a.dtype not in _BY_NP:
-            raise TypeError(f"unsupported NumPy dtype {a.dtype}")
-        return Tensor._wrap(a)
+        from .._creation import from_numpy
+
+        return from_numpy(np.asarray(x))
     if isinstance(x, (list, tuple)):
         from .._creation import tensor
 
@@ -48,15 +48,21 @@ def _as_tensor(x: Any) -> Tensor | None:
     return None
 
 
+def _is_py_scalar(x: Any) -> bool:
+    """A Python bool/int/float (weak). NumPy scalars such as np.float64, although
+    subclasses of float, keep their dtype as in NumPy 2."""
+    return isinstance(x, (bool, int, float)) and not isinstance(x, np.generic)
+
+
 def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor, DType] | None:
     """Both operands as tensors plus their promoted dtype; Python scalars are weak."""
     if type(a) is Tensor and type(b) is Tensor:
         da, db = a.dtype, b.dtype
         return a, b, da if da is db else promote_types(da, db)
-    if isinstance(b, (bool, int, float)) and isinstance(a, Tensor):
+    if isinstance(a, Tensor) and _is_py_scalar(b):
         d = scalar_result_type(a.dtype, b)
         return a, _scalar_array(b, d), d
-    if isinstance(a, (bool, int, float)) and isinstance(b, Tensor):
+    if isinstance(b, Tensor) and _is_py_scalar(a):
         d = scalar_result_type(b.dtype, a)
         return _scalar_array(a, d), b, d
     ta, tb = _as_tensor(a), _as_tensor(b)
@@ -66,7 +72,7 @@ def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor, DType] | None:
 
 
 def _cast(t: Tensor, d: DType) -> Tensor:
-    return t if t.dtype is d else astype(t, d)
+    return t if _BY_NP[t._a.dtype] is d else astype(t, d)
 
 
 # ---- running kernels (no autograd) ----------------------------------------------
@@ -111,8 +117,13 @@ def _write_out(op: str, res: np.ndarray, out: Tensor) -> Tensor:
 
 def run_binary(op: str, a: Tensor, b: Tensor, out_dtype: DType, out: Tensor | None = None) -> Tensor:
     """out = op(a, b) with a, b of one dtype, broadcast; no autograd."""
-    sa, sb = a._a.shape, b._a.shape
+    aa, ba = a._a, b._a
+    sa, sb = aa.shape, ba.shape
     shape = sa if sa == sb else broadcast_shape(sa, sb)
+    if out is None:  # the common case, kept short: small ops are dominated by Python
+        o = np.empty(shape, out_dtype.np)
+        _KERNELS[op](aa, ba, o)
+        return Tensor._wrap(o)
     if out is not None and out.dtype is not out_dtype:
         if out.shape != shape:
             _result_array(shape, out_dtype, out, op)
@@ -126,6 +137,11 @@ def run_binary(op: str, a: Tensor, b: Tensor, out_dtype: DType, out: Tensor | No
 
 
 def run_unary(op: str, x: Tensor, out_dtype: DType, out: Tensor | None = None) -> Tensor:
+    if out is None:
+        xa = x._a
+        o = np.empty(xa.shape, out_dtype.np)
+        _KERNELS[op](xa, o)
+        return Tensor._wrap(o)
     if out is not None and out.dtype is not out_dtype:
         _result_array(x.shape, out_dtype, out, op)
         return _write_out(op, run_unary(op, x, out_dtype)._a, out)
@@ -148,6 +164,7 @@ _PREDICATE = {"logical_not", "isnan", "isinf", "isfinite"}
 _NO_BOOL_UNARY = {"negative", "sign", "square", "relu"}
 
 
+@cache
 def _binary_dtypes(op: str, d: DType) -> tuple[DType, DType]:
     """(dtype the kernel computes in, dtype it returns) for promoted input dtype d."""
     if op == "divide":
@@ -162,6 +179,24 @@ def _binary_dtypes(op: str, d: DType) -> tuple[DType, DType]:
     return d, d
 
 
+# (compute dtype, result dtype) for each op and supported promoted input dtype,
+# precomputed: the lookup is on every call.
+def _supported_rules(op: str) -> dict:
+    rules = {}
+    for d in ALL_DTYPES:
+        try:
+            rules[d] = _binary_dtypes(op, d)
+        except TypeError:
+            pass
+    return rules
+
+
+_BINARY_OPS = ("add", "subtract", "multiply", "divide", "floor_divide", "remainder", "pow", "maximum",
+               "minimum", *sorted(_COMPARE), *sorted(_LOGICAL), *sorted(_BITWISE))
+_BINARY_RULES = {op: _supported_rules(op) for op in _BINARY_OPS}
+
+
+@cache
 def _unary_dtypes(op: str, d: DType) -> tuple[DType, DType]:
     if op in _FLOAT_UNARY:
         f = float_type_for(d)
@@ -216,7 +251,7 @@ def _pow_grad_exp(a: Tensor, b: Tensor, g: Tensor) -> Tensor:
 
 def _max_share(a: Tensor, b: Tensor, g: Tensor) -> Tensor:
     # Ties split the gradient evenly, as PyTorch does.
-    return g * (where(a > b, 1.0, 0.0) + where(a == b, 0.5, 0.0)).astype(g.dtype)
+    return g * (astype(a > b, g.dtype) + astype(a == b, g.dtype) * 0.5)
 
 
 BINARY_GRADS = {
@@ -313,25 +348,47 @@ class Clone(Function):
 
 
 def _needs_graph(*ts: Tensor) -> bool:
-    return is_grad_enabled() and any(t._rg for t in ts)
+    for t in ts:
+        if t._rg:
+            return is_grad_enabled()
+    return False
 
 
 def _binary(op: str, a: Any, b: Any, out: Tensor | None = None) -> Tensor:
-    ops = _operands(a, b)
-    if ops is None:
-        raise TypeError(f"{op}: unsupported operand types {type(a).__name__} and {type(b).__name__}")
-    ta, tb, d = ops
-    cd, od = _binary_dtypes(op, d)
-    if op == "pow" and cd.kind == "i" and (tb._a < 0).any():
+    if type(a) is Tensor and type(b) is Tensor:  # the common case, without a call
+        ta, tb = a, b
+        d, db = _BY_NP[a._a.dtype], _BY_NP[b._a.dtype]
+        same = d is db
+        if not same:
+            d = promote_types(d, db)
+    else:
+        ops = _operands(a, b)
+        if ops is None:
+            raise TypeError(f"{op}: unsupported operand types {type(a).__name__} and {type(b).__name__}")
+        ta, tb, d = ops
+        same = False
+    try:
+        cd, od = _BINARY_RULES[op][d]
+    except KeyError:
+        cd, od = _binary_dtypes(op, d)  # raises for unsupported dtypes
+    if op == "pow" and cd.kind == "i" and (tb._a < 0).any() and ta.size and 0 not in broadcast_shape(ta.shape, tb.shape):
         raise ValueError("Integers to negative integer powers are not allowed.")
-    ta, tb = _cast(ta, cd), _cast(tb, cd)
+    if not (same and cd is d):  # bring both operands to the compute dtype
+        ta, tb = _cast(ta, cd), _cast(tb, cd)
     if out is not None:
         if _needs_graph(ta, tb, out):
             return _inplace_graph(out, lambda base: _binary(op, base if ta is out else ta, tb if tb is not out else base))
         return run_binary(op, ta, tb, od, out)
-    if op in BINARY_GRADS and od.kind == "f" and _needs_graph(ta, tb):
+    if (ta._rg or tb._rg) and op in BINARY_GRADS and od.kind == "f" and is_grad_enabled():
         return Binary.apply(ta, tb, op, od)
-    return run_binary(op, ta, tb, od)
+    # run_binary(op, ta, tb, od), inlined: per-call cost matters for small tensors
+    aa, ba = ta._a, tb._a
+    sa, sb = aa.shape, ba.shape
+    o = np.empty(sa if sa == sb else broadcast_shape(sa, sb), od.np)
+    _KERNELS[op](aa, ba, o)
+    res = _object_new(Tensor)  # Tensor._wrap(o), inlined
+    res._a = o
+    return res
 
 
 def _unary(op: str, x: Any, out: Tensor | None = None) -> Tensor:
@@ -349,7 +406,7 @@ def _unary(op: str, x: Any, out: Tensor | None = None) -> Tensor:
         if _needs_graph(t, out):
             return _inplace_graph(out, lambda base: _unary(op, base if t is out else t))
         return run_unary(op, t, od, out)
-    if op in UNARY_GRADS and od.kind == "f" and _needs_graph(t):
+    if t._rg and op in UNARY_GRADS and od.kind == "f" and is_grad_enabled():
         return Unary.apply(t, op, od)
     return run_unary(op, t, od)
 
@@ -487,6 +544,10 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
         raise TypeError(f"where: condition must be a tensor, got {type(cond).__name__}")
     if c.dtype is not bool_:
         c = astype(c, bool_)
+    if _is_py_scalar(a) and _is_py_scalar(b):
+        from .._creation import tensor
+
+        a = tensor(a)
     ops = _operands(a, b)
     if ops is None:
         raise TypeError(f"where: unsupported operand types {type(a).__name__} and {type(b).__name__}")
@@ -532,8 +593,11 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
             info_fill = fill if d.kind == "f" else (np.iinfo(d.np).min if fill < 0 else np.iinfo(d.np).max)
             bounds.append(Tensor._wrap(np.array(info_fill, d.np)))
         else:
-            _, tv, dd = _operands(t, v)
-            d = promote_types(d, dd)
+            # promote the running dtype with this bound (Python scalars stay weak)
+            ops = _operands(Tensor._wrap(np.empty((), d.np)), v)
+            if ops is None:
+                raise TypeError(f"clip: unsupported bound type {type(v).__name__}")
+            _, tv, d = ops
             bounds.append(tv)
     t = _cast(t, d)
     lo, hi = (_cast(b, d) for b in bounds)
@@ -558,10 +622,13 @@ class _NoCtx:
 
 
 def _op(fn, reflected: bool = False):
+    """An operator method; operands it cannot handle give NotImplemented."""
+    op = fn.__name__
+
     if reflected:
         def method(self: Tensor, other: Any) -> Any:
             try:
-                return fn(other, self)
+                return _binary(op, other, self)
             except TypeError:
                 if _as_tensor(other) is None and not isinstance(other, (bool, int, float)):
                     return NotImplemented
@@ -569,7 +636,7 @@ def _op(fn, reflected: bool = False):
     else:
         def method(self: Tensor, other: Any) -> Any:
             try:
-                return fn(self, other)
+                return _binary(op, self, other)
             except TypeError:
                 if _as_tensor(other) is None and not isinstance(other, (bool, int, float)):
                     return NotImplemented

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _C, _shape
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .elementwise import _needs_graph, sum_to
+from .elementwise import sum_to
 
 
 def _shape_args(shape: tuple) -> tuple:
@@ -22,7 +22,7 @@ def _shape_args(shape: tuple) -> tuple:
 
 def contiguous_copy(x: Tensor) -> Tensor:
     o = np.empty(x.shape, x._a.dtype)
-    _C.copy(x._a, o)
+    _C.copy_blocked(x._a, o)  # cache-blocked when x is a transposed layout
     return Tensor._wrap(o)
 
 
@@ -109,13 +109,21 @@ def broadcast_to(x: Tensor, *shape: Any) -> Tensor:
     return Expand.apply(x, shape)
 
 
+class Contiguous(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> Tensor:
+        return contiguous_copy(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> Any:
+        return g
+
+
 def contiguous(x: Tensor) -> Tensor:
     """x itself when already C-contiguous, else a contiguous copy."""
     if x._a.flags.c_contiguous:
         return x
-    from .elementwise import clone
-
-    return clone(x)
+    return Contiguous.apply(x)
 
 
 def _T(x: Tensor) -> Tensor:
@@ -128,7 +136,8 @@ def _mT(x: Tensor) -> Tensor:
     return swapaxes(x, -2, -1)
 
 
-def _view(x: Tensor, *shape: Any) -> Tensor:
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """reshape that never copies: RuntimeError when the strides do not allow a view."""
     shape = _shape.infer_reshape(x.size, _shape_args(shape))
     if _shape.reshape_strides(x.shape, x.strides, shape) is None:
         raise RuntimeError(
@@ -138,8 +147,98 @@ def _view(x: Tensor, *shape: Any) -> Tensor:
     return reshape(x, shape)
 
 
+def axis_of(axis: Any, ndim: int) -> int:
+    """NumPy's strict axis check: a 0-d tensor has no axis to name."""
+    if ndim == 0 and isinstance(axis, int):
+        raise _shape.AxisError(f"axis {axis} is out of bounds for tensor of dimension 0")
+    return _shape.normalize_axis(axis, ndim)
+
+
+def axes_of(axis: Any, ndim: int) -> tuple:
+    if ndim == 0 and axis is not None and axis != ():
+        first = axis if isinstance(axis, int) else next(iter(axis))
+        raise _shape.AxisError(f"axis {first} is out of bounds for tensor of dimension 0")
+    return _shape.normalize_axes(axis, ndim)
+
+
+def is_contiguous(x: Tensor) -> bool:
+    """True when x is laid out in C order without gaps."""
+    return x.is_contiguous()
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one (a view when strides allow)."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    a, b = _shape.normalize_axis(start_dim, x.ndim), _shape.normalize_axis(end_dim, x.ndim)
+    if a > b:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    sh = x.shape
+    return reshape(x, sh[:a] + (_shape.size_of(sh[a : b + 1]),) + sh[b + 1 :])
+
+
+def ravel(x: Tensor) -> Tensor:
+    """The elements in C order as 1-D: a view when possible, else a copy (NumPy's ravel)."""
+    return reshape(x, (x.size,))
+
+
+def moveaxis(x: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move axes to new positions, the others keeping their order (a view)."""
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise ValueError("`source` and `destination` arguments must have the same number of elements")
+    src = list(_normalize_unique(src, x.ndim, "source"))
+    dst = list(_normalize_unique(dst, x.ndim, "destination"))
+    order = [i for i in range(x.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src, strict=True)):
+        order.insert(d, s)
+    return permute(x, tuple(order))
+
+
+def _normalize_unique(axes: Any, ndim: int, what: str) -> tuple:
+    out = tuple(axis_of(a, ndim) for a in axes)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in `{what}` argument")
+    return out
+
+
+def squeeze(x: Tensor, axis: Any = None) -> Tensor:
+    """Drop size-1 dims (all, or the given ones, which must have size 1)."""
+    if axis is None:
+        axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
+    else:
+        axes = axes_of(axis, x.ndim)
+        if any(x.shape[a] != 1 for a in axes):
+            raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+def expand_dims(x: Tensor, axis: Any) -> Tensor:
+    """Insert size-1 dims at `axis` (int or tuple), counted in the result (a view)."""
+    out_ndim = x.ndim + (len(axis) if isinstance(axis, (tuple, list)) else 1)
+    axes = _shape.normalize_axes(axis, out_ndim)
+    it = iter(x.shape)
+    return reshape(x, tuple(1 if i in axes else next(it) for i in range(out_ndim)))
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """PyTorch's unsqueeze: one size-1 dim at `dim` in [-ndim-1, ndim]."""
+    return expand_dims(x, dim)
+
+
+def broadcast_arrays(*tensors: Any) -> tuple:
+    """Views of the tensors broadcast to their common shape."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = _shape.broadcast_shape(*(t.shape for t in tensors))
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
 for _name, _fn in {
-    "reshape": reshape, "view": _view, "permute": permute, "transpose": transpose,
+    "flatten": flatten, "ravel": ravel, "moveaxis": moveaxis, "squeeze": squeeze,
+    "unsqueeze": unsqueeze, "expand_dims": expand_dims,
+    "reshape": reshape, "view": view, "permute": permute, "transpose": transpose,
     "swapaxes": swapaxes, "broadcast_to": broadcast_to, "expand": broadcast_to,
     "contiguous": contiguous, "T": property(_T), "mT": property(_mT),
 }.items():

@@ -1,0 +1,977 @@
+// Blocked GEMM driver: operand packing, cache blocking, threading, batching,
+// the portable kernels and the integer fallback. The SIMD kernels live in
+// gemm_avx2.cpp; see gemm_kernels.h for the kernel contracts.
+//
+// Loop structure (BLIS order), for C(m x n) += A(m x k) B(k x n):
+//   for jc in n step NC            B columns kept in L3
+//     for pc in k step KC          pack B(pc:pc+KC, jc:jc+NC) -> NR-column panels
+//       for ic in m step MC        A(ic:ic+MC, pc:pc+KC): packed into MR-row panels,
+//                                  or read in place when its rows are contiguous
+//         for jr in nc step NR     one KC x NR B panel stays in L1
+//           for ir in mc step MR   micro-kernel: MR x NR tile of C in registers
+// Packing reads any strides (transposed, sliced, broadcast operands need no
+// copy) and zero-pads edge panels. Shapes that waste most of a tile take other
+// routes: m or n == 1 -> matrix-vector kernels; n (or m) far below NR with
+// contiguous rows -> k-vectorised dot kernels. The orientation (C or C^T =
+// B^T A^T) is chosen by a rough cost model (gemm_float).
+//
+// Threads (see gemm_blocked) split n without any synchronisation, or split m
+// with either private or one cooperatively packed, shared B block.
+//
+// Determinism: every element of C is produced by one thread, from a sum that
+// starts at zero for each KC block and runs over k in increasing order, added
+// to C block after block. KC blocks, kernels and code paths depend only on the
+// shapes and strides, never on the thread count, so results are bit-identical
+// for any number of threads.
+#include "gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "gemm_kernels.h"
+#include "parallel.h"
+
+namespace corten {
+
+using detail::GemmKernels;
+using detail::MicroKernel;
+
+namespace {
+
+constexpr int MR = detail::kGemmMR;
+
+template <class T> struct Tile;
+template <> struct Tile<float> { static constexpr int NR = detail::kGemmNRf; };
+template <> struct Tile<double> { static constexpr int NR = detail::kGemmNRd; };
+
+// ---------------------------------------------------------------------------
+// Block sizes, measured on AMD EPYC Zen4 (32 KiB L1d, 1 MiB L2 per core,
+// 32 MiB L3; single-thread sweeps of MC in {72..288} x KC in {192..512} on
+// 512^3, 1024^3 and the MLP shapes; differences within ~3% were noise):
+//   KC = 256: one KC x NR packed B panel is KC * 64 bytes = 16 KiB (both
+//        dtypes), half of L1, next to the A rows streamed by the kernel.
+//        384-512 measured the same within noise for float32.
+//   MC = 144: the MC x KC A block (144 KiB float32, 288 KiB float64) sits in
+//        L2. Started from 72 for float64; 144 was as fast and lets 128-row
+//        problems run as one block (B panels packed just before use).
+//   NC = 4080: the KC x NC packed B block (4 / 8 MiB) stays in the L3.
+struct Blocking {
+  std::atomic<int64_t> mc, kc, nc;
+};
+Blocking g_blk_f32{{144}, {256}, {4080}};
+Blocking g_blk_f64{{144}, {256}, {4080}};
+
+template <class T> Blocking& blocking() {
+  return sizeof(T) == 4 ? g_blk_f32 : g_blk_f64;
+}
+
+// Problems below this many multiply-adds run on one thread; above it, each
+// thread gets at least this much work.
+constexpr int64_t kMinFlopsPerThread = int64_t(64) * 64 * 64;
+
+// ---------------------------------------------------------------------------
+// Kernel selection.
+std::atomic<int> g_force_fallback{-1};  // -1: not yet read from the environment
+
+bool env_forces_fallback() {
+  const char* e = std::getenv("CORTEN_GEMM_FALLBACK");
+  return e && *e && std::strcmp(e, "0") != 0;
+}
+
+const GemmKernels* simd_kernels() {
+#if defined(__x86_64__) || defined(_M_X64)
+  static const GemmKernels* k =
+      (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+          ? detail::gemm_avx2_kernels()
+          : nullptr;
+  return k;
+#else
+  return nullptr;
+#endif
+}
+
+// Portable micro-kernel with the same contract (and summation order) as the
+// SIMD ones: the tile sum starts at zero and runs over p in increasing order.
+template <class T>
+void portable_kernel(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* b, int64_t rsb,
+                     T* c, int64_t rsc, int64_t csc, int mr, int nr, bool load_c) {
+  constexpr int NR = Tile<T>::NR;
+  T acc[MR][NR] = {};
+  int64_t ro[MR];
+  for (int i = 0; i < MR; ++i) ro[i] = (i < mr ? i : mr - 1) * rsa;
+  for (int64_t p = 0; p < kc; ++p) {
+    const T* bp = b + p * rsb;
+    const T* ap = a + p * csa;
+    for (int i = 0; i < MR; ++i) {
+      const T ai = ap[ro[i]];
+      for (int j = 0; j < NR; ++j) acc[i][j] += ai * bp[j];
+    }
+  }
+  for (int i = 0; i < mr; ++i) {
+    T* ci = c + i * rsc;
+    if (load_c) {
+      for (int j = 0; j < nr; ++j) ci[j * csc] = ci[j * csc] + acc[i][j];
+    } else {
+      for (int j = 0; j < nr; ++j) ci[j * csc] = acc[i][j];
+    }
+  }
+}
+
+template <class T> MicroKernel<T> pick_kernel();
+template <> MicroKernel<float> pick_kernel<float>() {
+  const GemmKernels* k = gemm_force_fallback() ? nullptr : simd_kernels();
+  return k ? k->f32 : portable_kernel<float>;
+}
+template <> MicroKernel<double> pick_kernel<double>() {
+  const GemmKernels* k = gemm_force_fallback() ? nullptr : simd_kernels();
+  return k ? k->f64 : portable_kernel<double>;
+}
+
+// ---------------------------------------------------------------------------
+// 64-byte aligned scratch, one per thread, grown on demand and kept.
+struct Scratch {
+  void* p = nullptr;
+  size_t cap = 0;
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { std::free(p); }
+  template <class T> T* get(int64_t count) {
+    const size_t bytes = static_cast<size_t>(count) * sizeof(T);
+    if (bytes > cap) {
+      std::free(p);
+      p = nullptr;
+      cap = 0;
+      const size_t want = (bytes + 4095) & ~size_t(4095);
+      p = std::aligned_alloc(64, want);
+      if (!p) throw std::bad_alloc();
+      cap = want;
+    }
+    return static_cast<T*>(p);
+  }
+};
+thread_local Scratch tl_pack_a;
+thread_local Scratch tl_pack_b;
+thread_local Scratch tl_vec;
+
+// ---------------------------------------------------------------------------
+// Packing.
+//
+// A panel: rows [0, mr) of A (pointer at row 0, column 0 of the block), kc
+// columns -> dst[p * MR + i], rows mr..MR-1 zero.
+template <class T>
+void pack_a_panel(int mr, int64_t kc, const T* a, int64_t rsa, int64_t csa, T* dst) {
+  if (mr == MR && csa == 1) {
+    const T *r0 = a, *r1 = a + rsa, *r2 = a + 2 * rsa, *r3 = a + 3 * rsa, *r4 = a + 4 * rsa,
+            *r5 = a + 5 * rsa;
+    for (int64_t p = 0; p < kc; ++p) {
+      T* d = dst + p * MR;
+      d[0] = r0[p];
+      d[1] = r1[p];
+      d[2] = r2[p];
+      d[3] = r3[p];
+      d[4] = r4[p];
+      d[5] = r5[p];
+    }
+    return;
+  }
+  if (mr == MR && rsa == 1) {
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* s = a + p * csa;
+      T* d = dst + p * MR;
+      for (int i = 0; i < MR; ++i) d[i] = s[i];
+    }
+    return;
+  }
+  for (int64_t p = 0; p < kc; ++p) {
+    T* d = dst + p * MR;
+    const T* s = a + p * csa;
+    int i = 0;
+    for (; i < mr; ++i) d[i] = s[i * rsa];
+    for (; i < MR; ++i) d[i] = T(0);
+  }
+}
+
+// B panel: columns [0, nr) of B (pointer at row 0, column 0 of the block), kc
+// rows -> dst[p * NR + j], columns nr..NR-1 zero.
+template <class T>
+void pack_b_panel(int nr, int64_t kc, const T* b, int64_t rsb, int64_t csb, T* dst) {
+  constexpr int NR = Tile<T>::NR;
+  if (nr == NR && csb == 1) {
+    for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * NR, b + p * rsb, NR * sizeof(T));
+    return;
+  }
+  if (rsb == 1) {
+    // Columns are contiguous: read each column once, in blocks of 8 rows so
+    // the writes stay within a few cache lines.
+    int64_t p0 = 0;
+    for (; p0 + 8 <= kc; p0 += 8) {
+      T* d = dst + p0 * NR;
+      for (int j = 0; j < nr; ++j) {
+        const T* s = b + j * csb + p0;
+        for (int q = 0; q < 8; ++q) d[q * NR + j] = s[q];
+      }
+      for (int j = nr; j < NR; ++j)
+        for (int q = 0; q < 8; ++q) d[q * NR + j] = T(0);
+    }
+    for (int64_t p = p0; p < kc; ++p) {
+      T* d = dst + p * NR;
+      int j = 0;
+      for (; j < nr; ++j) d[j] = b[p + j * csb];
+      for (; j < NR; ++j) d[j] = T(0);
+    }
+    return;
+  }
+  for (int64_t p = 0; p < kc; ++p) {
+    T* d = dst + p * NR;
+    const T* s = b + p * rsb;
+    int j = 0;
+    for (; j < nr; ++j) d[j] = s[j * csb];
+    for (; j < NR; ++j) d[j] = T(0);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Blocked driver.
+
+struct Operands {
+  int64_t m, n, k;
+  int64_t rsa, csa, rsb, csb, rsc, csc;
+  bool accumulate;
+  bool pack_a;  // false: the kernel reads A in place
+  bool pack_b;  // false (only when csb == 1): full B panels are read in place
+};
+
+// Splits [0, count) into `parts` ranges at multiples of `unit`; returns part `t`.
+inline void split_range(int64_t count, int64_t unit, int t, int parts, int64_t* lo,
+                        int64_t* hi) {
+  const int64_t units = (count + unit - 1) / unit;
+  const int64_t u0 = units * t / parts, u1 = units * (t + 1) / parts;
+  *lo = std::min(count, u0 * unit);
+  *hi = std::min(count, u1 * unit);
+}
+
+// kc for k-block `pc`: blocks have equal size (up to rounding) so a k just above
+// KC does not leave a tiny tail block. Depends only on k: same for any thread count.
+inline int64_t k_block(int64_t k, int64_t KC, int64_t* nblocks) {
+  const int64_t nb = std::max<int64_t>(1, (k + KC - 1) / KC);
+  *nblocks = nb;
+  return (k + nb - 1) / nb;
+}
+
+// A operand of a macro-kernel call: packed panels (rs = 1, cs = MR, next panel
+// MR * kc further) or A read in place (rs, cs of A, next panel MR * rs further).
+template <class T> struct AOperand {
+  const T* p;
+  int64_t rs, cs, panel_step;
+};
+
+template <class T>
+void macro_kernel(MicroKernel<T> ukr, int64_t mc, int64_t nc, int64_t kc, AOperand<T> a,
+                  const T* pb, const T* b_direct, int64_t rsb, T* c, int64_t rsc, int64_t csc,
+                  bool load_c) {
+  constexpr int NR = Tile<T>::NR;
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+    // Full panels of an unpacked B are read in place; edge panels are packed.
+    const bool direct = b_direct && nr == NR;
+    const T* b = direct ? b_direct + jr : pb + jr * kc;
+    const int64_t bstride = direct ? rsb : NR;
+    const T* ap = a.p;
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+      ukr(kc, ap, a.rs, a.cs, b, bstride, c + ir * rsc + jr * csc, rsc, csc, mr, nr, load_c);
+      ap += a.panel_step;
+    }
+  }
+}
+
+// Rows [r0, r1) of C for all columns, with the packed B block shared by `nt`
+// threads of the enclosing team (thread `t` packs its share of each B block).
+// Called with nt == 1 outside any parallel region for the serial case.
+template <class T>
+void blocked_rows(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B, T* C,
+                  int64_t r0, int64_t r1, T* pb, int t, int nt) {
+  constexpr int NR = Tile<T>::NR;
+  const Blocking& bl = blocking<T>();
+  const int64_t MC = bl.mc.load(std::memory_order_relaxed);
+  const int64_t NC = bl.nc.load(std::memory_order_relaxed);
+  int64_t nkb = 1;
+  const int64_t KC = k_block(o.k, bl.kc.load(std::memory_order_relaxed), &nkb);
+  T* pa = o.pack_a ? tl_pack_a.get<T>(MC * KC) : nullptr;
+  for (int64_t jc = 0; jc < o.n; jc += NC) {
+    const int64_t nc = std::min(NC, o.n - jc);
+    const int64_t npanels = (nc + NR - 1) / NR;
+    for (int64_t kb = 0; kb < nkb; ++kb) {
+      const int64_t pc = kb * KC;
+      const int64_t kc = std::min(KC, o.k - pc);
+      // With a single MC block and no team to share with, each B panel is used
+      // by one sweep over the rows only: pack it right before that sweep so it
+      // never leaves L1, instead of packing the whole KC x NC block first.
+      const bool fused = nt == 1 && r1 - r0 <= MC;
+      if (nt > 1) {
+#pragma omp barrier
+      }
+      const int64_t p0 = fused ? 0 : npanels * t / nt, p1 = fused ? 0 : npanels * (t + 1) / nt;
+      for (int64_t jp = p0; jp < p1; ++jp) {
+        const int64_t j = jp * NR;
+        const int nr = static_cast<int>(std::min<int64_t>(NR, nc - j));
+        if (o.pack_b || nr < NR)
+          pack_b_panel<T>(nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb + j * kc);
+      }
+      if (nt > 1) {
+#pragma omp barrier
+      }
+      const T* b_direct = o.pack_b ? nullptr : B + pc * o.rsb + jc;
+      const bool load_c = o.accumulate || kb > 0;
+      for (int64_t ic = r0; ic < r1; ic += MC) {
+        const int64_t mc = std::min(MC, r1 - ic);
+        AOperand<T> a;
+        if (o.pack_a) {
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+            pack_a_panel<T>(mr, kc, A + (ic + ir) * o.rsa + pc * o.csa, o.rsa, o.csa,
+                            pa + ir * kc);
+          }
+          a = {pa, 1, MR, MR * kc};
+        } else {
+          a = {A + ic * o.rsa + pc * o.csa, o.rsa, o.csa, MR * o.rsa};
+        }
+        if (fused) {
+          for (int64_t j = 0; j < nc; j += NR) {
+            const int nr = static_cast<int>(std::min<int64_t>(NR, nc - j));
+            const bool direct = b_direct && nr == NR;
+            if (!direct)
+              pack_b_panel<T>(nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb);
+            macro_kernel<T>(ukr, mc, nr, kc, a, pb, direct ? b_direct + j : nullptr, o.rsb,
+                            C + ic * o.rsc + (jc + j) * o.csc, o.rsc, o.csc, load_c);
+          }
+        } else {
+          macro_kernel<T>(ukr, mc, nc, kc, a, pb, b_direct, o.rsb, C + ic * o.rsc + jc * o.csc,
+                          o.rsc, o.csc, load_c);
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+int64_t packed_b_elems(const Operands& o) {
+  constexpr int NR = Tile<T>::NR;
+  const Blocking& bl = blocking<T>();
+  int64_t nkb = 1;
+  const int64_t KC = k_block(o.k, bl.kc.load(std::memory_order_relaxed), &nkb);
+  const int64_t NC = bl.nc.load(std::memory_order_relaxed);
+  const int64_t ncmax = std::min(NC, (o.n + NR - 1) / NR * NR);
+  return KC * ncmax;
+}
+
+template <class T>
+void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
+  constexpr int NR = Tile<T>::NR;
+  const MicroKernel<T> ukr = pick_kernel<T>();
+  if (nt <= 1) {
+    T* pb = tl_pack_b.get<T>(packed_b_elems<T>(o));
+    blocked_rows<T>(ukr, o, A, B, C, 0, o.m, pb, 0, 1);
+    return;
+  }
+  // Splitting n needs no synchronisation at all: each thread packs its own B
+  // columns and reads A in place (or packs its own copy of the A block), so a
+  // preempted thread never stalls the others. Splitting m is used when n is
+  // too narrow to split evenly, or when A must be packed and is the larger
+  // operand. Large m splits share one B block, packed cooperatively (two
+  // barriers per KC step, so the packed B is read from L3 by every thread);
+  // when each thread's share of a KC step is short (under ~2^22 multiply-adds,
+  // a few hundred microseconds) the threads pack private copies instead and
+  // never wait for each other.
+  const int64_t tm = (o.m + MR - 1) / MR, tn = (o.n + NR - 1) / NR;
+  const double imb_m = double((tm + nt - 1) / nt * nt) / double(tm);
+  const double imb_n = double((tn + nt - 1) / nt * nt) / double(tn);
+  bool split_m;
+  if (tn < 2 * nt)
+    split_m = tm >= 2 * nt;
+  else if (tm < 2 * nt)
+    split_m = false;
+  else if (o.pack_a && o.m > o.n)
+    split_m = true;
+  else
+    split_m = imb_n > 1.15 * imb_m;
+  const int64_t kc_max = std::min<int64_t>(o.k, blocking<T>().kc.load(std::memory_order_relaxed));
+  const bool shared_b = split_m && o.pack_b &&
+                        (o.m / nt) * std::min<int64_t>(o.n, blocking<T>().nc.load(std::memory_order_relaxed)) * kc_max >=
+                            (int64_t(1) << 22);
+  if (shared_b) {
+    T* pb = tl_pack_b.get<T>(packed_b_elems<T>(o));
+#pragma omp parallel num_threads(nt)
+    {
+#ifdef _OPENMP
+      const int t = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+      const int t = 0, team = 1;
+#endif
+      int64_t r0, r1;
+      split_range(o.m, MR, t, team, &r0, &r1);
+      blocked_rows<T>(ukr, o, A, B, C, r0, r1, pb, t, team);
+    }
+  } else if (split_m) {
+#pragma omp parallel num_threads(nt)
+    {
+#ifdef _OPENMP
+      const int t = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+      const int t = 0, team = 1;
+#endif
+      int64_t r0, r1;
+      split_range(o.m, MR, t, team, &r0, &r1);
+      if (r1 > r0) {
+        T* pb = tl_pack_b.get<T>(packed_b_elems<T>(o));
+        blocked_rows<T>(ukr, o, A, B, C, r0, r1, pb, 0, 1);
+      }
+    }
+  } else {
+#pragma omp parallel num_threads(nt)
+    {
+#ifdef _OPENMP
+      const int t = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+      const int t = 0, team = 1;
+#endif
+      int64_t c0, c1;
+      split_range(o.n, NR, t, team, &c0, &c1);
+      if (c1 > c0) {
+        Operands s = o;
+        s.n = c1 - c0;
+        T* pb = tl_pack_b.get<T>(packed_b_elems<T>(s));
+        blocked_rows<T>(ukr, s, A, B + c0 * o.csb, C + c0 * o.csc, 0, o.m, pb, 0, 1);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Matrix-vector: y(m) = A(m x k) x(k) (or +=). Summation order per element is
+// fixed by the code path, which depends only on shapes and strides.
+
+template <class T, int R>
+void dot_rows(int64_t k, const T* a, int64_t rsa, const T* x, T* y, int64_t incy, bool acc) {
+  T s[R][8] = {};
+  int64_t p = 0;
+  for (; p + 8 <= k; p += 8)
+    for (int r = 0; r < R; ++r)
+      for (int q = 0; q < 8; ++q) s[r][q] += a[r * rsa + p + q] * x[p + q];
+  for (int r = 0; r < R; ++r) {
+    T t = ((s[r][0] + s[r][4]) + (s[r][1] + s[r][5])) + ((s[r][2] + s[r][6]) + (s[r][3] + s[r][7]));
+    for (int64_t q = p; q < k; ++q) t += a[r * rsa + q] * x[q];
+    T& d = y[r * incy];
+    d = acc ? d + t : t;
+  }
+}
+
+template <class T> struct GemvPair {
+  detail::GemvKernel<T> dot = nullptr, axpy = nullptr;
+};
+
+template <class T> GemvPair<T> pick_gemv() {
+  GemvPair<T> g;
+  const GemmKernels* k = gemm_force_fallback() ? nullptr : simd_kernels();
+  if (!k) return g;
+  if constexpr (sizeof(T) == 4) {
+    g.dot = k->gemv_dot_f32;
+    g.axpy = k->gemv_axpy_f32;
+  } else {
+    g.dot = k->gemv_dot_f64;
+    g.axpy = k->gemv_axpy_f64;
+  }
+  return g;
+}
+
+template <class T>
+void gemv_range(const GemvPair<T>& g, int64_t i0, int64_t i1, int64_t k, const T* A, int64_t rsa,
+                int64_t csa, const T* x, T* y, int64_t incy, bool acc) {
+  if (csa == 1 && g.dot) {
+    g.dot(i1 - i0, k, A + i0 * rsa, rsa, x, y + i0 * incy, incy, acc);
+    return;
+  }
+  if (rsa == 1 && g.axpy) {
+    g.axpy(i1 - i0, k, A + i0, csa, x, y + i0 * incy, incy, acc);
+    return;
+  }
+  if (csa == 1) {
+    int64_t i = i0;
+    for (; i + 4 <= i1; i += 4) dot_rows<T, 4>(k, A + i * rsa, rsa, x, y + i * incy, incy, acc);
+    for (; i < i1; ++i) dot_rows<T, 1>(k, A + i * rsa, rsa, x, y + i * incy, incy, acc);
+    return;
+  }
+  if (rsa == 1) {
+    // Columns contiguous: axpy over columns into a block of sums.
+    constexpr int64_t BLK = 512;
+    T s[BLK];
+    for (int64_t b0 = i0; b0 < i1; b0 += BLK) {
+      const int64_t bn = std::min(BLK, i1 - b0);
+      for (int64_t i = 0; i < bn; ++i) s[i] = T(0);
+      for (int64_t p = 0; p < k; ++p) {
+        const T* col = A + p * csa + b0;
+        const T xp = x[p];
+        for (int64_t i = 0; i < bn; ++i) s[i] += col[i] * xp;
+      }
+      for (int64_t i = 0; i < bn; ++i) {
+        T& d = y[(b0 + i) * incy];
+        d = acc ? d + s[i] : s[i];
+      }
+    }
+    return;
+  }
+  for (int64_t i = i0; i < i1; ++i) {
+    const T* r = A + i * rsa;
+    T t = T(0);
+    for (int64_t p = 0; p < k; ++p) t += r[p * csa] * x[p];
+    T& d = y[i * incy];
+    d = acc ? d + t : t;
+  }
+}
+
+template <class T>
+void gemv(int64_t m, int64_t k, const T* A, int64_t rsa, int64_t csa, const T* x, int64_t incx,
+          T* y, int64_t incy, bool acc, int nt) {
+  if (incx != 1) {
+    T* xc = tl_vec.get<T>(k);
+    for (int64_t p = 0; p < k; ++p) xc[p] = x[p * incx];
+    x = xc;
+  }
+  const GemvPair<T> g = pick_gemv<T>();
+  const int64_t work = m * k;
+  int use = static_cast<int>(std::min<int64_t>(nt, std::max<int64_t>(1, work / (int64_t(1) << 17))));
+  if (use <= 1) {
+    gemv_range<T>(g, 0, m, k, A, rsa, csa, x, y, incy, acc);
+    return;
+  }
+#pragma omp parallel num_threads(use)
+  {
+#ifdef _OPENMP
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+    const int t = 0, team = 1;
+#endif
+    int64_t i0, i1;
+    split_range(m, 512, t, team, &i0, &i1);
+    if (i1 > i0) gemv_range<T>(g, i0, i1, k, A, rsa, csa, x, y, incy, acc);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Checks.
+
+int64_t checked_mul(int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) throw std::overflow_error(std::string("gemm: ") + what + " overflows int64");
+  return r;
+}
+
+// a * b for a, b >= 0, clamped to INT64_MAX (work estimates only).
+int64_t saturating_mul(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+// Largest |offset| reached by an (r x c) operand with strides (rs, cs).
+void check_extent(int64_t r, int64_t c, int64_t rs, int64_t cs, const char* what) {
+  if (r == 0 || c == 0) return;
+  int64_t x, y, s;
+  if (__builtin_mul_overflow(r - 1, rs < 0 ? -rs : rs, &x) ||
+      __builtin_mul_overflow(c - 1, cs < 0 ? -cs : cs, &y) || __builtin_add_overflow(x, y, &s) ||
+      s > INT64_MAX / 8)
+    throw std::overflow_error(std::string("gemm: extent of ") + what + " overflows int64");
+}
+
+template <class T>
+void zero_or_keep(int64_t m, int64_t n, T* C, int64_t rsc, int64_t csc, bool accumulate) {
+  if (accumulate) return;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) C[i * rsc + j * csc] = T(0);
+}
+
+template <class T>
+int threads_for(int64_t m, int64_t n, int64_t k, int nt) {
+  if (nt <= 1) return 1;
+#ifdef _OPENMP
+  if (omp_in_parallel()) return 1;
+#endif
+  const int64_t work = saturating_mul(saturating_mul(m, n), k);
+  if (work < 2 * kMinFlopsPerThread) return 1;
+  return static_cast<int>(std::min<int64_t>(nt, work / kMinFlopsPerThread));
+}
+
+// Which operands get packed (measured on Zen4 against packing everything).
+// The micro-kernel streams a row-major A in place as fast as a packed panel,
+// so A is packed only when its rows are not contiguous. B is read in place
+// (full panels; edge panels are still packed) when it has unit column stride
+// and either fits in L1, or is swept by at most two row panels, or by a few
+// and its row stride does not alias in L1 (multiples of 512 bytes do).
+template <class T>
+Operands make_plan(int64_t m, int64_t n, int64_t k, int64_t rsa, int64_t csa, int64_t rsb,
+                   int64_t csb, int64_t rsc, int64_t csc, bool accumulate) {
+  Operands o{m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate, true, true};
+  o.pack_a = csa != 1;
+  const int64_t b_bytes = k * n * int64_t(sizeof(T));
+  const bool b_stride_ok = (rsb * int64_t(sizeof(T))) % 512 != 0;
+  o.pack_b = !(csb == 1 &&
+               (b_bytes <= 32 * 1024 || m <= 2 * MR || (m <= 8 * MR && b_stride_ok)));
+  return o;
+}
+
+// Rough cycle count of a plan, only used to choose between C and C^T.
+template <class T>
+double plan_cost(const Operands& o) {
+  constexpr int NR = Tile<T>::NR;
+  const double madds_per_cycle = 32.0 / sizeof(T);  // two 256-bit FMA pipes
+  const double tm = double((o.m + MR - 1) / MR), tn = double((o.n + NR - 1) / NR);
+  const double kb = double((o.k + 255) / 256);
+  double cost = tm * MR * tn * NR * double(o.k) / madds_per_cycle;
+  if (o.pack_a) cost += double(o.m) * double(o.k) * (o.rsa == 1 ? 0.3 : 1.0);
+  if (o.pack_b) cost += double(o.k) * double(o.n) * (o.csb == 1 ? 0.15 : o.rsb == 1 ? 1.0 : 1.5);
+  cost += tm * tn * kb * (o.csc == 1 ? 4.0 : 40.0);
+  return cost;
+}
+
+template <class T> detail::DotKernel<T> pick_dot() {
+  const GemmKernels* k = gemm_force_fallback() ? nullptr : simd_kernels();
+  if (!k) return nullptr;
+  if constexpr (sizeof(T) == 4)
+    return k->dot_f32;
+  else
+    return k->dot_f64;
+}
+
+// C (m x n) for n much narrower than the register tile (most of every tile
+// would be padding), when rows of A are contiguous: sums run along k instead
+// (DotKernel), over B^T gathered once into a contiguous n x k block. Also
+// applied to C^T = B^T A^T when m is the narrow side. Returns false when the
+// shape does not qualify; the choice depends only on shapes and strides.
+template <class T>
+bool narrow_product(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
+                    const T* B, int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc,
+                    bool accumulate, int nt) {
+  constexpr int NR = Tile<T>::NR;
+  const detail::DotKernel<T> dk = pick_dot<T>();
+  if (!dk || k < 32) return false;
+  auto narrow = [](int64_t w) {
+    const int64_t padded = (w + NR - 1) / NR * NR;
+    return w < 2 * NR && w * 10 < padded * 7;
+  };
+  if (narrow(n) && csa == 1) {
+    // keep
+  } else if (narrow(m) && rsb == 1) {
+    std::swap(m, n);
+    std::swap(A, B);
+    const int64_t ra = rsa, ca = csa;
+    rsa = csb;
+    csa = rsb;
+    rsb = ca;
+    csb = ra;
+    std::swap(rsc, csc);
+  } else {
+    return false;
+  }
+  // B^T rows: B's columns, contiguous along k.
+  const T* bt = B;
+  int64_t ldb = csb;
+  if (rsb != 1) {
+    // Row pitch padded off multiples of 512 bytes so the rows do not share L1 sets.
+    ldb = (k * int64_t(sizeof(T))) % 512 == 0 ? k + 64 / int64_t(sizeof(T)) : k;
+    T* buf = tl_pack_b.get<T>(n * ldb);
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t j = 0; j < n; ++j) buf[j * ldb + p] = B[p * rsb + j * csb];
+    bt = buf;
+  }
+  if (nt <= 1 || m < 8) {
+    dk(m, n, k, A, rsa, bt, ldb, C, rsc, csc, accumulate);
+    return true;
+  }
+#pragma omp parallel num_threads(nt)
+  {
+#ifdef _OPENMP
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+    const int t = 0, team = 1;
+#endif
+    int64_t r0, r1;
+    split_range(m, 4, t, team, &r0, &r1);
+    if (r1 > r0) dk(r1 - r0, n, k, A + r0 * rsa, rsa, bt, ldb, C + r0 * rsc, rsc, csc, accumulate);
+  }
+  return true;
+}
+
+template <class T>
+void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
+                const T* B, int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc,
+                bool accumulate, int nt) {
+  if (m < 0 || n < 0 || k < 0) throw std::invalid_argument("gemm: negative dimension");
+  checked_mul(m, n, "m*n");
+  checked_mul(m, k, "m*k");
+  checked_mul(k, n, "k*n");
+  check_extent(m, k, rsa, csa, "A");
+  check_extent(k, n, rsb, csb, "B");
+  check_extent(m, n, rsc, csc, "C");
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    zero_or_keep(m, n, C, rsc, csc, accumulate);
+    return;
+  }
+  nt = threads_for<T>(m, n, k, nt);
+  if (n == 1) {
+    gemv<T>(m, k, A, rsa, csa, B, rsb, C, rsc, accumulate, nt);
+    return;
+  }
+  if (m == 1) {
+    // C^T(n x 1) = B^T(n x k) a^T.
+    gemv<T>(n, k, B, csb, rsb, A, csa, C, csc, accumulate, nt);
+    return;
+  }
+  if (narrow_product<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, nt)) return;
+  // Orientation: C^T = B^T A^T swaps the roles of (m, A) and (n, B). Take the
+  // one with the lower estimated cost (tile padding, packing, C write-back).
+  const Operands keep = make_plan<T>(m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate);
+  const Operands swap = make_plan<T>(n, m, k, csb, rsb, csa, rsa, csc, rsc, accumulate);
+  if (plan_cost<T>(swap) < 0.97 * plan_cost<T>(keep))
+    gemm_blocked<T>(swap, B, A, C, nt);
+  else
+    gemm_blocked<T>(keep, A, B, C, nt);
+}
+
+// Integer / bool fallback: plain loops, wrapping arithmetic.
+template <class T>
+void gemm_plain(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
+                const T* B, int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc,
+                bool accumulate) {
+  if (m < 0 || n < 0 || k < 0) throw std::invalid_argument("gemm: negative dimension");
+  checked_mul(m, n, "m*n");
+  checked_mul(m, k, "m*k");
+  checked_mul(k, n, "k*n");
+  check_extent(m, k, rsa, csa, "A");
+  check_extent(k, n, rsb, csb, "B");
+  check_extent(m, n, rsc, csc, "C");
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      if constexpr (std::is_same<T, bool>::value) {
+        bool s = accumulate && C[i * rsc + j * csc];
+        for (int64_t p = 0; p < k && !s; ++p) s = A[i * rsa + p * csa] && B[p * rsb + j * csb];
+        C[i * rsc + j * csc] = s;
+      } else {
+        using U = typename std::make_unsigned<T>::type;
+        using W = typename std::conditional<(sizeof(U) < sizeof(unsigned)), unsigned, U>::type;
+        W s = accumulate ? W(U(C[i * rsc + j * csc])) : W(0);
+        for (int64_t p = 0; p < k; ++p)
+          s += W(U(A[i * rsa + p * csa])) * W(U(B[p * rsb + j * csb]));
+        C[i * rsc + j * csc] = static_cast<T>(static_cast<U>(s));
+      }
+    }
+  }
+}
+
+template <class T>
+void gemm_any(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa, const T* B,
+              int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate,
+              int nt) {
+  if constexpr (std::is_floating_point<T>::value) {
+    gemm_float<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, nt);
+  } else {
+    (void)nt;
+    gemm_plain<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Batched matmul over Views.
+
+const char* kSig = "(n?,k),(k,m?)->(n?,m?)";
+
+[[noreturn]] void core_mismatch(const char* operand, int dim, int64_t got, int64_t want) {
+  throw std::invalid_argument(std::string("matmul: ") + operand +
+                              " has a mismatch in its core dimension " + std::to_string(dim) +
+                              ", with gufunc signature " + kSig + " (size " +
+                              std::to_string(got) + " is different from " + std::to_string(want) +
+                              ")");
+}
+
+// Can dims [0, nd] of v (batch dims then the row dim nd) be walked with one
+// stride? Returns that stride in *stride.
+bool rows_collapse(const View& v, int nd, int64_t* stride) {
+  int64_t s = v.strides[nd];
+  int64_t span = v.shape[nd];
+  for (int d = nd - 1; d >= 0; --d) {
+    if (v.shape[d] == 1) continue;
+    if (span == 1) {
+      s = v.strides[d];
+      span = v.shape[d];
+      continue;
+    }
+    if (v.strides[d] != s * span) return false;
+    span *= v.shape[d];
+  }
+  *stride = s;
+  return true;
+}
+
+template <class T>
+void matmul_typed(const View& a, const View& b, const View& out, bool accumulate) {
+  const int nd = out.ndim, nb = nd - 2;
+  const int64_t m = a.shape[nd - 2], k = a.shape[nd - 1], n = b.shape[nd - 1];
+  const int64_t rsa = a.strides[nd - 2], csa = a.strides[nd - 1];
+  const int64_t rsb = b.strides[nd - 2], csb = b.strides[nd - 1];
+  const int64_t rsc = out.strides[nd - 2], csc = out.strides[nd - 1];
+  int64_t batch = 1;
+  for (int d = 0; d < nb; ++d) batch = checked_mul(batch, out.shape[d], "batch size");
+  if (batch == 0 || m == 0 || n == 0) return;
+  const T* A = a.ptr<T>();
+  const T* B = b.ptr<T>();
+  T* C = out.ptr<T>();
+  const int nt = num_threads();
+
+  // Effective batch strides (0 where a/b are broadcast).
+  int64_t sa[kMaxDims], sb[kMaxDims];
+  bool b_fixed = true, a_full = true;
+  for (int d = 0; d < nb; ++d) {
+    sa[d] = a.shape[d] == 1 ? 0 : a.strides[d];
+    sb[d] = b.shape[d] == 1 ? 0 : b.strides[d];
+    if (sb[d] != 0 && out.shape[d] != 1) b_fixed = false;
+    if (a.shape[d] != out.shape[d]) a_full = false;
+  }
+  if (batch == 1 || nb == 0) {
+    gemm_any<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, nt);
+    return;
+  }
+  // One B for every batch entry and A/out stacked with a single row stride:
+  // the whole batch is one (batch*m x k) @ (k x n) product.
+  int64_t fa, fc;
+  if (b_fixed && a_full && rows_collapse(a, nd - 2, &fa) && rows_collapse(out, nd - 2, &fc)) {
+    gemm_any<T>(batch * m, n, k, A, fa, csa, B, rsb, csb, C, fc, csc, accumulate, nt);
+    return;
+  }
+  auto entry = [&](int64_t idx, int inner_threads) {
+    int64_t oa = 0, ob = 0, oc = 0, rem = idx;
+    for (int d = nb - 1; d >= 0; --d) {
+      const int64_t i = rem % out.shape[d];
+      rem /= out.shape[d];
+      oa += i * sa[d];
+      ob += i * sb[d];
+      oc += i * out.strides[d];
+    }
+    gemm_any<T>(m, n, k, A + oa, rsa, csa, B + ob, rsb, csb, C + oc, rsc, csc, accumulate,
+                inner_threads);
+  };
+  const int64_t per = saturating_mul(saturating_mul(m, n), std::max<int64_t>(k, 1));
+  const bool outer = std::is_floating_point<T>::value ? per < 8 * kMinFlopsPerThread : true;
+  int use = 1;
+#ifdef _OPENMP
+  if (nt > 1 && outer && !omp_in_parallel()) {
+    const int64_t total = saturating_mul(per, batch);
+    use = static_cast<int>(std::min<int64_t>({int64_t(nt), batch,
+                                              std::max<int64_t>(1, total / kMinFlopsPerThread)}));
+  }
+#endif
+  if (use > 1) {
+#pragma omp parallel for num_threads(use) schedule(static)
+    for (int64_t idx = 0; idx < batch; ++idx) entry(idx, 1);
+  } else {
+    for (int64_t idx = 0; idx < batch; ++idx) entry(idx, nt);
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Public API.
+
+namespace detail {
+void set_gemm_blocking(int elem_bytes, int64_t mc, int64_t kc, int64_t nc) {
+  Blocking& bl = elem_bytes == 4 ? g_blk_f32 : g_blk_f64;
+  const int64_t NR = elem_bytes == 4 ? kGemmNRf : kGemmNRd;
+  if (mc > 0) bl.mc = std::max<int64_t>(MR, (mc + MR - 1) / MR * MR);
+  if (kc > 0) bl.kc = kc;
+  if (nc > 0) bl.nc = std::max(NR, (nc + NR - 1) / NR * NR);
+}
+void get_gemm_blocking(int elem_bytes, int64_t* mc, int64_t* kc, int64_t* nc) {
+  const Blocking& bl = elem_bytes == 4 ? g_blk_f32 : g_blk_f64;
+  *mc = bl.mc;
+  *kc = bl.kc;
+  *nc = bl.nc;
+}
+}  // namespace detail
+
+template <class T>
+void gemm(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa, const T* B,
+          int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate) {
+  gemm_any<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, num_threads());
+}
+
+template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t,
+                          const float*, int64_t, int64_t, float*, int64_t, int64_t, bool);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t,
+                           const double*, int64_t, int64_t, double*, int64_t, int64_t, bool);
+template void gemm<int32_t>(int64_t, int64_t, int64_t, const int32_t*, int64_t, int64_t,
+                            const int32_t*, int64_t, int64_t, int32_t*, int64_t, int64_t, bool);
+template void gemm<int64_t>(int64_t, int64_t, int64_t, const int64_t*, int64_t, int64_t,
+                            const int64_t*, int64_t, int64_t, int64_t*, int64_t, int64_t, bool);
+template void gemm<uint8_t>(int64_t, int64_t, int64_t, const uint8_t*, int64_t, int64_t,
+                            const uint8_t*, int64_t, int64_t, uint8_t*, int64_t, int64_t, bool);
+template void gemm<bool>(int64_t, int64_t, int64_t, const bool*, int64_t, int64_t, const bool*,
+                         int64_t, int64_t, bool*, int64_t, int64_t, bool);
+
+void matmul(const View& a, const View& b, const View& out, bool accumulate) {
+  if (a.ndim < 2 || a.ndim != b.ndim || a.ndim != out.ndim)
+    throw std::invalid_argument("matmul: operands must have the same number of dimensions (>= 2), got " +
+                                shape_str(a) + ", " + shape_str(b) + " -> " + shape_str(out));
+  if (a.dtype != b.dtype || a.dtype != out.dtype)
+    throw std::invalid_argument(std::string("matmul: dtype mismatch: ") + dtype_name(a.dtype) +
+                                ", " + dtype_name(b.dtype) + " -> " + dtype_name(out.dtype));
+  const int nd = a.ndim;
+  if (b.shape[nd - 2] != a.shape[nd - 1])
+    core_mismatch("Input operand 1", 0, b.shape[nd - 2], a.shape[nd - 1]);
+  if (out.shape[nd - 2] != a.shape[nd - 2])
+    core_mismatch("Output operand 0", 0, out.shape[nd - 2], a.shape[nd - 2]);
+  if (out.shape[nd - 1] != b.shape[nd - 1])
+    core_mismatch("Output operand 0", 1, out.shape[nd - 1], b.shape[nd - 1]);
+  for (int d = 0; d < nd - 2; ++d) {
+    const bool ok_a = a.shape[d] == out.shape[d] || a.shape[d] == 1;
+    const bool ok_b = b.shape[d] == out.shape[d] || b.shape[d] == 1;
+    if (!ok_a || !ok_b)
+      throw std::invalid_argument("matmul: operands could not be broadcast together with shapes " +
+                                  shape_str(a) + " " + shape_str(b) + " -> " + shape_str(out));
+  }
+  for (int d = 0; d < nd; ++d)
+    if (a.shape[d] < 0 || b.shape[d] < 0 || out.shape[d] < 0)
+      throw std::invalid_argument("matmul: negative dimension");
+  dispatch_dtype(a.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    matmul_typed<T>(a, b, out, accumulate);
+  });
+}
+
+void set_gemm_force_fallback(bool on) { g_force_fallback.store(on ? 1 : 0); }
+
+bool gemm_force_fallback() {
+  int v = g_force_fallback.load(std::memory_order_relaxed);
+  if (v < 0) {
+    const int e = env_forces_fallback() ? 1 : 0;
+    int expected = -1;
+    g_force_fallback.compare_exchange_strong(expected, e);
+    v = g_force_fallback.load(std::memory_order_relaxed);
+  }
+  return v == 1;
+}
+
+const char* gemm_kernel_name() {
+  return (!gemm_force_fallback() && simd_kernels()) ? "avx2-fma" : "portable";
+}
+
+}  // namespace corten

@@ -1,0 +1,39 @@
+// Matrix multiplication kernels.
+//
+// gemm<T> is a blocked GEMM in the BLIS style (loops NC / KC / MC around an
+// MR x NR register micro-kernel, A packed into MR-row panels and B into
+// NR-column panels straight from arbitrary strides). matmul() is the batched,
+// validated entry point used by the Python binding.
+#pragma once
+#include <cstdint>
+
+#include "view.h"
+
+namespace corten {
+
+// C (m x n) = A (m x k) * B (k x n), or C += A * B when accumulate.
+// Strides are in elements; any sign or zero is allowed for A and B, so
+// transposed, sliced and broadcast inputs need no copy. C may have any strides
+// as long as distinct (i, j) do not alias. T = float or double; the integer
+// instantiations (int32_t, int64_t, uint8_t) and bool use a plain triple loop
+// with wrapping arithmetic (bool: logical or of ands).
+// Results do not depend on the thread count: each element of C is computed by
+// one thread, always summing k in the same order.
+template <class T>
+void gemm(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa, const T* B,
+          int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate);
+
+// out[..., m, n] = a[..., m, k] @ b[..., k, n] (or += when accumulate).
+// a, b and out have the same ndim >= 2 and dtype; every batch dimension of a
+// and b equals out's or is 1 (already broadcast by the caller, typically with
+// stride 0). Throws std::invalid_argument with a NumPy-style message otherwise.
+void matmul(const View& a, const View& b, const View& out, bool accumulate);
+
+// Force the portable (non-SIMD) micro-kernel; the environment variable
+// CORTEN_GEMM_FALLBACK=1 sets the initial value.
+void set_gemm_force_fallback(bool on);
+bool gemm_force_fallback();
+// "avx2-fma" or "portable": the float kernel the next gemm call will use.
+const char* gemm_kernel_name();
+
+}  // namespace corten

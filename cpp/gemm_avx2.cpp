@@ -1,0 +1,381 @@
+// AVX2/FMA micro-kernels for gemm. This TU is compiled with -mavx2 -mfma and
+// holds nothing but the compute kernels (register tiles and matrix-vector): everything is in an anonymous
+// namespace except gemm_avx2_kernels(), and no standard-library templates are
+// instantiated here, so no AVX2 instruction can leak into code that generic
+// callers might link against. gemm.cpp calls gemm_avx2_kernels() only after
+// checking __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma").
+#if defined(__x86_64__) || defined(_M_X64)
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "gemm_kernels.h"
+
+namespace corten {
+namespace detail {
+namespace {
+
+constexpr int MR = kGemmMR;
+
+struct F32 {
+  using T = float;
+  using V = __m256;
+  static constexpr int L = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V load(const T* p) { return _mm256_loadu_ps(p); }
+  static V bcast(const T* p) { return _mm256_broadcast_ss(p); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static T fma1(T a, T b, T c) {
+    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+  }
+};
+
+struct F64 {
+  using T = double;
+  using V = __m256d;
+  static constexpr int L = 4;
+  static V zero() { return _mm256_setzero_pd(); }
+  static V load(const T* p) { return _mm256_loadu_pd(p); }
+  static V bcast(const T* p) { return _mm256_broadcast_sd(p); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_pd(a, b); }
+  static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static T fma1(T a, T b, T c) {
+    return _mm_cvtsd_f64(_mm_fmadd_sd(_mm_set_sd(a), _mm_set_sd(b), _mm_set_sd(c)));
+  }
+};
+
+// One k step of the 6 x 2L tile: two vectors of b, six broadcasts of a.
+#define CORTEN_TILE_STEP(A0, A1, A2, A3, A4, A5, BP)              \
+  do {                                                            \
+    const V b0 = O::load(BP);                                     \
+    const V b1 = O::load((BP) + O::L);                            \
+    V t = O::bcast(A0);                                           \
+    c00 = O::fma(t, b0, c00);                                     \
+    c01 = O::fma(t, b1, c01);                                     \
+    t = O::bcast(A1);                                             \
+    c10 = O::fma(t, b0, c10);                                     \
+    c11 = O::fma(t, b1, c11);                                     \
+    t = O::bcast(A2);                                             \
+    c20 = O::fma(t, b0, c20);                                     \
+    c21 = O::fma(t, b1, c21);                                     \
+    t = O::bcast(A3);                                             \
+    c30 = O::fma(t, b0, c30);                                     \
+    c31 = O::fma(t, b1, c31);                                     \
+    t = O::bcast(A4);                                             \
+    c40 = O::fma(t, b0, c40);                                     \
+    c41 = O::fma(t, b1, c41);                                     \
+    t = O::bcast(A5);                                             \
+    c50 = O::fma(t, b0, c50);                                     \
+    c51 = O::fma(t, b1, c51);                                     \
+  } while (0)
+
+template <class O>
+void kernel(int64_t kc, const typename O::T* a, int64_t rsa, int64_t csa,
+            const typename O::T* b, int64_t rsb, typename O::T* c, int64_t rsc, int64_t csc,
+            int mr, int nr, bool load_c) {
+  using T = typename O::T;
+  using V = typename O::V;
+  constexpr int NR = 2 * O::L;
+  V c00 = O::zero(), c01 = O::zero(), c10 = O::zero(), c11 = O::zero();
+  V c20 = O::zero(), c21 = O::zero(), c30 = O::zero(), c31 = O::zero();
+  V c40 = O::zero(), c41 = O::zero(), c50 = O::zero(), c51 = O::zero();
+
+  // Warm the destination rows while the k loop runs.
+  if (csc == 1) {
+    for (int i = 0; i < mr; ++i) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc + NR - 1), _MM_HINT_T0);
+    }
+  }
+
+  if (rsa == 1 && csa == MR) {
+    // Packed A panel: MR consecutive values per k step.
+    for (int64_t p = 0; p < kc; ++p) {
+      CORTEN_TILE_STEP(a + 0, a + 1, a + 2, a + 3, a + 4, a + 5, b);
+      a += MR;
+      b += rsb;
+    }
+  } else {
+    // Unpacked A read in place; missing rows repeat row mr - 1.
+    const T* r[MR];
+    for (int i = 0; i < MR; ++i) r[i] = a + (i < mr ? i : mr - 1) * rsa;
+    const T *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3], *r4 = r[4], *r5 = r[5];
+    if (csa == 1) {
+      for (int64_t p = 0; p < kc; ++p) {
+        CORTEN_TILE_STEP(r0 + p, r1 + p, r2 + p, r3 + p, r4 + p, r5 + p, b);
+        b += rsb;
+      }
+    } else {
+      int64_t off = 0;
+      for (int64_t p = 0; p < kc; ++p) {
+        CORTEN_TILE_STEP(r0 + off, r1 + off, r2 + off, r3 + off, r4 + off, r5 + off, b);
+        off += csa;
+        b += rsb;
+      }
+    }
+  }
+
+  if (mr == MR && nr == NR && csc == 1) {
+    T* d = c;
+    if (load_c) {
+#define CORTEN_ROW_ADD(X0, X1)                              \
+  O::store(d, O::add(O::load(d), X0));                      \
+  O::store(d + O::L, O::add(O::load(d + O::L), X1));        \
+  d += rsc;
+      CORTEN_ROW_ADD(c00, c01) CORTEN_ROW_ADD(c10, c11) CORTEN_ROW_ADD(c20, c21)
+      CORTEN_ROW_ADD(c30, c31) CORTEN_ROW_ADD(c40, c41) CORTEN_ROW_ADD(c50, c51)
+#undef CORTEN_ROW_ADD
+    } else {
+#define CORTEN_ROW_SET(X0, X1) \
+  O::store(d, X0);             \
+  O::store(d + O::L, X1);      \
+  d += rsc;
+      CORTEN_ROW_SET(c00, c01) CORTEN_ROW_SET(c10, c11) CORTEN_ROW_SET(c20, c21)
+      CORTEN_ROW_SET(c30, c31) CORTEN_ROW_SET(c40, c41) CORTEN_ROW_SET(c50, c51)
+#undef CORTEN_ROW_SET
+    }
+    return;
+  }
+
+  // Edge tile or non-unit column stride: spill the tile, then write what exists.
+  alignas(32) T t[MR * NR];
+  O::store(t + 0 * NR, c00); O::store(t + 0 * NR + O::L, c01);
+  O::store(t + 1 * NR, c10); O::store(t + 1 * NR + O::L, c11);
+  O::store(t + 2 * NR, c20); O::store(t + 2 * NR + O::L, c21);
+  O::store(t + 3 * NR, c30); O::store(t + 3 * NR + O::L, c31);
+  O::store(t + 4 * NR, c40); O::store(t + 4 * NR + O::L, c41);
+  O::store(t + 5 * NR, c50); O::store(t + 5 * NR + O::L, c51);
+  for (int i = 0; i < mr; ++i) {
+    T* ci = c + i * rsc;
+    const T* ti = t + i * NR;
+    if (load_c) {
+      for (int j = 0; j < nr; ++j) ci[j * csc] = ci[j * csc] + ti[j];
+    } else {
+      for (int j = 0; j < nr; ++j) ci[j * csc] = ti[j];
+    }
+  }
+}
+
+#undef CORTEN_TILE_STEP
+
+void kernel_f32(int64_t kc, const float* a, int64_t rsa, int64_t csa, const float* b,
+                int64_t rsb, float* c, int64_t rsc, int64_t csc, int mr, int nr, bool load_c) {
+  kernel<F32>(kc, a, rsa, csa, b, rsb, c, rsc, csc, mr, nr, load_c);
+}
+
+void kernel_f64(int64_t kc, const double* a, int64_t rsa, int64_t csa, const double* b,
+                int64_t rsb, double* c, int64_t rsc, int64_t csc, int mr, int nr, bool load_c) {
+  kernel<F64>(kc, a, rsa, csa, b, rsb, c, rsc, csc, mr, nr, load_c);
+}
+
+// ---- matrix-vector -----------------------------------------------------------
+
+// Sum of the lanes of v in a fixed order: pairwise over halves
+// (lane i + lane i + L/2, then again on the first half, ...).
+inline float hsum(__m256 v) {
+  __m128 u = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  u = _mm_add_ps(u, _mm_movehl_ps(u, u));
+  u = _mm_add_ss(u, _mm_shuffle_ps(u, u, 1));
+  return _mm_cvtss_f32(u);
+}
+inline double hsum(__m256d v) {
+  __m128d u = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  u = _mm_add_sd(u, _mm_unpackhi_pd(u, u));
+  return _mm_cvtsd_f64(u);
+}
+
+// Finishes one row of the dot form: lanes, then the tail in order.
+template <class O>
+void dot_finish(typename O::V s0, typename O::V s1, int64_t p, int64_t k, const typename O::T* a,
+                const typename O::T* x, typename O::T* y, bool load_y) {
+  using T = typename O::T;
+  T t = hsum(O::add(s0, s1));
+  for (; p < k; ++p) t = O::fma1(a[p], x[p], t);
+  *y = load_y ? *y + t : t;
+}
+
+template <class O>
+void gemv_dot(int64_t rows, int64_t k, const typename O::T* a, int64_t lda,
+              const typename O::T* x, typename O::T* y, int64_t incy, bool load_y) {
+  using V = typename O::V;
+  constexpr int L = O::L;
+  const int64_t k2 = k / (2 * L) * (2 * L);
+  int64_t i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const auto *a0 = a + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+    V s00 = O::zero(), s01 = O::zero(), s10 = O::zero(), s11 = O::zero();
+    V s20 = O::zero(), s21 = O::zero(), s30 = O::zero(), s31 = O::zero();
+    for (int64_t p = 0; p < k2; p += 2 * L) {
+      const V x0 = O::load(x + p), x1 = O::load(x + p + L);
+      s00 = O::fma(O::load(a0 + p), x0, s00);
+      s01 = O::fma(O::load(a0 + p + L), x1, s01);
+      s10 = O::fma(O::load(a1 + p), x0, s10);
+      s11 = O::fma(O::load(a1 + p + L), x1, s11);
+      s20 = O::fma(O::load(a2 + p), x0, s20);
+      s21 = O::fma(O::load(a2 + p + L), x1, s21);
+      s30 = O::fma(O::load(a3 + p), x0, s30);
+      s31 = O::fma(O::load(a3 + p + L), x1, s31);
+    }
+    dot_finish<O>(s00, s01, k2, k, a0, x, y + i * incy, load_y);
+    dot_finish<O>(s10, s11, k2, k, a1, x, y + (i + 1) * incy, load_y);
+    dot_finish<O>(s20, s21, k2, k, a2, x, y + (i + 2) * incy, load_y);
+    dot_finish<O>(s30, s31, k2, k, a3, x, y + (i + 3) * incy, load_y);
+  }
+  for (; i < rows; ++i) {
+    const auto* a0 = a + i * lda;
+    V s00 = O::zero(), s01 = O::zero();
+    for (int64_t p = 0; p < k2; p += 2 * L) {
+      s00 = O::fma(O::load(a0 + p), O::load(x + p), s00);
+      s01 = O::fma(O::load(a0 + p + L), O::load(x + p + L), s01);
+    }
+    dot_finish<O>(s00, s01, k2, k, a0, x, y + i * incy, load_y);
+  }
+}
+
+template <class O>
+void gemv_axpy(int64_t rows, int64_t k, const typename O::T* a, int64_t lda,
+               const typename O::T* x, typename O::T* y, int64_t incy, bool load_y) {
+  using T = typename O::T;
+  using V = typename O::V;
+  constexpr int L = O::L;
+  constexpr int64_t BLK = 16384 / sizeof(T);  // running sums stay in L1
+  alignas(32) T s[BLK];
+  for (int64_t b0 = 0; b0 < rows; b0 += BLK) {
+    const int64_t bn = rows - b0 < BLK ? rows - b0 : BLK;
+    const int64_t bv = bn / L * L;
+    for (int64_t i = 0; i < bn; ++i) s[i] = T(0);
+    const T* col = a + b0;
+    int64_t p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const T* c0 = col + p * lda;
+      const T *c1 = c0 + lda, *c2 = c1 + lda, *c3 = c2 + lda;
+      const V x0 = O::bcast(x + p), x1 = O::bcast(x + p + 1), x2 = O::bcast(x + p + 2),
+              x3 = O::bcast(x + p + 3);
+      for (int64_t i = 0; i < bv; i += L) {
+        V v = O::load(s + i);
+        v = O::fma(O::load(c0 + i), x0, v);
+        v = O::fma(O::load(c1 + i), x1, v);
+        v = O::fma(O::load(c2 + i), x2, v);
+        v = O::fma(O::load(c3 + i), x3, v);
+        O::store(s + i, v);
+      }
+      for (int64_t i = bv; i < bn; ++i) {
+        T v = s[i];
+        v = O::fma1(c0[i], x[p], v);
+        v = O::fma1(c1[i], x[p + 1], v);
+        v = O::fma1(c2[i], x[p + 2], v);
+        v = O::fma1(c3[i], x[p + 3], v);
+        s[i] = v;
+      }
+    }
+    for (; p < k; ++p) {
+      const T* c0 = col + p * lda;
+      const V x0 = O::bcast(x + p);
+      for (int64_t i = 0; i < bv; i += L) O::store(s + i, O::fma(O::load(c0 + i), x0, O::load(s + i)));
+      for (int64_t i = bv; i < bn; ++i) s[i] = O::fma1(c0[i], x[p], s[i]);
+    }
+    for (int64_t i = 0; i < bn; ++i) {
+      T& d = y[(b0 + i) * incy];
+      d = load_y ? d + s[i] : s[i];
+    }
+  }
+}
+
+// ---- narrow products (k-vectorised) ---------------------------------------------
+
+// R rows x J columns of C, one k-lane accumulator each.
+template <class O, int R, int J>
+void dot_block(int64_t k, const typename O::T* a, int64_t lda, const typename O::T* bt,
+               int64_t ldb, typename O::T* c, int64_t rsc, int64_t csc, bool load_c) {
+  using T = typename O::T;
+  using V = typename O::V;
+  constexpr int L = O::L;
+  const int64_t kv = k / L * L;
+  V acc[R][J];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < J; ++j) acc[r][j] = O::zero();
+  for (int64_t p = 0; p < kv; p += L) {
+    V bv[J];
+    for (int j = 0; j < J; ++j) bv[j] = O::load(bt + j * ldb + p);
+    for (int r = 0; r < R; ++r) {
+      const V av = O::load(a + r * lda + p);
+      for (int j = 0; j < J; ++j) acc[r][j] = O::fma(av, bv[j], acc[r][j]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int j = 0; j < J; ++j) {
+      T t = hsum(acc[r][j]);
+      const T* ar = a + r * lda;
+      const T* bj = bt + j * ldb;
+      for (int64_t p = kv; p < k; ++p) t = O::fma1(ar[p], bj[p], t);
+      T& d = c[r * rsc + j * csc];
+      d = load_c ? d + t : t;
+    }
+  }
+}
+
+template <class O, int R>
+void dot_rows_all(int64_t n, int64_t k, const typename O::T* a, int64_t lda,
+                  const typename O::T* bt, int64_t ldb, typename O::T* c, int64_t rsc,
+                  int64_t csc, bool load_c) {
+  int64_t j = 0;
+  for (; j + 3 <= n; j += 3)
+    dot_block<O, R, 3>(k, a, lda, bt + j * ldb, ldb, c + j * csc, rsc, csc, load_c);
+  for (; j < n; ++j) dot_block<O, R, 1>(k, a, lda, bt + j * ldb, ldb, c + j * csc, rsc, csc, load_c);
+}
+
+template <class O>
+void dot_narrow(int64_t rows, int64_t n, int64_t k, const typename O::T* a, int64_t lda,
+                const typename O::T* bt, int64_t ldb, typename O::T* c, int64_t rsc, int64_t csc,
+                bool load_c) {
+  int64_t i = 0;
+  for (; i + 4 <= rows; i += 4)
+    dot_rows_all<O, 4>(n, k, a + i * lda, lda, bt, ldb, c + i * rsc, rsc, csc, load_c);
+  for (; i < rows; ++i)
+    dot_rows_all<O, 1>(n, k, a + i * lda, lda, bt, ldb, c + i * rsc, rsc, csc, load_c);
+}
+
+void dot_f32(int64_t rows, int64_t n, int64_t k, const float* a, int64_t lda, const float* bt,
+             int64_t ldb, float* c, int64_t rsc, int64_t csc, bool load_c) {
+  dot_narrow<F32>(rows, n, k, a, lda, bt, ldb, c, rsc, csc, load_c);
+}
+void dot_f64(int64_t rows, int64_t n, int64_t k, const double* a, int64_t lda, const double* bt,
+             int64_t ldb, double* c, int64_t rsc, int64_t csc, bool load_c) {
+  dot_narrow<F64>(rows, n, k, a, lda, bt, ldb, c, rsc, csc, load_c);
+}
+
+void gemv_dot_f32(int64_t rows, int64_t k, const float* a, int64_t lda, const float* x, float* y,
+                  int64_t incy, bool load_y) {
+  gemv_dot<F32>(rows, k, a, lda, x, y, incy, load_y);
+}
+void gemv_axpy_f32(int64_t rows, int64_t k, const float* a, int64_t lda, const float* x, float* y,
+                   int64_t incy, bool load_y) {
+  gemv_axpy<F32>(rows, k, a, lda, x, y, incy, load_y);
+}
+void gemv_dot_f64(int64_t rows, int64_t k, const double* a, int64_t lda, const double* x,
+                  double* y, int64_t incy, bool load_y) {
+  gemv_dot<F64>(rows, k, a, lda, x, y, incy, load_y);
+}
+void gemv_axpy_f64(int64_t rows, int64_t k, const double* a, int64_t lda, const double* x,
+                   double* y, int64_t incy, bool load_y) {
+  gemv_axpy<F64>(rows, k, a, lda, x, y, incy, load_y);
+}
+
+const GemmKernels kAvx2Kernels = {kernel_f32,    kernel_f64,    gemv_dot_f32, gemv_axpy_f32,
+                                  gemv_dot_f64,  gemv_axpy_f64, dot_f32,      dot_f64};
+
+static_assert(2 * F32::L == kGemmNRf, "float tile width");
+static_assert(2 * F64::L == kGemmNRd, "double tile width");
+
+}  // namespace
+
+const GemmKernels* gemm_avx2_kernels() { return &kAvx2Kernels; }
+
+}  // namespace detail
+}  // namespace corten
+
+#endif  // x86-64

@@ -1,0 +1,76 @@
+// Internal to the gemm implementation: the micro-kernel calling convention
+// shared by gemm.cpp (driver, packing, portable kernel) and gemm_avx2.cpp
+// (SIMD micro-kernels only). Keep this header free of inline functions and
+// templates with bodies: it is included by a TU built with -mavx2 -mfma and
+// nothing from it may end up as a symbol that generic code could pick up.
+#pragma once
+#include <cstdint>
+
+namespace corten {
+namespace detail {
+
+// Register tile shape, shared by every kernel (the packed layout depends on it).
+constexpr int kGemmMR = 6;
+constexpr int kGemmNRf = 16;  // float32: two 8-lane vectors per row
+constexpr int kGemmNRd = 8;   // float64: two 4-lane vectors per row
+
+// Computes the MR x NR tile  T = sum_p a(i, p) * b(p, j)  for p in [0, kc),
+// starting from zero and summing p in increasing order, then writes
+// C(i, j) = T(i, j) (load_c false) or C(i, j) = C(i, j) + T(i, j) (load_c true)
+// for i < mr, j < nr.
+//   a(i, p) = a[i * rsa + p * csa]; rows i >= mr are never written back and the
+//             kernel reads row mr - 1 in their place (so an unpacked A may end at
+//             row mr - 1). Packed A panels use rsa = 1, csa = MR.
+//   b(p, j) = b[p * rsb + j]: NR contiguous values per p (packed panel: rsb = NR).
+// C(i, j) = c[i * rsc + j * csc].
+template <class T>
+using MicroKernel = void (*)(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* b,
+                             int64_t rsb, T* c, int64_t rsc, int64_t csc, int mr, int nr,
+                             bool load_c);
+
+// Matrix-vector kernels, y(i) = sum_p a(i, p) x(p) for i < rows (or y += ...),
+// x contiguous, y(i) = y[i * incy]:
+//   dot form:  a(i, p) = a[i * lda + p]  (rows contiguous). Each row is summed
+//              the same way whatever its position, so splitting rows between
+//              threads does not change results.
+//   axpy form: a(i, p) = a[i + p * lda]  (columns contiguous). Each y(i) is
+//              the chain s = fma(a(i, p), x(p), s) for p = 0, 1, ... from s = 0.
+template <class T>
+using GemvKernel = void (*)(int64_t rows, int64_t k, const T* a, int64_t lda, const T* x, T* y,
+                            int64_t incy, bool load_y);
+
+// Narrow products, vectorised along k: C(i, j) = sum_p a(i, p) bt(j, p) for
+// i < rows, j < n with a(i, p) = a[i * lda + p], bt(j, p) = bt[j * ldb + p]
+// (both contiguous along k), written to c[i * rsc + j * csc] (or added to it).
+// Used when n is much narrower than a register tile. Every element is summed
+// the same way (k-lanes, then a fixed reduction, then the tail in order).
+template <class T>
+using DotKernel = void (*)(int64_t rows, int64_t n, int64_t k, const T* a, int64_t lda, const T* bt,
+                           int64_t ldb, T* c, int64_t rsc, int64_t csc, bool load_c);
+
+struct GemmKernels {
+  MicroKernel<float> f32;
+  MicroKernel<double> f64;
+  GemvKernel<float> gemv_dot_f32, gemv_axpy_f32;
+  GemvKernel<double> gemv_dot_f64, gemv_axpy_f64;
+  DotKernel<float> dot_f32;
+  DotKernel<double> dot_f64;
+};
+
+// Defined in gemm_avx2.cpp (x86-64 only). Call only when the CPU has AVX2 and FMA.
+const GemmKernels* gemm_avx2_kernels();
+
+}  // namespace detail
+}  // namespace corten
+
+namespace corten {
+namespace detail {
+
+// Cache blocking for one element size (4: float32, 8: float64). Exposed so the
+// block sizes can be measured without rebuilding; values <= 0 keep the current
+// setting. mc is rounded to a multiple of MR, nc to a multiple of NR.
+void set_gemm_blocking(int elem_bytes, int64_t mc, int64_t kc, int64_t nc);
+void get_gemm_blocking(int elem_bytes, int64_t* mc, int64_t* kc, int64_t* nc);
+
+}  // namespace detail
+}  // namespace corten

@@ -1,0 +1,191 @@
+// Optimizer steps: one pass over a parameter, updating it and its state in
+// place. The formulas follow PyTorch's documented algorithms (torch.optim);
+// each element is independent, so the work is split into equal ranges.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "nn.h"
+#include "parallel.h"
+
+namespace corten {
+
+namespace {
+
+// Every array is the parameter's size (or empty when unused), contiguous, one dtype.
+int64_t check_arrays(const char* op, const View& p, std::initializer_list<const View*> others) {
+  if (p.dtype != DType::Float32 && p.dtype != DType::Float64)
+    throw std::invalid_argument(std::string(op) + ": parameters must be float32 or float64, got " +
+                                dtype_name(p.dtype));
+  if (!p.is_contiguous()) throw std::invalid_argument(std::string(op) + ": parameter must be contiguous");
+  const int64_t n = p.size();
+  for (const View* v : others) {
+    if (v->size() == 0 && n != 0) continue;
+    if (v->size() != n || v->dtype != p.dtype || !v->is_contiguous())
+      throw std::invalid_argument(std::string(op) + ": state/gradient array " + shape_str(*v) + " " +
+                                  dtype_name(v->dtype) + " does not match the contiguous parameter " +
+                                  shape_str(p) + " " + dtype_name(p.dtype));
+  }
+  return n;
+}
+
+template <class Fn>
+void for_range(int64_t n, Fn&& fn) {
+  const int nt = threads_for(n);
+  if (nt <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num(), T = omp_get_num_threads();
+    const int64_t lo = n * t / T, hi = n * (t + 1) / T;
+    fn(lo, hi);
+  }
+}
+
+template <class Fn>
+void float_dispatch(DType d, Fn&& fn) {
+  if (d == DType::Float32) fn(float{});
+  else fn(double{});
+}
+
+// Calls fn with each runtime flag turned into a compile-time constant, so every
+// combination gets its own branch-free loop the compiler can vectorise.
+template <class Fn>
+void with_flags(bool a, bool b, bool c, Fn&& fn) {
+  auto pick = [](bool v, auto&& k) {
+    if (v) k(std::true_type{});
+    else k(std::false_type{});
+  };
+  pick(a, [&](auto A) { pick(b, [&](auto B) { pick(c, [&](auto C) { fn(A, B, C); }); }); });
+}
+
+template <class T, bool WD, bool MOM, bool NESTEROV>
+void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t n, T lr, T mom, T damp, T wd,
+              bool first) {
+  for (int64_t i = 0; i < n; ++i) {
+    T d = g[i];
+    if constexpr (WD) d += wd * p[i];
+    if constexpr (MOM) {
+      const T b = first ? d : mom * buf[i] + damp * d;
+      buf[i] = b;
+      d = NESTEROV ? d + mom * b : b;
+    }
+    p[i] -= lr * d;
+  }
+}
+
+template <class T, bool WD, bool CENTERED, bool MOM>
+void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict sq, T* __restrict ga, T* __restrict buf,
+                  int64_t n, T lr, T a, T eps, T wd, T mom) {
+  const T a1 = 1 - a;
+  for (int64_t i = 0; i < n; ++i) {
+    T d = g[i];
+    if constexpr (WD) d += wd * p[i];
+    const T v = a * sq[i] + a1 * d * d;
+    sq[i] = v;
+    T avg;
+    if constexpr (CENTERED) {
+      const T m = a * ga[i] + a1 * d;
+      ga[i] = m;
+      avg = std::sqrt(v - m * m) + eps;
+    } else {
+      avg = std::sqrt(v) + eps;
+    }
+    if constexpr (MOM) {
+      const T b = mom * buf[i] + d / avg;
+      buf[i] = b;
+      p[i] -= lr * b;
+    } else {
+      p[i] -= lr * d / avg;
+    }
+  }
+}
+
+// m moves toward g by (1 - beta1) (PyTorch's lerp); p -= step * m / (sqrt(v) / bc2 + eps).
+template <class T, bool DECOUPLED, bool WD, bool AMS>
+void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax,
+               int64_t n, T b1c, T b2, T eps, T wd, T step_size, T bc2s, T shrink) {
+  const T b2c = 1 - b2;
+  for (int64_t i = 0; i < n; ++i) {
+    T d = g[i];
+    if constexpr (DECOUPLED) p[i] *= shrink;
+    if constexpr (!DECOUPLED && WD) d += wd * p[i];
+    const T mi = m[i] + b1c * (d - m[i]);
+    const T vi = b2 * v[i] + b2c * d * d;
+    m[i] = mi;
+    v[i] = vi;
+    T s = vi;
+    if constexpr (AMS) {
+      s = vmax[i] > vi ? vmax[i] : vi;
+      vmax[i] = s;
+    }
+    p[i] -= step_size * mi / (std::sqrt(s) / bc2s + eps);
+  }
+}
+
+}  // namespace
+
+void sgd_step(const View& pv, const View& gv, const View& bv, double lr, double momentum, double dampening,
+              bool nesterov, double weight_decay, bool first) {
+  const int64_t n = check_arrays("sgd", pv, {&gv, &bv});
+  if (momentum != 0 && bv.size() != n) throw std::invalid_argument("sgd: momentum needs a buffer");
+  float_dispatch(pv.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T *p = pv.ptr<T>(), *buf = bv.ptr<T>();
+    const T* g = gv.ptr<T>();
+    with_flags(weight_decay != 0, momentum != 0, nesterov, [&](auto WD, auto MOM, auto NEST) {
+      for_range(n, [&](int64_t lo, int64_t hi) {
+        sgd_loop<T, WD(), MOM(), NEST()>(p + lo, g + lo, MOM() ? buf + lo : buf, hi - lo, T(lr), T(momentum),
+                                         T(1 - dampening), T(weight_decay), first);
+      });
+    });
+  });
+}
+
+void rmsprop_step(const View& pv, const View& gv, const View& sqv, const View& gav, const View& bv, double lr,
+                  double alpha, double eps, double weight_decay, double momentum, bool centered) {
+  const int64_t n = check_arrays("rmsprop", pv, {&gv, &sqv, &gav, &bv});
+  if (sqv.size() != n || (centered && gav.size() != n) || (momentum > 0 && bv.size() != n))
+    throw std::invalid_argument("rmsprop: missing state array");
+  float_dispatch(pv.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T *p = pv.ptr<T>(), *sq = sqv.ptr<T>(), *ga = gav.ptr<T>(), *buf = bv.ptr<T>();
+    const T* g = gv.ptr<T>();
+    with_flags(weight_decay != 0, centered, momentum > 0, [&](auto WD, auto CEN, auto MOM) {
+      for_range(n, [&](int64_t lo, int64_t hi) {
+        rmsprop_loop<T, WD(), CEN(), MOM()>(p + lo, g + lo, sq + lo, CEN() ? ga + lo : ga, MOM() ? buf + lo : buf,
+                                            hi - lo, T(lr), T(alpha), T(eps), T(weight_decay), T(momentum));
+      });
+    });
+  });
+}
+
+void adam_step(const View& pv, const View& gv, const View& mv, const View& vv, const View& vmaxv, double lr,
+               double beta1, double beta2, double eps, double weight_decay, bool decoupled, int64_t step) {
+  const int64_t n = check_arrays("adam", pv, {&gv, &mv, &vv, &vmaxv});
+  if (mv.size() != n || vv.size() != n) throw std::invalid_argument("adam: missing state array");
+  if (step < 1) throw std::invalid_argument("adam: step must be at least 1");
+  const bool ams = vmaxv.size() == n && n > 0;
+  const double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
+  const double bc2_sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
+  float_dispatch(pv.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T *p = pv.ptr<T>(), *m = mv.ptr<T>(), *v = vv.ptr<T>(), *vmax = vmaxv.ptr<T>();
+    const T* g = gv.ptr<T>();
+    with_flags(decoupled, weight_decay != 0, ams, [&](auto DEC, auto WD, auto AMS) {
+      for_range(n, [&](int64_t lo, int64_t hi) {
+        adam_loop<T, DEC(), WD(), AMS()>(p + lo, g + lo, m + lo, v + lo, AMS() ? vmax + lo : vmax, hi - lo,
+                                         T(1 - beta1), T(beta2), T(eps), T(weight_decay), T(lr / bc1),
+                                         T(bc2_sqrt), T(1 - lr * weight_decay));
+      });
+    });
+  });
+}
+
+}  // namespace corten

@@ -1,0 +1,104 @@
+"""`python -m corten bench`: corten against NumPy and PyTorch, one table."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from . import machine, report, runner
+from .workloads import select
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m corten bench", description=__doc__)
+    p.add_argument("--quick", action="store_true", help=f"a {runner.QUICK_BUDGET}s budget per workload, "
+                   f"skip the largest ones (default budget {runner.FULL_BUDGET}s)")
+    p.add_argument("--only", metavar="PATTERN", help="comma-separated globs or substrings of workload names")
+    p.add_argument("--json", metavar="FILE", help="write every figure (machine, medians, samples, ratios)")
+    p.add_argument("--plot", metavar="FILE", help="write a PNG bar chart of corten's speedups (matplotlib)")
+    p.add_argument("--compare", metavar="OLD.json", help="print the change against an earlier --json run")
+    p.add_argument("--threads", type=int, metavar="N", help="threads for every library (default: corten's)")
+    p.add_argument("--budget", type=float, metavar="SECONDS", help="time budget per workload")
+    p.add_argument("--no-torch", action="store_true", help="leave PyTorch out (also CORTEN_BENCH_NO_TORCH=1)")
+    p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    return p
+
+
+def _passive_threads(argv: list[str]) -> None:
+    """Re-run `python -m corten bench` with OMP_WAIT_POLICY=PASSIVE unless it is set.
+
+    corten and PyTorch each bring an OpenMP runtime whose idle workers spin after every
+    parallel region. Interleaving libraries in one process on a small machine then has
+    one library's spinning workers steal the cores the next one needs (measured: a
+    128x128 matmul 10-100x slower than alone). Passive workers sleep at once, so each
+    library runs as it would alone, plus a thread wake-up per parallel region for all
+    OpenMP libraries alike. The variable must be set before the runtimes load, hence exec.
+    """
+    started_as_command = sys.argv[0].endswith(os.path.join("corten", "__main__.py"))
+    if "OMP_WAIT_POLICY" in os.environ or not started_as_command:
+        return
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    os.execve(sys.executable, [sys.executable, "-m", "corten", "bench", *argv], env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    _passive_threads(argv)
+    args = parser().parse_args(argv)
+    workloads = select(args.only, args.quick)
+    if args.list:
+        for w in workloads:
+            print(w.name)
+        return 0
+    if not workloads:
+        names = ", ".join(w.name.split("/")[0] for w in select(None))
+        print(f"corten bench: no workload matches --only {args.only!r}; groups: "
+              f"{', '.join(dict.fromkeys(names.split(', ')))} (see --list)", file=sys.stderr)
+        return 2
+    if args.threads is not None and args.threads < 1:
+        print(f"corten bench: --threads needs at least 1, got {args.threads}", file=sys.stderr)
+        return 2
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            print("corten bench: --plot needs matplotlib: pip install matplotlib", file=sys.stderr)
+            return 2
+    old = None
+    if args.compare:
+        try:
+            old = report.load_json(args.compare)
+        except (OSError, ValueError) as e:
+            print(f"corten bench: --compare: {e}", file=sys.stderr)
+            return 2
+
+    libs = runner.load_libraries(args.no_torch)
+    threads, restore_threads = runner.set_threads(libs, args.threads)
+    info = machine.describe(libs, threads)
+    print(info["line"], flush=True)
+    if info.get("load") is not None and info["load"] > info["cores"]:
+        print(f"note: load average {info['load']} on {info['cores']} cores: other processes compete "
+              "for the CPU, so the timings are noisy (multi-threaded ones most)", flush=True)
+    budget = args.budget or (runner.QUICK_BUDGET if args.quick else runner.FULL_BUDGET)
+    start = time.perf_counter()
+    try:
+        results = runner.run(workloads, libs, budget)
+    finally:
+        restore_threads()
+    elapsed = time.perf_counter() - start
+    print(report.table(results, list(libs), info))
+    print(f"{len(results)} workloads in {elapsed:.0f} s")
+
+    settings = {"argv": argv, "quick": args.quick, "only": args.only,
+                "budget": budget, "elapsed": elapsed}
+    doc = report.to_json(results, info, settings)
+    if args.json:
+        report.write_json(args.json, doc)
+    if old is not None:
+        print()
+        print(report.compare(doc, old))
+    if args.plot:
+        report.plot(args.plot, doc)
+    return 0

@@ -1,0 +1,400 @@
+"""Products: matmul (NumPy semantics, batched, broadcast) on the C++ gemm, and
+dot, vdot, inner, outer, tensordot and einsum lowered onto it with views,
+reshapes and sums, so every one of them is differentiable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _C
+from .._dtype import promote_types
+from .._shape import broadcast_shape, normalize_axis, shape_str
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .elementwise import _as_tensor, _cast, _inplace_graph, _needs_graph, _write_out, add, multiply, sum_to
+from .reduction import sum as _sum
+from .shape import permute, reshape
+
+_SIG = "(n?,k),(k,m?)->(n?,m?)"
+
+
+def _tensor(x: Any, op: str, i: int) -> Tensor:
+    t = _as_tensor(x)
+    if t is None:
+        if isinstance(x, (bool, int, float)):
+            from .._creation import tensor
+
+            return tensor(x)
+        raise TypeError(f"{op}: operand {i} must be a tensor, got {type(x).__name__}")
+    return t
+
+
+def _promote(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    ta, tb = _tensor(a, op, 0), _tensor(b, op, 1)
+    d = ta.dtype if ta.dtype is tb.dtype else promote_types(ta.dtype, tb.dtype)
+    return _cast(ta, d), _cast(tb, d)
+
+
+# ---- matmul ------------------------------------------------------------------------
+
+
+def _matmul_shape(sa: tuple, sb: tuple) -> tuple:
+    """Result shape of a @ b for operands of ndim >= 2 (NumPy rules), with errors
+    that name both shapes."""
+    if sb[-2] != sa[-1]:
+        raise ValueError(
+            f"matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature {_SIG} "
+            f"(size {sb[-2]} is different from {sa[-1]}); shapes {shape_str(sa)} and {shape_str(sb)}"
+        )
+    if len(sa) == 2 and len(sb) == 2:
+        return (sa[0], sb[1])
+    if sa[:-2] == sb[:-2]:
+        return sa[:-1] + sb[-1:]
+    try:
+        batch = broadcast_shape(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: operands could not be broadcast together with shapes {shape_str(sa)} {shape_str(sb)}"
+        ) from None
+    return tuple(batch) + (sa[-2], sb[-1])
+
+
+def _run_matmul(a: Tensor, b: Tensor, shape: tuple, out: np.ndarray | None = None,
+                accumulate: bool = False) -> np.ndarray:
+    """a @ b (result `shape`) for same-dtype operands of ndim >= 2; writes into
+    `out` when given (out must have that shape and dtype and not overlap a or b).
+    Missing leading dims become size-1 dims, which the kernel broadcasts."""
+    xa, xb = a._a, b._a
+    nd = len(shape)
+    if xa.ndim != nd:
+        xa = xa.reshape((1,) * (nd - xa.ndim) + xa.shape)
+    if xb.ndim != nd:
+        xb = xb.reshape((1,) * (nd - xb.ndim) + xb.shape)
+    if out is None:
+        out = np.empty(shape, xa.dtype)
+        accumulate = False
+    _C.matmul(xa, xb, out, accumulate)
+    return out
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(a, b)
+        return Tensor._wrap(_run_matmul(a, b, _matmul_shape(a.shape, b.shape)))
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad[:2]
+        ga = sum_to(matmul(g, b.mT), a.shape) if need_a else None
+        gb = sum_to(matmul(a.mT, g), b.shape) if need_b else None
+        return ga, gb
+
+
+def _matmul_nd(a: Tensor, b: Tensor, shape: tuple) -> Tensor:
+    """a @ b for ndim >= 2 operands of one dtype, recorded when needed."""
+    if a.dtype.kind == "f" and _needs_graph(a, b):
+        return MatMul.apply(a, b)
+    return Tensor._wrap(_run_matmul(a, b, shape))
+
+
+def matmul(a: Any, b: Any, out: Tensor | None = None, accumulate: bool = False) -> Tensor:
+    """Matrix product with NumPy's matmul semantics: 1-D operands are promoted to
+    a row (a) or a column (b) and that dimension is removed from the result;
+    leading (batch) dimensions broadcast. With `out`, the result is written there
+    (or added to it when `accumulate`)."""
+    if type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype and a._a.ndim >= 2 and b._a.ndim >= 2:
+        # fast path: no promotion, no 1-D operands
+        full = _matmul_shape(a.shape, b.shape)
+        if out is None:
+            return _matmul_nd(a, b, full)
+        o = out._a if type(out) is Tensor else None
+        if (
+            o is not None and o.shape == full and o.dtype == a._a.dtype and not _needs_graph(a, b, out)
+            and not np.may_share_memory(o, a._a) and not np.may_share_memory(o, b._a)
+        ):
+            _run_matmul(a, b, full, o, accumulate)
+            out._bump_version()
+            return out
+    ta, tb = _promote(a, b, "matmul")
+    for i, t in enumerate((ta, tb)):
+        if t.ndim == 0:
+            raise ValueError(
+                f"matmul: Input operand {i} does not have enough dimensions (has 0, gufunc core with "
+                f"signature {_SIG} requires 1)"
+            )
+    a2 = reshape(ta, (1, ta.shape[0])) if ta.ndim == 1 else ta
+    b2 = reshape(tb, (tb.shape[0], 1)) if tb.ndim == 1 else tb
+    if a2.shape[-1] != b2.shape[-2]:
+        raise ValueError(
+            f"matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature {_SIG} "
+            f"(size {b2.shape[-2]} is different from {a2.shape[-1]}); shapes {shape_str(ta.shape)} and "
+            f"{shape_str(tb.shape)}"
+        )
+    full = _matmul_shape(a2.shape, b2.shape)
+    drop = [len(full) - 2] if ta.ndim == 1 else []
+    if tb.ndim == 1:
+        drop.append(len(full) - 1)
+    final = tuple(n for i, n in enumerate(full) if i not in drop)
+
+    if out is None:
+        r = _matmul_nd(a2, b2, full)
+        return r if r.shape == final else reshape(r, final)
+
+    if out.shape != final:
+        raise ValueError(
+            f"matmul: output with shape {shape_str(out.shape)} doesn't match the result shape "
+            f"{shape_str(final)} "
+            f"of {shape_str(ta.shape)} @ {shape_str(tb.shape)}"
+        )
+    if _needs_graph(ta, tb, out):
+        if accumulate:
+            return _inplace_graph(out, lambda base: add(base, matmul(ta, tb)))
+        return _inplace_graph(out, lambda base: matmul(ta, tb))
+    o = out._a
+    if o.dtype == ta.dtype.np and not np.may_share_memory(o, ta._a) and not np.may_share_memory(o, tb._a):
+        # Inserting the size-1 dims of promoted 1-D operands is always a view.
+        _run_matmul(a2, b2, full, o.reshape(full), accumulate)
+        out._bump_version()
+        return out
+    res = _run_matmul(a2, b2, full).reshape(final)
+    if accumulate:
+        res = res + o
+    return _write_out("matmul", res, out)
+
+
+# ---- products built on matmul --------------------------------------------------------
+
+
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
+    """Sum products over the given axes (NumPy's tensordot): axes=N pairs the
+    last N axes of a with the first N of b; or two sequences of axes."""
+    ta, tb = _promote(a, b, "tensordot")
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        if n < 0 or n > ta.ndim or n > tb.ndim:
+            raise ValueError(f"tensordot: axes={n} is out of range for shapes {shape_str(ta.shape)} and "
+                             f"{shape_str(tb.shape)}")
+        ax_a = list(range(ta.ndim - n, ta.ndim))
+        ax_b = list(range(n))
+    else:
+        try:
+            ax_a, ax_b = axes
+        except (TypeError, ValueError):
+            raise ValueError("tensordot: axes must be an integer or a pair of axis sequences") from None
+        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
+        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
+        if len(ax_a) != len(ax_b):
+            raise ValueError("tensordot: the two axis sequences must have the same length")
+        ax_a = [normalize_axis(int(x), ta.ndim) for x in ax_a]
+        ax_b = [normalize_axis(int(x), tb.ndim) for x in ax_b]
+    for x, y in zip(ax_a, ax_b, strict=True):
+        if ta.shape[x] != tb.shape[y]:
+            raise ValueError(
+                f"tensordot: shape-mismatch for sum: axis {x} of {shape_str(ta.shape)} has size "
+                f"{ta.shape[x]}, "
+                f"axis {y} of {shape_str(tb.shape)} has size {tb.shape[y]}"
+            )
+    if len(set(ax_a)) != len(ax_a) or len(set(ax_b)) != len(ax_b):
+        raise ValueError("tensordot: repeated axis")
+    free_a = [i for i in range(ta.ndim) if i not in ax_a]
+    free_b = [i for i in range(tb.ndim) if i not in ax_b]
+    k = 1
+    for x in ax_a:
+        k *= ta.shape[x]
+    ma = 1
+    for x in free_a:
+        ma *= ta.shape[x]
+    nb = 1
+    for x in free_b:
+        nb *= tb.shape[x]
+    pa = permute(ta, tuple(free_a + ax_a)) if free_a + ax_a != list(range(ta.ndim)) else ta
+    pb = permute(tb, tuple(ax_b + free_b)) if ax_b + free_b != list(range(tb.ndim)) else tb
+    r = matmul(reshape(pa, (ma, k)), reshape(pb, (k, nb)))
+    return reshape(r, tuple(ta.shape[i] for i in free_a) + tuple(tb.shape[i] for i in free_b))
+
+
+def dot(a: Any, b: Any) -> Tensor:
+    """NumPy's dot: a product of scalars, matmul for 1-D/2-D operands, and for
+    N-D a sum over the last axis of a and the second-to-last of b."""
+    ta, tb = _promote(a, b, "dot")
+    if ta.ndim == 0 or tb.ndim == 0:
+        return multiply(ta, tb)
+    if tb.ndim <= 2:
+        if ta.shape[-1] != tb.shape[0 if tb.ndim == 1 else -2]:
+            raise ValueError(
+                f"shapes {shape_str(ta.shape)} and {shape_str(tb.shape)} not aligned: "
+                f"{ta.shape[-1]} (dim {ta.ndim - 1}) != {tb.shape[0 if tb.ndim == 1 else -2]} "
+                f"(dim {0 if tb.ndim == 1 else tb.ndim - 2})"
+            )
+        return matmul(ta, tb)
+    if ta.shape[-1] != tb.shape[-2]:
+        raise ValueError(
+            f"shapes {shape_str(ta.shape)} and {shape_str(tb.shape)} not aligned: "
+            f"{ta.shape[-1]} (dim {ta.ndim - 1}) != {tb.shape[-2]} (dim {tb.ndim - 2})"
+        )
+    return tensordot(ta, tb, axes=([ta.ndim - 1], [tb.ndim - 2]))
+
+
+def vdot(a: Any, b: Any) -> Tensor:
+    """Dot product of the two operands flattened (real dtypes: no conjugation)."""
+    ta, tb = _promote(a, b, "vdot")
+    if ta.size != tb.size:
+        raise ValueError(
+            f"vdot: cannot take the dot product of {ta.size} and {tb.size} elements "
+            f"(shapes {shape_str(ta.shape)} and {shape_str(tb.shape)})"
+        )
+    return matmul(reshape(ta, (-1,)), reshape(tb, (-1,)))
+
+
+def inner(a: Any, b: Any) -> Tensor:
+    """Sum of products over the last axes (NumPy's inner)."""
+    ta, tb = _promote(a, b, "inner")
+    if ta.ndim == 0 or tb.ndim == 0:
+        return multiply(ta, tb)
+    if ta.shape[-1] != tb.shape[-1]:
+        raise ValueError(
+            f"inner: shapes {shape_str(ta.shape)} and {shape_str(tb.shape)} not aligned: "
+            f"{ta.shape[-1]} (dim {ta.ndim - 1}) != {tb.shape[-1]} (dim {tb.ndim - 1})"
+        )
+    return tensordot(ta, tb, axes=([ta.ndim - 1], [tb.ndim - 1]))
+
+
+def outer(a: Any, b: Any) -> Tensor:
+    """out[i, j] = a.ravel()[i] * b.ravel()[j]."""
+    ta, tb = _promote(a, b, "outer")
+    return multiply(reshape(ta, (-1, 1)), reshape(tb, (1, -1)))
+
+
+# ---- einsum -------------------------------------------------------------------------
+
+
+def _parse_einsum(subscripts: str, n_ops: int) -> tuple[list[str], str]:
+    s = subscripts.replace(" ", "")
+    if "." in s:
+        raise NotImplementedError("einsum: ellipsis ('...') is not supported")
+    if "->" in s:
+        lhs, rhs = s.split("->", 1)
+        if "->" in rhs:
+            raise ValueError(f"einsum: invalid subscripts {subscripts!r}")
+    else:
+        lhs, rhs = s, None
+    terms = lhs.split(",")
+    if len(terms) != n_ops:
+        raise ValueError(f"einsum: {len(terms)} operand subscripts for {n_ops} operands in {subscripts!r}")
+    for t in terms + ([rhs] if rhs is not None else []):
+        for c in t:
+            if not c.isalpha():
+                raise ValueError(f"einsum: invalid subscript {c!r} in {subscripts!r}")
+    for t in terms:
+        if len(set(t)) != len(t):
+            raise NotImplementedError(
+                f"einsum: repeated subscripts within one operand ({t!r}) are not supported"
+            )
+    if rhs is None:
+        counts: dict[str, int] = {}
+        for t in terms:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        rhs = "".join(sorted(c for c, n in counts.items() if n == 1))
+    else:
+        if len(set(rhs)) != len(rhs):
+            raise ValueError(f"einsum: output subscript repeated in {subscripts!r}")
+        for c in rhs:
+            if not any(c in t for t in terms):
+                raise ValueError(f"einsum: output subscript {c!r} does not appear in the inputs")
+    return terms, rhs
+
+
+def _sum_out(t: Tensor, labels: str, keep: set) -> tuple[Tensor, str]:
+    """Sum over the labels of t not in `keep`."""
+    axes = tuple(i for i, c in enumerate(labels) if c not in keep)
+    if not axes:
+        return t, labels
+    return _sum(t, axis=axes), "".join(c for c in labels if c in keep)
+
+
+def _contract(a: Tensor, la: str, b: Tensor, lb: str, keep: set) -> tuple[Tensor, str]:
+    """Contract two labelled operands with one batched matmul, keeping `keep`."""
+    a, la = _sum_out(a, la, keep | set(lb))
+    b, lb = _sum_out(b, lb, keep | set(la))
+    batch = [c for c in la if c in lb and c in keep]
+    con = [c for c in la if c in lb and c not in keep]
+    fa = [c for c in la if c not in lb]
+    fb = [c for c in lb if c not in la]
+    size = {c: a.shape[i] for i, c in enumerate(la)}
+    size.update({c: b.shape[i] for i, c in enumerate(lb)})
+
+    def prod(cs: list) -> int:
+        n = 1
+        for c in cs:
+            n *= size[c]
+        return n
+
+    pa = permute(a, tuple(la.index(c) for c in batch + fa + con))
+    pb = permute(b, tuple(lb.index(c) for c in batch + con + fb))
+    nb, ma, k, nn = prod(batch), prod(fa), prod(con), prod(fb)
+    r = matmul(reshape(pa, (nb, ma, k)), reshape(pb, (nb, k, nn)))
+    labels = batch + fa + fb
+    return reshape(r, tuple(size[c] for c in labels)), "".join(labels)
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """Einstein summation for products and sums: each label appears at most once
+    per operand; labels missing from the output are summed. Two-operand steps
+    become one permute + reshape + batched matmul, applied left to right."""
+    if not operands:
+        raise ValueError("einsum: at least one operand is required")
+    ts = [_tensor(x, "einsum", i) for i, x in enumerate(operands)]
+    d = ts[0].dtype
+    for t in ts[1:]:
+        d = d if t.dtype is d else promote_types(d, t.dtype)
+    ts = [_cast(t, d) for t in ts]
+    terms, rhs = _parse_einsum(subscripts, len(ts))
+    size: dict[str, int] = {}
+    for i, (t, lab) in enumerate(zip(ts, terms, strict=True)):
+        if len(lab) != t.ndim:
+            raise ValueError(
+                f"einsum: operand {i} has {t.ndim} dimensions (shape {shape_str(t.shape)}) but subscripts "
+                f"{lab!r} name {len(lab)}"
+            )
+        for c, n in zip(lab, t.shape, strict=True):
+            if size.setdefault(c, n) != n:
+                raise ValueError(
+                    f"einsum: size of label {c!r} for operand {i} ({n}) does not match previous "
+                    f"terms ({size[c]})"
+                )
+    cur, lab = ts[0], terms[0]
+    for i in range(1, len(ts)):
+        keep = set(rhs).union(*terms[i + 1:]) if i + 1 < len(ts) else set(rhs)
+        cur, lab = _contract(cur, lab, ts[i], terms[i], keep)
+    cur, lab = _sum_out(cur, lab, set(rhs))
+    if lab != rhs:
+        cur = permute(cur, tuple(lab.index(c) for c in rhs))
+    return cur
+
+
+def _rmatmul(self: Tensor, other: Any) -> Any:
+    if _as_tensor(other) is None and not isinstance(other, (bool, int, float)):
+        return NotImplemented
+    return matmul(other, self)
+
+
+def _matmul_method(self: Tensor, other: Any) -> Any:
+    if _as_tensor(other) is None and not isinstance(other, (bool, int, float)):
+        return NotImplemented
+    return matmul(self, other)
+
+
+def _imatmul(self: Tensor, other: Any) -> Tensor:
+    return matmul(self, other, out=self)
+
+
+for _name, _fn in {
+    "__matmul__": _matmul_method, "__rmatmul__": _rmatmul, "__imatmul__": _imatmul,
+    "matmul": matmul, "dot": dot, "inner": inner, "outer": outer, "vdot": vdot, "tensordot": tensordot,
+}.items():
+    setattr(Tensor, _name, _fn)

@@ -1,0 +1,166 @@
+"""Optimizer base: parameter groups, per-parameter state, zero_grad, state dicts.
+
+Subclasses implement `_update(p, grad, group, state)`, which hands the raw
+arrays (parameter, gradient, state) to one in-place C++ kernel (cpp/optim.cpp).
+Updates happen outside autograd and do not bump version counters, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+
+EMPTY = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0, np.float64)}
+
+
+class Optimizer:
+    defaults: dict
+
+    def __init__(self, params: Iterable[Any], defaults: dict) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict = {}
+        self.param_groups: list[dict] = []
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, group: dict) -> None:
+        group = dict(group)
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+            if p.dtype.kind != "f":
+                raise TypeError(f"optimizer can only optimize floating point tensors, got {p.dtype}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params) or len({id(p) for p in params}) != len(params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group["params"] = params
+        for k, v in self.defaults.items():
+            group.setdefault(k, v)
+        self._check_group(group)
+        self.param_groups.append(group)
+
+    def _check_group(self, group: dict) -> None:
+        if group.get("lr", 0) < 0:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        if group.get("weight_decay", 0) < 0:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad._a[...] = 0
+
+    def step(self, closure: Any = None) -> Any:
+        """One update of every parameter that has a gradient."""
+        loss = None
+        if closure is not None:
+            from ..autograd.grad_mode import enable_grad
+
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad._a
+                if g.dtype != p._a.dtype or not g.flags.c_contiguous:
+                    g = np.ascontiguousarray(g, p._a.dtype)
+                if not p._a.flags.c_contiguous:
+                    raise ValueError(f"optimizer: parameter of shape {p.shape} is not contiguous")
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
+                self._update(p._a, g, group, state)
+        return loss
+
+    def _update(self, p: np.ndarray, g: np.ndarray, group: dict, state: dict) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _zeros(state: dict, name: str, p: np.ndarray) -> np.ndarray:
+        a = state.get(name)
+        if a is None:
+            a = state[name] = np.zeros_like(p)
+        return a
+
+    # ---- state dicts -------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """{"state": {index: {name: Tensor | number}}, "param_groups": [{..., "params": [index]}]},
+        with parameters numbered in group order, as torch.optim does."""
+        index: dict = {}
+        groups = []
+        for g in self.param_groups:
+            ids = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": ids})
+        state = {}
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p in self.state:
+                    state[index[id(p)]] = {
+                        k: Tensor._wrap(v.copy()) if isinstance(v, np.ndarray) else v
+                        for k, v in self.state[p].items()
+                    }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has {len(groups)} parameter groups; "
+                f"this optimizer has {len(self.param_groups)}"
+            )
+        params = {}
+        for mine, theirs in zip(self.param_groups, groups, strict=False):
+            if len(mine["params"]) != len(theirs["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    "of optimizer's group"
+                )
+            for p, i in zip(mine["params"], theirs["params"], strict=False):
+                params[i] = p
+        self.state = {}
+        for i, st in state_dict["state"].items():
+            p = params[int(i)]
+            self.state[p] = {k: _as_state(v, p) for k, v in st.items()}
+        for mine, theirs in zip(self.param_groups, groups, strict=False):
+            mine.update({k: copy.deepcopy(v) for k, v in theirs.items() if k != "params"})
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params")
+        return "\n".join(lines) + "\n)"
+
+
+def _as_state(v: Any, p: Tensor) -> Any:
+    if isinstance(v, Tensor) or hasattr(v, "__array__") and not np.isscalar(v):
+        a = np.asarray(v.detach().cpu().numpy() if hasattr(v, "cpu") else v)
+        if a.ndim == 0:
+            return a.item()
+        if a.shape != p.shape:
+            raise ValueError(f"optimizer state of shape {a.shape} does not match its parameter {p.shape}")
+        return np.array(a, dtype=p._a.dtype, order="C")
+    return v

@@ -1,0 +1,223 @@
+"""Threads and fork: kernels called from several Python threads agree with
+sequential calls, the GIL is released during a kernel, and a process forked
+after the OpenMP pool has run can still use corten (GNU libgomp would hang)."""
+
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import corten as ct
+import numpy as np
+import pytest
+
+N_THREADS = 4
+
+
+def _run_in_threads(fn, n=N_THREADS, reps=5):
+    """fn(i) from n threads at once, reps times each; returns the results per thread."""
+    results = [[] for _ in range(n)]
+    errors = []
+    start = threading.Barrier(n)
+
+    def work(i):
+        try:
+            start.wait()
+            for _ in range(reps):
+                results[i].append(fn(i))
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert not errors, errors
+    return results
+
+
+# Shared inputs: big enough that each call uses the thread pool.
+_rng = np.random.default_rng(0)
+A = ct.tensor(_rng.standard_normal((300, 400)))
+B = ct.tensor(_rng.standard_normal(400))
+C = A.T  # a strided view
+
+WORKLOADS = {
+    "add_broadcast": lambda: A + B,
+    "exp_strided": lambda: ct.exp(C),
+    "where": lambda: ct.where(A > 0, A, B),
+    "clip": lambda: ct.clip(A, -0.5, 0.5),
+    "cast": lambda: A.astype("float32"),
+    "sum": lambda: A.sum(axis=0),
+    "matmul": lambda: A @ A.T,
+    "batched_matmul": lambda: A.reshape(3, 100, 400) @ C[:, :50].reshape(1, 400, 50),
+    "gather": lambda: A[ct.tensor([5, 0, 299, 7] * 50)],
+}
+
+
+@pytest.mark.parametrize("name", list(WORKLOADS))
+def test_threads_on_shared_inputs_match_sequential(name):
+    fn = WORKLOADS[name]
+    want = fn().numpy()
+    for per_thread in _run_in_threads(lambda i: fn().numpy()):
+        for got in per_thread:
+            np.testing.assert_array_equal(got, want)
+
+
+def test_threads_writing_their_own_outputs_in_place():
+    outs = [ct.zeros((300, 400), dtype="float64") for _ in range(N_THREADS)]
+
+    def fn(i):
+        ct.add(A, float(i), out=outs[i])
+        outs[i] *= 2.0
+        return None
+
+    _run_in_threads(fn, reps=3)
+    for i, o in enumerate(outs):
+        np.testing.assert_array_equal(o.numpy(), (A.numpy() + i) * 2.0)
+
+
+def test_threads_with_autograd():
+    def fn(i):
+        x = ct.tensor(A.numpy(), requires_grad=True)
+        (ct.tanh(x * (i + 1)) * x).sum().backward()
+        return x.grad.numpy()
+
+    for i, per_thread in enumerate(_run_in_threads(fn, reps=2)):
+        x = A.numpy()
+        t = np.tanh(x * (i + 1))
+        want = t + x * (1 - t**2) * (i + 1)
+        for got in per_thread:
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_thread_count_does_not_change_results():
+    old = ct.get_num_threads()
+    x = ct.tensor(_rng.standard_normal(1 << 18).astype(np.float32))
+    try:
+        res = []
+        for n in (1, 2, 3, 8):
+            ct.set_num_threads(n)
+            res.append((ct.sigmoid(x) * x + 1).numpy())
+    finally:
+        ct.set_num_threads(old)
+    for r in res[1:]:
+        np.testing.assert_array_equal(r, res[0])
+
+
+def test_gil_is_released_during_kernels():
+    """While one thread runs long kernels, another thread keeps making progress."""
+    x = ct.ones(16_000_000, dtype="float32")
+    out = ct.empty(16_000_000, dtype="float32")
+    ticks = 0
+    done = threading.Event()
+
+    def kernels():
+        for _ in range(8):
+            ct.exp(x, out=out)
+        done.set()
+
+    def ticker():
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0)
+
+    t0 = time.perf_counter()
+    t1, t2 = threading.Thread(target=kernels), threading.Thread(target=ticker)
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(0.5)  # a held GIL would starve the ticker for whole kernels
+    try:
+        t1.start()
+        t2.start()
+        t1.join(timeout=120)
+        t2.join(timeout=120)
+    finally:
+        sys.setswitchinterval(old)
+    assert not t1.is_alive() and not t2.is_alive()
+    assert out.numpy()[0] == np.float32(np.e)
+    # The ticker runs between and during kernels; were the GIL held during each
+    # kernel it would only get a handful of turns. Generous: 8 kernels, > 50 ticks.
+    assert ticks > 50, (ticks, time.perf_counter() - t0)
+
+
+# ---- fork -------------------------------------------------------------------------
+
+
+def _child_work(q):
+    x = ct.ones(2_000_000)
+    q.put(((x + x) * 3).sum().item())
+
+
+def _child_threads(q):
+    ct.set_num_threads(4)  # asking for threads in a bad fork must not hang either
+    x = ct.ones(2_000_000)
+    q.put((ct.exp(x) - 1).sum().item() > 0 and ct.get_num_threads())
+
+
+def _child_matmul(q):
+    x = ct.ones((300, 300))
+    q.put(int((x @ x).sum().item()))
+
+
+def _child_random(q):
+    from corten import random as cr
+
+    q.put(int(cr.rand(1_000_000, generator=cr.Generator(1)).numpy().size))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.parametrize("target", [_child_work, _child_threads, _child_random, _child_matmul])
+def test_fork_after_the_pool_ran_does_not_hang(target):
+    x = ct.ones(2_000_000)
+    assert ((x + x) * 3).sum().item() == 12_000_000  # starts the OpenMP pool in the parent
+    _fork_and_check(target, x)
+
+
+ONLY_MATMUL_THEN_FORK = """
+import multiprocessing as mp, corten as ct
+def child(q):
+    x = ct.ones((300, 300))
+    q.put(int((x @ x).sum().item()))
+if __name__ == "__main__":
+    m = ct.ones((400, 400))
+    assert (m @ m)[0, 0].item() == 400  # only gemm's own parallel regions ran
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=child, args=(q,))
+    p.start()
+    p.join(timeout=30)
+    assert not p.is_alive(), "the forked child hung"
+    print(q.get(timeout=5))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_after_only_matmul_ran_does_not_hang(tmp_path):
+    script = tmp_path / "fork_after_matmul.py"
+    script.write_text(ONLY_MATMUL_THEN_FORK)
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split()[-1] == str(300**3)
+
+
+def _fork_and_check(target, x):
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(q,))
+    p.start()
+    p.join(timeout=30)
+    if p.is_alive():
+        p.kill()
+        p.join()
+        pytest.fail("the forked child hung in a corten kernel")
+    assert p.exitcode == 0
+    got = q.get(timeout=5)
+    assert got == {_child_work: 12_000_000, _child_threads: 1, _child_random: 1_000_000,
+                   _child_matmul: 300**3}[target]
+    # the parent keeps its threads
+    assert ((x + x) * 3).sum().item() == 12_000_000

@@ -1,0 +1,412 @@
+"""matmul and the products built on it, against NumPy with a float64 reference."""
+
+from __future__ import annotations
+
+import itertools
+
+import corten as ct
+import numpy as np
+import pytest
+from corten.autograd import gradcheck
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+RNG = np.random.default_rng(1234)
+
+
+def rand(shape, dtype=np.float64):
+    if np.dtype(dtype).kind == "f":
+        return RNG.standard_normal(shape).astype(dtype)
+    if np.dtype(dtype) == np.bool_:
+        return RNG.random(shape) > 0.5
+    return RNG.integers(0, 50, shape).astype(dtype)
+
+
+def reference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.matmul(a.astype(np.float64), b.astype(np.float64))
+
+
+def assert_close(got, a, b, extra=None):
+    """|got - ref| within a few ulps of sum |a||b| (per element), the bound for
+    any summation order."""
+    got = np.asarray(got)
+    ref = reference(a, b)
+    scale = np.matmul(np.abs(a).astype(np.float64), np.abs(b).astype(np.float64))
+    if extra is not None:
+        ref = ref + extra
+        scale = scale + np.abs(extra)
+    k = a.shape[-1]
+    eps = np.finfo(got.dtype).eps
+    tol = 4 * eps * max(k, 1) ** 0.5 * scale + np.finfo(got.dtype).tiny
+    assert got.shape == ref.shape
+    assert np.all(np.abs(got - ref) <= tol), np.max(np.abs(got - ref) / (scale + 1e-300))
+
+
+def mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return ct.matmul(ct.from_numpy(a), ct.from_numpy(b)).numpy()
+
+
+# ---- shapes -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_small_m_n(dtype):
+    # every (m, n) in 1..70, k cycling through 0..70
+    ks = itertools.cycle(range(71))
+    for m in range(1, 71):
+        for n in range(1, 71):
+            k = next(ks)
+            a, b = rand((m, k), dtype), rand((k, n), dtype)
+            assert_close(mm(a, b), a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_k(dtype):
+    for k in range(0, 71):
+        for m, n in [(1, 1), (5, 17), (13, 70), (70, 3)]:
+            a, b = rand((m, k), dtype), rand((k, n), dtype)
+            assert_close(mm(a, b), a, b)
+
+
+PRIMES = [1, 2, 3, 5, 7, 13, 31, 61, 97, 127, 131, 257, 263, 509, 521, 599]
+
+
+def _layout(x: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "c":
+        return x
+    if kind == "f":  # transposed storage
+        return np.asfortranarray(x)
+    if kind == "step":  # stepped slice of a bigger array
+        big = np.zeros((x.shape[0] * 2, x.shape[1] * 3), x.dtype)
+        big[::2, ::3] = x
+        return big[::2, ::3]
+    if kind == "neg":  # negative strides
+        return np.ascontiguousarray(x[::-1, ::-1])[::-1, ::-1]
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_random_prime_sizes_and_layouts(dtype):
+    rng = np.random.default_rng(7)
+    kinds = ["c", "f", "step", "neg"]
+    for _ in range(24):
+        m, n, k = (int(x) for x in rng.choice(PRIMES, 3))
+        ka, kb = rng.choice(kinds, 2)
+        a, b = rand((m, k), dtype), rand((k, n), dtype)
+        assert_close(mm(_layout(a, ka), _layout(b, kb)), a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_broadcast_zero_stride_operands(dtype):
+    for m, n, k in [(5, 7, 9), (64, 65, 300), (300, 2, 513), (1, 300, 40), (300, 1, 40)]:
+        a = np.broadcast_to(rand((1, k), dtype), (m, k))
+        b = np.broadcast_to(rand((k, 1), dtype), (k, n))
+        assert_close(mm(a, b), a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_output_layouts_and_accumulate(dtype):
+    for m, n, k in [(7, 9, 11), (130, 70, 257), (1, 33, 40), (45, 1, 300)]:
+        a, b = rand((m, k), dtype), rand((k, n), dtype)
+        for kind in ("c", "f", "step", "neg"):
+            init = rand((m, n), dtype)
+            out = ct.from_numpy(_layout(init.copy(), kind))
+            r = ct.matmul(ct.from_numpy(a), ct.from_numpy(b), out=out)
+            assert r is out
+            assert_close(out.numpy(), a, b)
+            out2 = ct.from_numpy(_layout(init.copy(), kind))
+            ct.matmul(ct.from_numpy(a), ct.from_numpy(b), out=out2, accumulate=True)
+            assert_close(out2.numpy(), a, b, extra=init.astype(np.float64))
+
+
+def test_k_zero_and_empty():
+    a, b = np.zeros((3, 0)), np.zeros((0, 4))
+    np.testing.assert_array_equal(mm(a, b), np.zeros((3, 4)))
+    out = ct.from_numpy(np.ones((3, 4)))
+    ct.matmul(ct.from_numpy(a), ct.from_numpy(b), out=out, accumulate=True)
+    np.testing.assert_array_equal(out.numpy(), np.ones((3, 4)))
+    for sa, sb in [((0, 3), (3, 4)), ((2, 3), (3, 0)), ((0, 2, 3), (3, 4)), ((5, 0, 3), (5, 3, 0))]:
+        r = mm(np.ones(sa), np.ones(sb))
+        assert r.shape == np.matmul(np.ones(sa), np.ones(sb)).shape
+
+
+@pytest.mark.parametrize(
+    "sa, sb",
+    [
+        ((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 5)), ((2, 3, 4), (4,)), ((4,), (2, 4, 5)),
+        ((2, 3, 4), (2, 4, 5)), ((2, 1, 3, 4), (1, 5, 4, 6)), ((3, 4), (7, 4, 2)), ((7, 3, 4), (4, 2)),
+        ((1, 3, 4), (6, 4, 2)), ((50, 8, 8), (50, 8, 8)), ((200, 20, 64), (64, 70)),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_semantics(sa, sb, dtype):
+    a, b = rand(sa, dtype), rand(sb, dtype)
+    r = ct.matmul(ct.from_numpy(a), ct.from_numpy(b))
+    expect = np.matmul(a, b)
+    assert r.shape == expect.shape
+    assert r.dtype == expect.dtype
+    np.testing.assert_allclose(r.numpy(), expect, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4)
+    r2 = ct.from_numpy(a) @ ct.from_numpy(b)
+    np.testing.assert_array_equal(r2.numpy(), r.numpy())
+
+
+def test_batched_transposed_views():
+    a = rand((6, 5, 4))
+    b = rand((6, 3, 5))
+    ta = ct.from_numpy(a).permute(0, 2, 1)  # (6, 4, 5)
+    tb = ct.from_numpy(b).permute(0, 2, 1)  # (6, 5, 3)
+    np.testing.assert_allclose((ta @ tb).numpy(), np.matmul(a.transpose(0, 2, 1), b.transpose(0, 2, 1)))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8, np.bool_])
+def test_integer_and_bool(dtype):
+    for sa, sb in [((3, 4), (4, 5)), ((2, 3, 4), (4,)), ((17, 33), (33, 1)), ((3, 0), (0, 2))]:
+        a, b = rand(sa, dtype), rand(sb, dtype)
+        r = ct.matmul(ct.from_numpy(a), ct.from_numpy(b))
+        expect = np.matmul(a, b)
+        assert r.dtype == expect.dtype
+        np.testing.assert_array_equal(r.numpy(), expect)
+
+
+def test_mixed_dtypes_promote():
+    a, b = rand((3, 4), np.float32), rand((4, 2), np.float64)
+    r = ct.matmul(ct.from_numpy(a), ct.from_numpy(b))
+    assert r.dtype == ct.float64
+    i = rand((4, 2), np.int64)
+    assert ct.matmul(ct.from_numpy(a), ct.from_numpy(i)).dtype == np.matmul(a, i).dtype
+
+
+# ---- errors ---------------------------------------------------------------------------
+
+
+def test_errors():
+    x = ct.from_numpy
+    msg = r"core dimension 0.*size 3 is different from 4.*\(2,4\) and \(3,5\)"
+    with pytest.raises(ValueError, match=msg):
+        ct.matmul(x(np.ones((2, 4))), x(np.ones((3, 5))))
+    with pytest.raises(ValueError, match=r"could not be broadcast.*\(2,3,4\) \(3,4,5\)"):
+        ct.matmul(x(np.ones((2, 3, 4))), x(np.ones((3, 4, 5))))
+    with pytest.raises(ValueError, match="does not have enough dimensions"):
+        ct.matmul(x(np.ones((2, 2))), 3.0)
+    with pytest.raises(ValueError, match=r"size 2 is different from 3.*\(3,\) and \(2,\)"):
+        ct.matmul(x(np.ones(3)), x(np.ones(2)))
+    with pytest.raises(ValueError, match=r"output with shape \(2,2\)"):
+        ct.matmul(x(np.ones((2, 3))), x(np.ones((3, 4))), out=x(np.zeros((2, 2))))
+    with pytest.raises(TypeError):
+        ct.matmul(x(np.ones((2, 3))), "abc")
+    with pytest.raises(ValueError, match="not aligned"):
+        ct.dot(x(np.ones((2, 3))), x(np.ones((2, 3))))
+    with pytest.raises(ValueError, match="shape-mismatch"):
+        ct.tensordot(x(np.ones((2, 3))), x(np.ones((2, 3))), axes=1)
+    with pytest.raises(ValueError, match="label 'j'"):
+        ct.einsum("ij,jk->ik", x(np.ones((2, 3))), x(np.ones((4, 5))))
+    with pytest.raises(ValueError):
+        ct.einsum("ij,jk->ik", x(np.ones((2, 3))))
+    with pytest.raises(ValueError, match="vdot"):
+        ct.vdot(x(np.ones(3)), x(np.ones(4)))
+
+
+def test_kernel_rejects_bad_views():
+    # The C++ entry point validates on its own too (NumPy-style messages).
+    msg = r"Input operand 1 has a mismatch in its core dimension 0.*size 3 is different from 4"
+    with pytest.raises(ValueError, match=msg):
+        ct._C.matmul(np.ones((2, 4)), np.ones((3, 5)), np.empty((2, 5)), False)
+    with pytest.raises(ValueError, match=r"Output operand 0 has a mismatch in its core dimension 1"):
+        ct._C.matmul(np.ones((2, 4)), np.ones((4, 5)), np.empty((2, 6)), False)
+    with pytest.raises(ValueError, match="dtype"):
+        ct._C.matmul(np.ones((2, 4)), np.ones((4, 5), np.float32), np.empty((2, 5)), False)
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        ct._C.matmul(np.ones((2, 4)), np.ones((1, 4, 5)), np.empty((1, 2, 5)), False)
+
+
+def test_out_aliasing_input():
+    a = rand((5, 5))
+    b = rand((5, 5))
+    t = ct.from_numpy(a.copy())
+    ct.matmul(t, ct.from_numpy(b), out=t)
+    np.testing.assert_allclose(t.numpy(), a @ b)
+    t = ct.from_numpy(a.copy())
+    t @= ct.from_numpy(b)
+    np.testing.assert_allclose(t.numpy(), a @ b)
+
+
+# ---- threads and kernels --------------------------------------------------------------
+
+
+@pytest.fixture
+def restore_threads():
+    n = ct.get_num_threads()
+    yield
+    ct.set_num_threads(n)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_thread_count_does_not_change_results(dtype, restore_threads):
+    shapes = [(600, 599, 521), (1000, 64, 300), (64, 1000, 300), (7, 2000, 600), (2000, 7, 600),
+              (1, 5000, 300), (5000, 1, 300), (130, 130, 1000), (33, 45, 57), (128, 10, 512)]
+    for m, n, k in shapes:
+        a, b = rand((m, k), dtype), rand((k, n), dtype)
+        res = []
+        for t in (1, 2):
+            ct.set_num_threads(t)
+            res.append(mm(a, b))
+            res.append(mm(np.asfortranarray(a), b))
+        np.testing.assert_array_equal(res[0], res[2])
+        np.testing.assert_array_equal(res[1], res[3])
+    a, b = rand((40, 30, 20), dtype), rand((40, 20, 10), dtype)
+    ct.set_num_threads(1)
+    r1 = mm(a, b)
+    ct.set_num_threads(2)
+    np.testing.assert_array_equal(r1, mm(a, b))
+
+
+@pytest.fixture
+def fallback():
+    ct.set_gemm_fallback(True)
+    yield
+    ct.set_gemm_fallback(False)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_portable_kernel(dtype, fallback):
+    assert ct.gemm_kernel() == "portable"
+    for m, n, k in [(1, 1, 1), (6, 16, 8), (7, 17, 9), (37, 41, 300), (130, 70, 257), (3, 200, 5)]:
+        for ka, kb in [("c", "c"), ("f", "step"), ("neg", "f")]:
+            a, b = rand((m, k), dtype), rand((k, n), dtype)
+            assert_close(mm(_layout(a, ka), _layout(b, kb)), a, b)
+
+
+def test_kernel_name():
+    assert ct.gemm_kernel() in ("avx2-fma", "portable")
+
+
+# ---- products built on matmul -----------------------------------------------------------
+
+
+def test_dot_vdot_inner_outer_tensordot():
+    x = ct.from_numpy
+    a3, b3 = rand((2, 3, 4)), rand((5, 4, 6))
+    np.testing.assert_allclose(ct.dot(x(a3), x(b3)).numpy(), np.dot(a3, b3))
+    for sa, sb in [((4,), (4,)), ((3, 4), (4,)), ((3, 4), (4, 2)), ((2, 3, 4), (4, 5)), ((), (3, 2))]:
+        a, b = rand(sa), rand(sb)
+        np.testing.assert_allclose(ct.dot(x(a), x(b)).numpy(), np.dot(a, b))
+    a, b = rand((3, 4)), rand((2, 6))
+    np.testing.assert_allclose(ct.vdot(x(a), x(b)).numpy(), np.vdot(a, b))
+    for sa, sb in [((4,), (4,)), ((3, 4), (5, 4)), ((2, 3, 4), (4,)), ((), (2, 3))]:
+        a, b = rand(sa), rand(sb)
+        np.testing.assert_allclose(ct.inner(x(a), x(b)).numpy(), np.inner(a, b))
+    a, b = rand((3, 2)), rand((4,))
+    np.testing.assert_allclose(ct.outer(x(a), x(b)).numpy(), np.outer(a, b))
+    a, b = rand((3, 4, 5)), rand((4, 5, 6))
+    np.testing.assert_allclose(ct.tensordot(x(a), x(b)).numpy(), np.tensordot(a, b))
+    c = rand((5, 2))
+    np.testing.assert_allclose(ct.tensordot(x(a), x(c), axes=1).numpy(), np.tensordot(a, c, 1))
+    a2, b2 = rand((3, 4, 5)), rand((5, 3, 2))
+    np.testing.assert_allclose(ct.tensordot(x(a2), x(b2), axes=([0, 2], [1, 0])).numpy(),
+                               np.tensordot(a2, b2, axes=([0, 2], [1, 0])))
+    np.testing.assert_allclose(ct.tensordot(x(a2), x(rand((7,))), axes=0).numpy().shape, (3, 4, 5, 7))
+
+
+EINSUM_CASES = [
+    ("ij,jk->ik", [(3, 4), (4, 5)]),
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("ij,kj->ik", [(3, 4), (5, 4)]),
+    ("i,i->", [(6,), (6,)]),
+    ("ij->ji", [(3, 4)]),
+    ("bi,bi->b", [(5, 7), (5, 7)]),
+    ("ij,j->i", [(3, 4), (4,)]),
+    ("ij->", [(3, 4)]),
+    ("ij->i", [(3, 4)]),
+    ("ij,jk", [(3, 4), (4, 5)]),
+    ("ijk,ik->j", [(2, 3, 4), (2, 4)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]),
+    ("i,j->ij", [(3,), (4,)]),
+    ("abc,cd->dba", [(2, 3, 4), (4, 5)]),
+    ("ij,k->ik", [(3, 4), (5,)]),
+]
+
+
+@pytest.mark.parametrize("spec, shapes", EINSUM_CASES)
+def test_einsum(spec, shapes):
+    arrs = [rand(s) for s in shapes]
+    r = ct.einsum(spec, *[ct.from_numpy(a) for a in arrs])
+    np.testing.assert_allclose(r.numpy(), np.einsum(spec, *arrs), rtol=1e-12, atol=1e-12)
+
+
+def test_einsum_unsupported():
+    with pytest.raises(NotImplementedError):
+        ct.einsum("ii->i", ct.from_numpy(np.ones((3, 3))))
+    with pytest.raises(NotImplementedError):
+        ct.einsum("...ij->...ji", ct.from_numpy(np.ones((3, 3))))
+
+
+# ---- gradients ------------------------------------------------------------------------
+
+
+def _leaf(shape):
+    return ct.tensor(rand(shape), requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    "sa, sb",
+    [((3, 4), (4, 5)), ((4,), (4, 5)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 2)),
+     ((2, 1, 3, 4), (3, 4, 2)), ((3, 0), (0, 2))],
+)
+def test_matmul_grad(sa, sb):
+    assert gradcheck(lambda a, b: a @ b, [_leaf(sa), _leaf(sb)])
+
+
+def test_products_grad():
+    assert gradcheck(lambda a, b: ct.dot(a, b), [_leaf((2, 3, 4)), _leaf((3, 4, 2))])
+    assert gradcheck(lambda a, b: ct.vdot(a, b), [_leaf((2, 3)), _leaf((3, 2))])
+    assert gradcheck(lambda a, b: ct.inner(a, b), [_leaf((2, 3)), _leaf((4, 3))])
+    assert gradcheck(lambda a, b: ct.outer(a, b), [_leaf((3,)), _leaf((2, 2))])
+    assert gradcheck(
+        lambda a, b: ct.tensordot(a, b, axes=([0, 2], [1, 0])), [_leaf((3, 2, 4)), _leaf((4, 3, 2))]
+    )
+
+
+@pytest.mark.parametrize("spec, shapes", EINSUM_CASES)
+def test_einsum_grad(spec, shapes):
+    assert gradcheck(lambda *ts: ct.einsum(spec, *ts), [_leaf(s) for s in shapes])
+
+
+def test_matmul_double_backward():
+    a, b = _leaf((3, 4)), _leaf((4, 2))
+    (ga,) = ct.autograd.grad((a @ b).sum(), [a], create_graph=True)
+    (gb,) = ct.autograd.grad((ga * ga).sum(), [b])
+    # ga = 1 @ b^T, d(sum ga^2)/db = 2 * (1^T ga) per column
+    ones = np.ones((3, 2))
+    expect = 2 * (ones.T @ (ones @ b.detach().numpy().T)).T
+    np.testing.assert_allclose(gb.numpy(), expect, rtol=1e-12)
+
+
+def test_matmul_out_with_grad():
+    a, b = _leaf((3, 4)), _leaf((4, 2))
+    out = ct.zeros((3, 2), dtype=ct.float64)
+    r = ct.matmul(a, b, out=out)
+    r.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), np.ones((3, 2)) @ b.detach().numpy().T)
+
+
+# ---- property test ----------------------------------------------------------------------
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    m=st.integers(0, 40), n=st.integers(0, 40), k=st.integers(0, 40),
+    batch=st.sampled_from([(), (1,), (3,), (2, 1)]),
+    ta=st.booleans(), tb=st.booleans(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_matmul_property(m, n, k, batch, ta, tb, dtype):
+    a = rand(batch + (m, k), dtype)
+    b = rand((k, n), dtype)
+    xa = ct.from_numpy(a)
+    if ta:
+        xa = ct.from_numpy(np.ascontiguousarray(np.swapaxes(a, -1, -2))).mT
+    xb = ct.from_numpy(np.asfortranarray(b)) if tb else ct.from_numpy(b)
+    r = (xa @ xb).numpy()
+    assert r.shape == np.matmul(a, b).shape
+    for idx in np.ndindex(*batch):
+        assert_close(r[idx], a[idx], b)

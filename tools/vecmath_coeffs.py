@@ -1,0 +1,86 @@
+"""Generates the polynomial coefficients used in cpp/vecmath.h.
+
+Each kernel approximates a smooth, well-scaled helper function on a small
+interval; we interpolate it at Chebyshev nodes in 60-digit arithmetic (close
+to minimax for these analytic functions) and report the resulting maximum
+relative error of the full approximation so the degree can be chosen.
+
+    python3 tools/vecmath_coeffs.py
+"""
+import mpmath as mp
+
+mp.mp.dps = 60
+
+
+def cheb_fit(g, a, b, deg):
+    """Monomial coefficients (low to high) of the degree-`deg` interpolant of g
+    at the Chebyshev nodes of [a, b]."""
+    n = deg + 1
+    xs = [(a + b) / 2 + (b - a) / 2 * mp.cos(mp.pi * (2 * k + 1) / (2 * n)) for k in range(n)]
+    A = mp.matrix([[x ** j for j in range(n)] for x in xs])
+    y = mp.matrix([g(x) for x in xs])
+    return list(mp.lu_solve(A, y))
+
+
+def rounded(cs, kind):
+    if kind == "f":
+        return [mp.mpf(float_to_f32(c)) for c in cs]
+    return [mp.mpf(float(c)) for c in cs]
+
+
+def float_to_f32(c):
+    import numpy as np
+    return float(np.float32(float(c)))
+
+
+def poly(cs, x):
+    r = mp.mpf(0)
+    for c in reversed(cs):
+        r = r * x + c
+    return r
+
+
+def report(name, cs, kind, full, exact, a, b, samples=4000):
+    cs_r = rounded(cs, kind)
+    worst = mp.mpf(0)
+    for k in range(samples + 1):
+        x = a + (b - a) * k / samples
+        if x == 0:
+            continue
+        e = exact(x)
+        worst = max(worst, abs((full(cs_r, x) - e) / e))
+    lit = ", ".join((f"{float_to_f32(c):.9g}f" if kind == "f" else f"{float(c):.17g}") for c in cs_r)
+    print(f"{name} [{kind}] deg {len(cs) - 1}: max rel err {mp.nstr(worst, 3)}\n  {{{lit}}}")
+
+
+def main():
+    h = mp.log(2) / 2 * mp.mpf("1.01")  # |r| after exp range reduction, with slack
+    def expq(r):
+        with mp.workdps(300):  # a node sits at ~1e-60: avoid cancellation
+            return (mp.expm1(r) - r) / r ** 2 if r != 0 else mp.mpf(1) / 2
+    for kind, deg in (("f", 4), ("f", 5), ("d", 9), ("d", 10)):
+        cs = cheb_fit(expq, -h, h, deg)
+        report("expm1 Q(r)=(e^r-1-r)/r^2", cs, kind, lambda c, r: r + r * r * poly(c, r), mp.expm1, -h, h)
+
+    smax = (mp.sqrt(2) - 1) / (mp.sqrt(2) + 1) * mp.mpf("1.01")
+    zmax = smax ** 2
+    # log(1+f) = 2 atanh(s), s = f/(2+f);  2 atanh(s) = 2s + s*z*R(z), z = s^2.
+    logr = lambda z: (2 * mp.atanh(mp.sqrt(z)) / mp.sqrt(z) - 2) / z if z != 0 else mp.mpf(2) / 3
+    for kind, deg in (("f", 2), ("d", 6), ("d", 7)):
+        cs = cheb_fit(logr, 0, zmax, deg)
+        report("log R(z)", cs, kind,
+               lambda c, s: 2 * s + s * s * s * poly(c, s * s), lambda s: 2 * mp.atanh(s), -smax, smax)
+
+    zq = (mp.pi / 4) ** 2 * mp.mpf("1.01")
+    sins = lambda z: (mp.sin(mp.sqrt(z)) / mp.sqrt(z) - 1) / z if z != 0 else -mp.mpf(1) / 6
+    coss = lambda z: (mp.cos(mp.sqrt(z)) - 1 + z / 2) / z ** 2 if z != 0 else mp.mpf(1) / 24
+    rq = mp.sqrt(zq)
+    for deg in (3, 4):
+        cs = cheb_fit(sins, 0, zq, deg)
+        report("sin S(z)", cs, "d", lambda c, r: r + r ** 3 * poly(c, r * r), mp.sin, -rq, rq)
+        cs = cheb_fit(coss, 0, zq, deg)
+        report("cos C(z)", cs, "d", lambda c, r: 1 - r * r / 2 + r ** 4 * poly(c, r * r), mp.cos, -rq, rq)
+
+
+if __name__ == "__main__":
+    main()
