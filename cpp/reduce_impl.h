@@ -32,7 +32,12 @@ void add_rows_blocked(S* st, T* fa, const T* row, int64_t rows, int64_t rs, int6
   for (int64_t r0 = 0; r0 < rows; r0 += 64) {
     const int64_t r1 = std::min(rows, r0 + 64);
     for (int64_t j = 0; j < n; ++j) fa[j] = row[r0 * rs + j];
-    for (int64_t r = r0 + 1; r < r1; ++r) {
+    int64_t r = r0 + 1;
+    for (; r + 4 <= r1; r += 4) {  // four rows per pass over fa
+      const T *p0 = row + r * rs, *p1 = p0 + rs, *p2 = p1 + rs, *p3 = p2 + rs;
+      for (int64_t j = 0; j < n; ++j) fa[j] += (p0[j] + p1[j]) + (p2[j] + p3[j]);
+    }
+    for (; r < r1; ++r) {
       const T* p = row + r * rs;
       for (int64_t j = 0; j < n; ++j) fa[j] += p[j];
     }

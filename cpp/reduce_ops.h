@@ -205,18 +205,23 @@ template <class T, bool IsMax> struct ArgExtreme {
     constexpr int L = kVecN<T>;
     int64_t i = 0;
     if (n >= 2 * L) {
-      Vec<T> best = load(p);
-      Vec<I> bi, cur;
-      for (int j = 0; j < L; ++j) cur[j] = j;
-      bi = cur;
-      auto nan = best != best;
-      for (i = L; i + L <= n; i += L) {
-        const Vec<T> v = load(p + i);
-        cur += L;
-        const auto m = IsMax ? v > best : v < best;
-        best = m ? v : best;
-        bi = m ? cur : bi;
-        if constexpr (is_float<T>) nan |= v != v;
+      // Two independent lane sets (even and odd vectors) keep two chains busy.
+      Vec<T> b0 = load(p), b1 = load(p + L);
+      Vec<I> i0, i1, c0;
+      for (int j = 0; j < L; ++j) c0[j] = j;
+      i0 = c0;
+      i1 = c0 + L;
+      auto nan = (b0 != b0) | (b1 != b1);
+      for (i = 2 * L; i + 2 * L <= n; i += 2 * L) {
+        const Vec<T> v0 = load(p + i), v1 = load(p + i + L);
+        c0 += 2 * L;
+        const auto m0 = IsMax ? v0 > b0 : v0 < b0;
+        const auto m1 = IsMax ? v1 > b1 : v1 < b1;
+        b0 = m0 ? v0 : b0;
+        i0 = m0 ? c0 : i0;
+        b1 = m1 ? v1 : b1;
+        i1 = m1 ? c0 + L : i1;
+        if constexpr (is_float<T>) nan |= (v0 != v0) | (v1 != v1);
       }
       bool any_nan = false;
       for (int j = 0; j < L; ++j) any_nan = any_nan || nan[j];
@@ -226,9 +231,12 @@ template <class T, bool IsMax> struct ArgExtreme {
         add(s, p[j], idx0 + j);
         return;
       }
-      State r{best[0], bi[0]};
-      for (int j = 1; j < L; ++j)
-        if (E::better(best[j], r.v) || (best[j] == r.v && bi[j] < r.i)) r = {best[j], bi[j]};
+      State r{b0[0], i0[0]};
+      for (int j = 0; j < 2 * L; ++j) {
+        const T v = j < L ? b0[j] : b1[j - L];
+        const int64_t k = j < L ? i0[j] : i1[j - L];
+        if (E::better(v, r.v) || (v == r.v && k < r.i)) r = {v, k};
+      }
       r.i += idx0;
       merge(s, r);
     }
