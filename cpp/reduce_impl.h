@@ -10,6 +10,10 @@ constexpr int64_t kRowsWork = 1 << 20;   // elements per unit when accumulating 
 template <class F>
 void for_runs(const std::vector<corten::Dim>& R, int64_t b, int64_t e, F&& f) {
   const corten::Dim& in = R.back();
+  if (R.size() == 1) {  // the common case: one run, no walker
+    if (b < e) f(b * in.s[0], e - b, in.s[0], b);
+    return;
+  }
   corten::Walker w(R.data(), static_cast<int>(R.size()) - 1);
   int64_t col = b % in.n;
   w.seek(b / in.n);

@@ -65,7 +65,7 @@ template <class T> struct Sum {
   void merge(State& a, const State& b) const { a = wrap_add(a, b); }
   void run(State& s, const T* p, int64_t n, int64_t st, int64_t) const {
     if constexpr (is_float<T>) {
-      if (st == 1) {
+      if (st == 1 && n >= 64) {
         int64_t i = 0;
         for (; i + 256 <= n; i += 256) s += lane_sum(p + i, 256);
         s += lane_sum(p + i, n - i);

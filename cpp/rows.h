@@ -24,7 +24,7 @@ struct Dim {
 struct Walker {
   int nd = 0;
   const Dim* d = nullptr;
-  int64_t idx[kMaxDims] = {};
+  int64_t idx[kMaxDims];  // set by seek()
   int64_t off[3] = {0, 0, 0};
 
   Walker(const Dim* dims, int ndims) : nd(ndims), d(dims) {}

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "rows.h"
@@ -64,25 +65,34 @@ void sort_last(const View& x, const View& values, const View& indices, bool desc
     const T* xp = x.ptr<T>();
     T* vp = values.ptr<T>();
     int64_t* ip = indices.ptr<int64_t>();
-    const Before<T> before{descending};
     parallel_ranges(r.rows, threads_for(r.rows * n * 8, 1 << 14), [&](int64_t b, int64_t e) {
       Walker w(r.d, r.nd);
       w.seek(b);
+      using Pair = std::pair<T, int64_t>;
       std::vector<T> buf(n);
-      std::vector<int64_t> perm(n);
+      std::vector<Pair> pairs(want_i ? n : 0);
       for (int64_t row = b; row < e; ++row, w.next()) {
         const T* xr = xp + w.off[0];
         for (int64_t j = 0; j < n; ++j) buf[j] = xr[j * sx];
+        // NaNs move to their end first (in order), so the sort itself compares plainly.
         if (!want_i) {
-          std::stable_sort(buf.begin(), buf.end(), before);
+          auto lo = buf.begin(), hi = buf.end();
+          if (descending) lo = std::partition(lo, hi, [](T v) { return isnan_(v); });
+          else hi = std::partition(lo, hi, [](T v) { return !isnan_(v); });
+          if (descending) std::sort(lo, hi, [](T a, T c) { return a > c; });
+          else std::sort(lo, hi);
           for (int64_t j = 0; j < n; ++j) vp[w.off[1] + j * sv] = buf[j];
           continue;
         }
-        std::iota(perm.begin(), perm.end(), int64_t{0});
-        std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t c) { return before(buf[a], buf[c]); });
-        for (int64_t j = 0; j < n; ++j) ip[w.off[2] + j * si] = perm[j];
+        for (int64_t j = 0; j < n; ++j) pairs[j] = {buf[j], j};
+        auto lo = pairs.begin(), hi = pairs.end();
+        if (descending) lo = std::stable_partition(lo, hi, [](const Pair& a) { return isnan_(a.first); });
+        else hi = std::stable_partition(lo, hi, [](const Pair& a) { return !isnan_(a.first); });
+        if (descending) std::stable_sort(lo, hi, [](const Pair& a, const Pair& c) { return a.first > c.first; });
+        else std::stable_sort(lo, hi, [](const Pair& a, const Pair& c) { return a.first < c.first; });
+        for (int64_t j = 0; j < n; ++j) ip[w.off[2] + j * si] = pairs[j].second;
         if (want_v)
-          for (int64_t j = 0; j < n; ++j) vp[w.off[1] + j * sv] = buf[perm[j]];
+          for (int64_t j = 0; j < n; ++j) vp[w.off[1] + j * sv] = pairs[j].first;
       }
     });
   });
