@@ -4,6 +4,9 @@
 #include "sort.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -25,6 +28,55 @@ template <class T> struct Before {
   bool operator()(T a, T b) const {
     if (descending) return a > b || (isnan_(a) && !isnan_(b));
     return a < b || (isnan_(b) && !isnan_(a));
+  }
+};
+
+// Rows of at least kRadixMin 4- or 8-byte numbers sort by a stable LSD radix
+// sort of (key, index) pairs: the key maps the value to an unsigned integer in
+// the same order (-0.0 as 0.0; inverted when descending). NaNs are set aside.
+constexpr int64_t kRadixMin = 256;
+template <class T>
+constexpr bool kRadix = std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int32_t> ||
+                        std::is_same_v<T, int64_t>;
+template <class T> using UKey = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+
+template <class T> UKey<T> radix_key(T v, bool descending) {
+  using U = UKey<T>;
+  constexpr U top = U(1) << (sizeof(U) * 8 - 1);
+  U u;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (v == 0) v = 0;
+    std::memcpy(&u, &v, sizeof(u));
+    u = (u & top) ? ~u : (u | top);
+  } else {
+    u = static_cast<U>(v) ^ top;
+  }
+  return descending ? ~u : u;
+}
+
+template <class U> struct Radix {
+  static constexpr int kBits = 11;
+  std::vector<std::pair<U, int64_t>> a, b;
+  std::vector<int64_t> count = std::vector<int64_t>(size_t{1} << kBits);
+  explicit Radix(int64_t n) : a(n), b(n) {}
+  void sort(int64_t n) {  // a[0..n) by key, stable; passes where all digits agree are skipped
+    if (n < 2) return;
+    constexpr U mask = (U(1) << kBits) - 1;
+    auto *src = a.data(), *dst = b.data();
+    for (int sh = 0; sh < static_cast<int>(sizeof(U) * 8); sh += kBits) {
+      std::fill(count.begin(), count.end(), 0);
+      for (int64_t i = 0; i < n; ++i) ++count[(src[i].first >> sh) & mask];
+      if (count[(src[0].first >> sh) & mask] == n) continue;
+      int64_t sum = 0;
+      for (auto& c : count) {
+        const int64_t t = c;
+        c = sum;
+        sum += t;
+      }
+      for (int64_t i = 0; i < n; ++i) dst[count[(src[i].first >> sh) & mask]++] = src[i];
+      std::swap(src, dst);
+    }
+    if (src != a.data()) std::copy(src, src + n, a.data());
   }
 };
 
@@ -71,9 +123,31 @@ void sort_last(const View& x, const View& values, const View& indices, bool desc
       using Pair = std::pair<T, int64_t>;
       std::vector<T> buf(n);
       std::vector<Pair> pairs(want_i ? n : 0);
+      Radix<UKey<T>> rx(kRadix<T> && n >= kRadixMin ? n : 0);
+      std::vector<int64_t> nans;
       for (int64_t row = b; row < e; ++row, w.next()) {
         const T* xr = xp + w.off[0];
         for (int64_t j = 0; j < n; ++j) buf[j] = xr[j * sx];
+        if constexpr (kRadix<T>) {
+          if (n >= kRadixMin) {
+            int64_t m = 0, k = 0;
+            nans.clear();
+            for (int64_t j = 0; j < n; ++j) {
+              if (isnan_(buf[j])) nans.push_back(j);
+              else rx.a[m++] = {radix_key(buf[j], descending), j};
+            }
+            rx.sort(m);
+            auto put = [&](int64_t j) {
+              if (want_i) ip[w.off[2] + k * si] = j;
+              if (want_v) vp[w.off[1] + k * sv] = buf[j];
+              ++k;
+            };
+            if (descending) for (int64_t j : nans) put(j);
+            for (int64_t j = 0; j < m; ++j) put(rx.a[j].second);
+            if (!descending) for (int64_t j : nans) put(j);
+            continue;
+          }
+        }
         // NaNs move to their end first (in order), so the sort itself compares plainly.
         if (!want_i) {
           auto lo = buf.begin(), hi = buf.end();
