@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from . import elementwise as ew
 from .elementwise import _needs_graph
+from .reduction import takes_tensor
 
 
 def _scan(x: Tensor, axis: int, prod: bool, reverse: bool = False) -> Tensor:
@@ -77,6 +78,7 @@ def _prepare(x: Tensor, axis: Any, dim: Any, dtype: Any) -> tuple[Tensor, int]:
     return x, _shape.normalize_axis(axis, x.ndim)
 
 
+@takes_tensor
 def cumsum(x: Tensor, axis: Any = None, *, dim: Any = None, dtype: Any = None) -> Tensor:
     """Running sum along axis (None: over the flattened tensor). bool/int -> int64;
     floats accumulate in double."""
@@ -84,6 +86,7 @@ def cumsum(x: Tensor, axis: Any = None, *, dim: Any = None, dtype: Any = None) -
     return _cumsum(x, axis, False)
 
 
+@takes_tensor
 def cumprod(x: Tensor, axis: Any = None, *, dim: Any = None, dtype: Any = None) -> Tensor:
     """Running product along axis (None: flattened). The gradient is exact with
     zeros too, but only the zero-free case supports higher-order gradients."""

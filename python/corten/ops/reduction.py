@@ -10,6 +10,7 @@ tensors (mean, var, std, logsumexp, norm) give float64, as NumPy's mean does.
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 from typing import Any
 
@@ -23,6 +24,25 @@ from . import elementwise as ew
 from .elementwise import _needs_graph
 
 # ---- axis handling and kernel calls -------------------------------------------------
+
+
+def takes_tensor(fn: Any) -> Any:
+    """Let a function whose first argument is a tensor also take arrays, lists, scalars."""
+
+    @functools.wraps(fn)
+    def wrapper(x: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(x) is not Tensor:
+            t = ew._as_tensor(x)
+            if t is None:
+                if not isinstance(x, (bool, int, float)):
+                    raise TypeError(f"{fn.__name__}: expected a tensor, got {type(x).__name__}")
+                from .._creation import tensor
+
+                t = tensor(x)
+            x = t
+        return fn(x, *args, **kwargs)
+
+    return wrapper
 
 
 def _axes(x: Tensor, axis: Any, dim: Any = None) -> tuple[int, ...]:
@@ -129,6 +149,7 @@ class Prod(Function):
         return gx, None, None
 
 
+@takes_tensor
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None,
         dtype: Any = None) -> Tensor:
     """Sum over axis (None: all; int or tuple, negative allowed). Floats are
@@ -142,6 +163,7 @@ def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
     return Sum.forward(Sum(), x, axes, keep)
 
 
+@takes_tensor
 def mean(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None,
          dtype: Any = None) -> Tensor:
     """Arithmetic mean. Float tensors keep their dtype; bool and integer tensors
@@ -153,6 +175,7 @@ def mean(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None
     return Mean.forward(Mean(), x, axes, keep)
 
 
+@takes_tensor
 def prod(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None,
          dtype: Any = None) -> Tensor:
     """Product (bool/int -> int64, wrapping on overflow); empty gives 1. The
@@ -196,11 +219,13 @@ def _extreme(x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: Any, kerne
     return _run(kernel, x, axes, keep, x.dtype)
 
 
+@takes_tensor
 def max(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None):
     """Largest value (NaN propagates); values only, like NumPy's max / torch.amax."""
     return _extreme(x, axis, keepdims, dim, keepdim, "reduce_max", "maximum")
 
 
+@takes_tensor
 def min(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None):
     """Smallest value (NaN propagates); values only."""
     return _extreme(x, axis, keepdims, dim, keepdim, "reduce_min", "minimum")
@@ -218,6 +243,7 @@ def _arg(x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: Any, kernel: s
     return _run(kernel, x, axes, keep, int64)
 
 
+@takes_tensor
 def argmax(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
            keepdim: bool | None = None) -> Tensor:
     """Index (int64) of the first largest value along axis, or into the flattened
@@ -225,6 +251,7 @@ def argmax(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = No
     return _arg(x, axis, keepdims, dim, keepdim, "reduce_argmax", "argmax")
 
 
+@takes_tensor
 def argmin(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
            keepdim: bool | None = None) -> Tensor:
     """Index (int64) of the first smallest value; see argmax."""
@@ -235,11 +262,13 @@ def _truth(x: Tensor) -> Tensor:
     return x if x.dtype is bool_ else ew.not_equal(x.detach(), 0)
 
 
+@takes_tensor
 def any(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None):
     """True where some element along axis is nonzero (empty: False)."""
     return _run("reduce_max", _truth(x), _axes(x, axis, dim), _keep(keepdims, keepdim), bool_)
 
 
+@takes_tensor
 def all(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None):
     """True where every element along axis is nonzero (empty: True)."""
     return _run("reduce_min", _truth(x), _axes(x, axis, dim), _keep(keepdims, keepdim), bool_)
@@ -264,6 +293,7 @@ class Var(Function):
         return _expand_back(g, x.shape, ctx.axes, ctx.keepdims) * d * scale, None, None, None
 
 
+@takes_tensor
 def var(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0,
         correction: float | None = None, dim: Any = None, keepdim: bool | None = None) -> Tensor:
     """Variance with NumPy's ddof=0 default (PyTorch's correction= is the same
@@ -276,6 +306,7 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0,
     return Var.forward(Var(), x, axes, keep, ddof)
 
 
+@takes_tensor
 def std(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0,
         correction: float | None = None, dim: Any = None, keepdim: bool | None = None) -> Tensor:
     """Standard deviation: sqrt(var(...)), same arguments as var."""
@@ -299,6 +330,7 @@ class LogSumExp(Function):
         return _expand_back(g, x.shape, ctx.axes, ctx.keepdims) * ew.exp(x - lse), None, None
 
 
+@takes_tensor
 def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
               keepdim: bool | None = None) -> Tensor:
     """log(sum(exp(x))) shifted by the max, so large logits stay finite.
@@ -337,6 +369,7 @@ class PNorm(Function):
         return ew.where(n == 0, 0.0, gx), None, None, None
 
 
+@takes_tensor
 def vector_norm(x: Tensor, ord: float = 2, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
                 keepdim: bool | None = None) -> Tensor:
     """Vector p-norm over axis (None: all elements, flattened): ord 2 (default),

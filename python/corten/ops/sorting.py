@@ -12,6 +12,7 @@ from .._dtype import int64
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .elementwise import _needs_graph
+from .reduction import takes_tensor
 
 
 def _last(a: np.ndarray, axis: int) -> np.ndarray:
@@ -68,6 +69,7 @@ def _sort_kernel(x: Tensor, axis: int, descending: bool, values: bool, indices: 
     return vt, Tensor._wrap(i.reshape(shape)) if indices else None
 
 
+@takes_tensor
 def argsort(x: Tensor, axis: Any = -1, descending: bool = False, stable: bool = True, *,
             dim: Any = None) -> Tensor:
     """int64 indices that sort x along axis. Always stable; NaN sorts last
@@ -76,6 +78,7 @@ def argsort(x: Tensor, axis: Any = -1, descending: bool = False, stable: bool = 
     return _sort_kernel(x, ax, descending, False, True)[1]
 
 
+@takes_tensor
 def sort(x: Tensor, axis: Any = -1, descending: bool = False, stable: bool = True, *,
          dim: Any = None) -> Tensor:
     """Sorted values along axis (NumPy's sort; use argsort for the indices, or
@@ -83,6 +86,7 @@ def sort(x: Tensor, axis: Any = -1, descending: bool = False, stable: bool = Tru
     return sort_with_indices(x, axis, descending, stable, dim=dim)[0]
 
 
+@takes_tensor
 def sort_with_indices(x: Tensor, axis: Any = -1, descending: bool = False, stable: bool = True, *,
                       dim: Any = None) -> tuple[Tensor, Tensor]:
     """(values, indices) as torch.sort."""
@@ -93,6 +97,7 @@ def sort_with_indices(x: Tensor, axis: Any = -1, descending: bool = False, stabl
     return _sort_kernel(x, ax, descending, True, True)
 
 
+@takes_tensor
 def topk(x: Tensor, k: int, axis: Any = -1, largest: bool = True, sorted: bool = True, *,
          dim: Any = None) -> tuple[Tensor, Tensor]:
     """(values, int64 indices) of the k largest (or smallest) along axis, always
@@ -116,6 +121,7 @@ def topk(x: Tensor, k: int, axis: Any = -1, largest: bool = True, sorted: bool =
     return Tensor._wrap(v.reshape(out_shape)), idx
 
 
+@takes_tensor
 def unique(x: Tensor, return_inverse: bool = False, return_counts: bool = False) -> Any:
     """Sorted unique values of the flattened tensor, as NumPy 2's np.unique
     (all NaNs count as one value). With return_inverse/return_counts, a tuple;
