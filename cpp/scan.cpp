@@ -172,6 +172,7 @@ void gather_last(const View& x, const View& idx, const View& out) {
   const int64_t n = x.shape[x.ndim - 1], k = idx.shape[idx.ndim - 1];
   const int64_t sx = r.last[0], si = r.last[1], so = r.last[2];
   const int64_t* ip = idx.ptr<int64_t>();
+  if (n == 0 && out.size() != 0) throw std::invalid_argument("gather: cannot index an axis of size 0");
   dispatch_dtype(x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* xp = x.ptr<T>();
