@@ -29,6 +29,9 @@ void for_runs(const std::vector<corten::Dim>& R, int64_t b, int64_t e, F&& f) {
 template <class Op, class = void> constexpr bool kFloatRows = false;
 template <class Op> constexpr bool kFloatRows<Op, std::void_t<decltype(Op::kFloatRows)>> = Op::kFloatRows;
 
+template <class Op, class = void> constexpr bool kVecRows = false;
+template <class Op> constexpr bool kVecRows<Op, std::void_t<decltype(Op::kVecRows)>> = Op::kVecRows;
+
 // Sum rows into float accumulators `fa`, 64 rows at a time, then into the
 // double states `st`: float-speed adds with double accuracy.
 template <class S, class T>
@@ -140,6 +143,12 @@ void reduce_loops(const Op& op, const corten::View& x, const corten::View& out, 
         for_runs(R, c * chunk, std::min(N, (c + 1) * chunk), [&](int64_t off, int64_t cnt, int64_t rs, int64_t flat) {
           if constexpr (kFloatRows<Op>) {
             if (xs == 1) return add_rows_blocked(sp, fa.get(), base + off, cnt, rs, jn);
+          }
+          if constexpr (kVecRows<Op>) {
+            if (xs == 1) {
+              for (int64_t r = 0; r < cnt; ++r) Op::add_row(sp, base + off + r * rs, jn);
+              return;
+            }
           }
           for (int64_t r = 0; r < cnt; ++r) {
             const T* row = base + off + r * rs;

@@ -117,6 +117,20 @@ template <class T, bool IsMax> struct Extreme {
   }
   State init() const { return identity(); }
   void add(State& s, T v, int64_t) const { s = (better(v, s) || isnan_(v)) ? v : s; }
+  static constexpr bool kVecRows = !std::is_same_v<T, bool>;
+  // st[j] = extreme(st[j], row[j]) for a contiguous row, in vectors.
+  static void add_row(T* st, const T* row, int64_t n) {
+    int64_t j = 0;
+    if constexpr (kVecRows) {
+      constexpr int L = kVecN<T>;
+      for (; j + L <= n; j += L) {
+        const Vec<T> a = load(st + j), v = load(row + j);
+        const Vec<T> r = ((IsMax ? v > a : v < a) | (v != v)) ? v : a;
+        std::memcpy(st + j, &r, sizeof(r));
+      }
+    }
+    for (; j < n; ++j) st[j] = (better(row[j], st[j]) || isnan_(row[j])) ? row[j] : st[j];
+  }
   void merge(State& a, const State& b) const { add(a, b, 0); }
   static T pick(T a, T b) { return better(a, b) || isnan_(a) ? a : b; }
   // Extreme of s and p[0..n) (contiguous): vector compares plus a NaN mask.
