@@ -11,6 +11,8 @@
 #include "indexing.h"
 #include "nn.h"
 #include "parallel.h"
+#include "reduce.h"
+#include "sort.h"
 #include "random_fill.h"
 #include "view.h"
 
@@ -152,6 +154,58 @@ PYBIND11_MODULE(_C, m) {
     View vx = as_view(x), vl = as_view(lo), vh = as_view(hi), vo = as_view(out, true);
     py::gil_scoped_release nogil;
     clip(vx, vl, vh, vo);
+  });
+
+  // Reductions, scans and sorting (cpp/reduce.cpp, scan.cpp, sort.cpp).
+#define CORTEN_BIND_REDUCE(pyname, OP)                                  \
+  m.def(pyname, [](const py::array& x, const py::array& out, int nred) { \
+    View vx = as_view(x), vo = as_view(out, true);                      \
+    py::gil_scoped_release nogil;                                       \
+    reduce(ReduceOp::OP, vx, vo, nred);                                 \
+  });
+  CORTEN_BIND_REDUCE("reduce_sum", Sum)
+  CORTEN_BIND_REDUCE("reduce_mean", Mean)
+  CORTEN_BIND_REDUCE("reduce_prod", Prod)
+  CORTEN_BIND_REDUCE("reduce_max", Max)
+  CORTEN_BIND_REDUCE("reduce_min", Min)
+  CORTEN_BIND_REDUCE("reduce_argmax", ArgMax)
+  CORTEN_BIND_REDUCE("reduce_argmin", ArgMin)
+  m.def("scan", [](const py::array& x, const py::array& out, bool prod, bool reverse) {
+    View vx = as_view(x), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    scan(prod ? ScanOp::Prod : ScanOp::Sum, vx, vo, reverse);
+  });
+  m.def("cumprod_grad", [](const py::array& x, const py::array& g, const py::array& out) {
+    View vx = as_view(x), vg = as_view(g), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    cumprod_grad(vx, vg, vo);
+  });
+  m.def("scatter_add_last", [](const py::array& out, const py::array& idx, const py::array& src) {
+    View vo = as_view(out, true), vi = as_view(idx), vs = as_view(src);
+    py::gil_scoped_release nogil;
+    scatter_add_last(vo, vi, vs);
+  });
+  m.def("gather_last", [](const py::array& x, const py::array& idx, const py::array& out) {
+    View vx = as_view(x), vi = as_view(idx), vo = as_view(out, true);
+    py::gil_scoped_release nogil;
+    gather_last(vx, vi, vo);
+  });
+  m.def("sort_last", [](const py::array& x, const py::array& values, const py::array& indices, bool descending) {
+    View vx = as_view(x), vv = as_view(values, true), vi = as_view(indices, true);
+    py::gil_scoped_release nogil;
+    sort_last(vx, vv, vi, descending);
+  });
+  m.def("topk_last", [](const py::array& x, const py::array& values, const py::array& indices, bool largest) {
+    View vx = as_view(x), vv = as_view(values, true), vi = as_view(indices, true);
+    py::gil_scoped_release nogil;
+    topk_last(vx, vv, vi, largest);
+  });
+  m.def("unique_sorted", [](const py::array& s, const py::array& perm, const py::array& values,
+                            const py::array& counts, const py::array& inverse) {
+    View vs = as_view(s), vp = as_view(perm), vv = as_view(values, true), vc = as_view(counts, true),
+         vi = as_view(inverse, true);
+    py::gil_scoped_release nogil;
+    return unique_sorted(vs, vp, vv, vc, vi);
   });
 
   // ---- nn: row softmax family and fused cross-entropy (loss.cpp) ----

@@ -89,6 +89,25 @@ from .ops.elementwise import (
     tanh,
     where,
 )
+from .ops.cumulative import cumprod, cumsum
+from .ops.reduction import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+    vector_norm,
+)
 from .ops.linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
 from .random import Generator, manual_seed, rand, randint, randn, randperm
 from .ops.indexing import (
@@ -116,7 +135,6 @@ from .ops.join import (
     tril,
     triu,
 )
-from .ops.reduction import sum
 from .ops.shape import (
     broadcast_arrays,
     broadcast_to,
@@ -134,6 +152,7 @@ from .ops.shape import (
     unsqueeze,
     view,
 )
+from .ops.sorting import argsort, sort, sort_with_indices, topk, unique
 from .tensor import Tensor
 
 
