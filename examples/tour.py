@@ -1,8 +1,7 @@
 """A short tour of corten's tensor core: run with `make demo` or `python examples/tour.py`."""
 
-import numpy as np
-
 import corten as ct
+import numpy as np
 
 print(f"corten {ct.__version__}: kernels use {ct.simd_level()} on {ct.get_num_threads()} threads\n")
 

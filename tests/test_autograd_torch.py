@@ -1,11 +1,10 @@
 """Gradients of random op compositions and second-order gradients, against PyTorch."""
 
+import corten as ct
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import corten as ct
 
 torch = pytest.importorskip("torch")
 
@@ -64,7 +63,7 @@ def test_random_compositions_match_torch(shapes, program, seed):
     weights = rng.standard_normal(tuple(t_out.shape))
     (c_out * ct.tensor(weights, dtype=ct.float64)).sum().backward()
     (t_out * torch.tensor(weights)).sum().backward()
-    for c, t in zip(c_in, t_in):
+    for c, t in zip(c_in, t_in, strict=False):
         if t.grad is None:
             assert c.grad is None or np.allclose(c.grad.numpy(), 0)
         else:
@@ -90,10 +89,10 @@ def test_hessian_vector_product_of_mlp_matches_torch():
         loss = _mlp_loss(lib, x, w1, b1, w2, b2, y)
         grad_fn = ct.autograd.grad if lib is ct else torch.autograd.grad
         grads = grad_fn(loss, params, create_graph=True)
-        dot = sum((g * make(v, False)).sum() for g, v in zip(grads, vecs))
+        dot = sum((g * make(v, False)).sum() for g, v in zip(grads, vecs, strict=False))
         hvp = grad_fn(dot, params)
         results.append([np.asarray(h.detach().numpy()) for h in hvp])
-    for c, t in zip(*results):
+    for c, t in zip(*results, strict=False):
         np.testing.assert_allclose(c, t, rtol=1e-9, atol=1e-10)
 
 

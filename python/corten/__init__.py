@@ -37,6 +37,7 @@ from ._dtype import DType, bool_, float32, float64, int32, int64, promote_types,
 from ._shape import AxisError
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .checkpoint import load, save
+from .ops.cumulative import cumprod, cumsum
 from .ops.elementwise import (
     abs,
     add,
@@ -89,27 +90,6 @@ from .ops.elementwise import (
     tanh,
     where,
 )
-from .ops.cumulative import cumprod, cumsum
-from .ops.reduction import (
-    all,
-    amax,
-    amin,
-    any,
-    argmax,
-    argmin,
-    logsumexp,
-    max,
-    mean,
-    min,
-    norm,
-    prod,
-    std,
-    sum,
-    var,
-    vector_norm,
-)
-from .ops.linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
-from .random import Generator, manual_seed, rand, randint, randn, randperm
 from .ops.indexing import (
     index_add,
     index_select,
@@ -135,6 +115,25 @@ from .ops.join import (
     tril,
     triu,
 )
+from .ops.linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
+from .ops.reduction import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+    vector_norm,
+)
 from .ops.shape import (
     broadcast_arrays,
     broadcast_to,
@@ -153,8 +152,8 @@ from .ops.shape import (
     view,
 )
 from .ops.sorting import argsort, sort, sort_with_indices, topk, unique
+from .random import Generator, manual_seed, rand, randint, randn, randperm
 from .tensor import Tensor
-
 
 bool = bool_  # noqa: A001  (corten.bool, as torch.bool)
 sub, mul, div, true_divide, neg = subtract, multiply, divide, divide, negative

@@ -56,7 +56,7 @@ def is_contiguous(shape: Sequence[int], strides: Sequence[int]) -> bool:
     if 0 in shape:  # no elements: contiguous whatever the strides (as NumPy)
         return True
     expect = 1
-    for n, st in zip(reversed(shape), reversed(strides)):
+    for n, st in zip(reversed(shape), reversed(strides), strict=False):
         if n != 1 and st != expect:
             return False
         expect *= n
@@ -87,7 +87,7 @@ def broadcast_strides(shape: Sequence[int], strides: Sequence[int], target: Sequ
     if off < 0:
         raise ValueError(f"cannot broadcast shape {shape_str(shape)} to {shape_str(target)}")
     out = [0] * len(target)
-    for i, (n, st) in enumerate(zip(shape, strides)):
+    for i, (n, st) in enumerate(zip(shape, strides, strict=False)):
         t = target[off + i]
         if n == t:
             out[off + i] = st if n != 1 else 0
@@ -122,7 +122,7 @@ def reshape_strides(shape: Sequence[int], strides: Sequence[int], new_shape: Seq
     Groups old and new dimensions into runs with equal element counts; a run of
     old dimensions can be re-split only if it is contiguous within itself.
     """
-    old = [(n, s) for n, s in zip(shape, strides) if n != 1]
+    old = [(n, s) for n, s in zip(shape, strides, strict=False) if n != 1]
     if size_of(new_shape) == 0 or size_of(shape) == 0:
         return contiguous_strides(new_shape)
     new_strides = [0] * len(new_shape)
@@ -175,4 +175,4 @@ def normalize_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ..
 
 
 def index_to_offset(index: Sequence[int], strides: Sequence[int], offset: int = 0) -> int:
-    return offset + sum(i * s for i, s in zip(index, strides))
+    return offset + sum(i * s for i, s in zip(index, strides, strict=False))

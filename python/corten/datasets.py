@@ -64,6 +64,8 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     dt = np.dtype(_IDX_TYPES[buf[2]])
     want = math.prod(dims) * dt.itemsize  # Python ints: a lying header cannot wrap around
     have = len(buf) - 4 - 4 * nd
+    if math.prod(max(d, 1) for d in dims) * dt.itemsize >= 2**63:  # NumPy refuses such shapes even when empty
+        raise DatasetError(f"{path}: IDX header dimensions {dims} are too large")
     if have != want:
         kind = "truncated" if have < want else "longer than its header says"
         raise DatasetError(f"{path}: file is {kind}: header {dims} needs {want} bytes of data, found {have}")

@@ -52,7 +52,7 @@ def backward(
         retain_graph = create_graph
     if inputs is not None:
         grads = run_backward(tensors, seeds, retain_graph, create_graph, capture=list(inputs))
-        for t, g in zip(inputs, grads):
+        for t, g in zip(inputs, grads, strict=False):
             if g is not None:
                 t.grad = g if t.grad is None else t.grad + g
         return

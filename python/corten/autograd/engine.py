@@ -58,7 +58,7 @@ def run_backward(
     pending: dict = {}
     roots = []
     with set_grad_enabled(create_graph):
-        for out, g in zip(outputs, grad_outputs):
+        for out, g in zip(outputs, grad_outputs, strict=False):
             fn = out._grad_fn
             if fn is None:  # a leaf: its gradient is the seed itself
                 _deliver_leaf(out, g, create_graph, captured, cap_leaf)
@@ -103,7 +103,7 @@ def run_backward(
                     )
             if not retain_graph:
                 node._release()
-            for edge, g in zip(node.next_edges, in_grads):
+            for edge, g in zip(node.next_edges, in_grads, strict=False):
                 if edge is None:
                     continue
                 if type(edge) is tuple:

@@ -34,7 +34,7 @@ class Context:
                 "after they have already been freed). Specify retain_graph=True if you need to "
                 "backward through the graph a second time."
             )
-        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
+        for i, (t, v) in enumerate(zip(self._saved, self._versions, strict=False)):
             if t is not None and t._bump_version(0) != v:
                 raise RuntimeError(
                     f"one of the tensors needed for gradient computation has been modified by an "
@@ -91,7 +91,7 @@ class Function(Context):
         if not track:
             return out
         ctx.needs_input_grad = tuple(type(a) is Tensor and a.requires_grad for a in args)
-        ctx.next_edges = tuple(_edge(a) if need else None for a, need in zip(args, ctx.needs_input_grad))
+        ctx.next_edges = tuple(_edge(a) if need else None for a, need in zip(args, ctx.needs_input_grad, strict=False))
         non_diff = getattr(ctx, "_non_diff", ())
         if isinstance(out, tuple):
             ctx.n_outputs = len(out)

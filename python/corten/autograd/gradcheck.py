@@ -33,12 +33,12 @@ def gradcheck(
     def scalar(vals: list) -> float:
         r = fn(*vals)
         rs = list(r) if isinstance(r, (tuple, list)) else [r]
-        return float(sum((np.asarray(o._a, np.float64) * p).sum() for o, p in zip(rs, proj)))
+        return float(sum((np.asarray(o._a, np.float64) * p).sum() for o, p in zip(rs, proj, strict=False)))
 
     analytic = grad(
         [o for o in outs if o.requires_grad],
         [inputs[i] for i in diff],
-        grad_outputs=[make_tensor(p, dtype=o.dtype) for o, p in zip(outs, proj) if o.requires_grad],
+        grad_outputs=[make_tensor(p, dtype=o.dtype) for o, p in zip(outs, proj, strict=False) if o.requires_grad],
         allow_unused=True,
     )
     for k, i in enumerate(diff):

@@ -385,7 +385,8 @@ def _binary(op: str, a: Any, b: Any, out: Tensor | None = None) -> Tensor:
         cd, od = _BINARY_RULES[op][d]
     except KeyError:
         cd, od = _binary_dtypes(op, d)  # raises for unsupported dtypes
-    if op == "pow" and cd.kind == "i" and (tb._a < 0).any() and ta.size and 0 not in broadcast_shape(ta.shape, tb.shape):
+    negative_int_power = op == "pow" and cd.kind == "i" and (tb._a < 0).any()
+    if negative_int_power and ta.size and 0 not in broadcast_shape(ta.shape, tb.shape):
         raise ValueError("Integers to negative integer powers are not allowed.")
     if not (same and cd is d):  # bring both operands to the compute dtype
         ta, tb = _cast(ta, cd), _cast(tb, cd)
