@@ -50,7 +50,8 @@ template <class T> inline double lane_sum(const T* p, int64_t n) {
   for (int w = L / 2; w > 0; w /= 2)
     for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
   double s = acc[0];
-  for (; i < n; ++i) s += p[i];
+  const T* tail = p + i;  // fewer than 2 * L elements remain
+  for (int64_t j = 0, rest = n - i; j < rest; ++j) s += tail[j];
   return s;
 }
 
