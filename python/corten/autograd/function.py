@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .grad_mode import _set, is_grad_enabled
+from .grad_mode import _state
+
+_Tensor: Any = None  # corten.Tensor, imported on first use (tensor.py imports this package)
+
+
+def _load_tensor_type() -> Any:
+    global _Tensor
+    from ..tensor import Tensor
+
+    _Tensor = Tensor
+    return Tensor
 
 
 class Context:
@@ -24,7 +34,7 @@ class Context:
 
     def save_for_backward(self, *tensors: Any) -> None:
         self._saved = tensors
-        self._versions = tuple(t._bump_version(0) if t is not None else 0 for t in tensors)
+        self._versions = tuple([0 if t is None else t._bump_version(0) for t in tensors])
 
     @property
     def saved_tensors(self) -> tuple:
@@ -71,35 +81,30 @@ class Function(Context):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from ..tensor import Tensor
-
-        enabled = is_grad_enabled()
-        track = False
-        if enabled:
-            for a in args:
-                if type(a) is Tensor and a.requires_grad:
-                    track = True
-                    break
+        # Kept lean: for small tensors this bookkeeping costs more than the kernel.
         ctx = cls()
-        if enabled:
-            _set(False)
+        state = _state
+        if not state.enabled:
+            return cls.forward(ctx, *args, **kwargs)
+        tensor_type = _Tensor or _load_tensor_type()
+        needs = tuple([type(a) is tensor_type and a._rg for a in args])
+        state.enabled = False
         try:
             out = cls.forward(ctx, *args, **kwargs)
         finally:
-            if enabled:
-                _set(True)
-        if not track:
+            state.enabled = True
+        if True not in needs:
             return out
-        ctx.needs_input_grad = tuple(type(a) is Tensor and a.requires_grad for a in args)
-        ctx.next_edges = tuple(_edge(a) if need else None for a, need in zip(args, ctx.needs_input_grad, strict=False))
+        ctx.needs_input_grad = needs
+        ctx.next_edges = tuple([_edge(a) if need else None for a, need in zip(args, needs, strict=True)])
         non_diff = getattr(ctx, "_non_diff", ())
         if isinstance(out, tuple):
             ctx.n_outputs = len(out)
             for i, t in enumerate(out):
-                if isinstance(t, Tensor) and id(t) not in non_diff and t.dtype.is_floating_point:
+                if isinstance(t, tensor_type) and id(t) not in non_diff and t.dtype.is_floating_point:
                     t._attach(ctx, i)
-        elif id(out) not in non_diff and out.dtype.is_floating_point:
-            out._attach(ctx, 0)
+        elif id(out) not in non_diff and out._a.dtype.kind == "f":
+            out._grad_fn, out._out_index, out._rg = ctx, 0, True  # out._attach(ctx, 0), inlined
         return out
 
     def name(self) -> str:
