@@ -27,20 +27,30 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _passive_threads(argv: list[str]) -> None:
-    """Re-run `python -m corten bench` with OMP_WAIT_POLICY=PASSIVE unless it is set.
+    """Re-run `python -m corten bench` with every library's idle threads sleeping.
 
     corten and PyTorch each bring an OpenMP runtime whose idle workers spin after every
-    parallel region. Interleaving libraries in one process on a small machine then has
-    one library's spinning workers steal the cores the next one needs (measured: a
-    128x128 matmul 10-100x slower than alone). Passive workers sleep at once, so each
-    library runs as it would alone, plus a thread wake-up per parallel region for all
-    OpenMP libraries alike. The variable must be set before the runtimes load, hence exec.
+    parallel region, and OpenBLAS (under NumPy) has its own pool that spins for up to
+    2^28 cycles (about 0.1 s). Interleaving libraries in one process on a small machine
+    then has one library's spinning workers steal the cores the next one needs
+    (measured: a 128x128 matmul 10-100x slower than alone; a 2-thread 512^3 matmul run
+    right after NumPy's at its 1-thread speed). OMP_WAIT_POLICY=PASSIVE and
+    OPENBLAS_THREAD_TIMEOUT=4 (2^4 cycles) make them sleep at once, so each library runs
+    as it would alone, plus a thread wake-up per parallel region for all alike. With
+    --threads N, OPENBLAS_NUM_THREADS=N also caps NumPy's BLAS when threadpoolctl is not
+    installed. The runtimes read these when they load, hence exec. A user's settings win.
     """
     started_as_command = sys.argv[0].endswith(os.path.join("corten", "__main__.py"))
-    if "OMP_WAIT_POLICY" in os.environ or not started_as_command:
+    if not started_as_command:
         return
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-    os.execve(sys.executable, [sys.executable, "-m", "corten", "bench", *argv], env)
+    wanted = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
+    threads = parser().parse_known_args(argv)[0].threads
+    if threads is not None and threads >= 1:
+        wanted["OPENBLAS_NUM_THREADS"] = str(threads)
+    missing = {k: v for k, v in wanted.items() if k not in os.environ}
+    if missing:
+        env = dict(os.environ, **missing)
+        os.execve(sys.executable, [sys.executable, "-m", "corten", "bench", *argv], env)
 
 
 def main(argv: list[str] | None = None) -> int:
