@@ -66,7 +66,17 @@ void with_flags(bool a, bool b, bool c, Fn&& fn) {
   pick(a, [&](auto A) { pick(b, [&](auto B) { pick(c, [&](auto C) { fn(A, B, C); }); }); });
 }
 
+// Each update loop is also compiled for AVX2 and picked at load time from the
+// CPU's features (GCC function multi-versioning). No FMA in the clone, so both
+// copies round identically: results do not depend on the CPU.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CORTEN_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+#else
+#define CORTEN_AVX2_CLONE
+#endif
+
 template <class T, bool WD, bool MOM, bool NESTEROV>
+CORTEN_AVX2_CLONE
 void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t n, T lr, T mom, T damp, T wd,
               bool first) {
   for (int64_t i = 0; i < n; ++i) {
@@ -82,6 +92,7 @@ void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t
 }
 
 template <class T, bool WD, bool CENTERED, bool MOM>
+CORTEN_AVX2_CLONE
 void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict sq, T* __restrict ga, T* __restrict buf,
                   int64_t n, T lr, T a, T eps, T wd, T mom) {
   const T a1 = 1 - a;
@@ -110,6 +121,7 @@ void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict sq, T* _
 
 // m moves toward g by (1 - beta1) (PyTorch's lerp); p -= step * m / (sqrt(v) / bc2 + eps).
 template <class T, bool DECOUPLED, bool WD, bool AMS>
+CORTEN_AVX2_CLONE
 void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax,
                int64_t n, T b1c, T b2, T eps, T wd, T step_size, T bc2s, T shrink) {
   const T b2c = 1 - b2;

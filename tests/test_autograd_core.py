@@ -196,6 +196,45 @@ def test_gradients_accumulate():
     assert x.grad.tolist() == [2.0, 2.0]
 
 
+def test_leaf_keeps_a_fresh_gradient_without_aliasing_anything():
+    # A leaf may keep a new gradient buffer as .grad instead of copying it; nothing
+    # else may see that buffer, since later backward calls add into it in place.
+    x = ct.tensor([[1.0, 2.0], [3.0, -1.0]], requires_grad=True)
+    w = ct.tensor([[0.5], [2.0]], requires_grad=True)
+    for _ in range(2):
+        (x @ w).relu().sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [[2.0], [4.0]])  # x^T [1, 0] twice
+    np.testing.assert_allclose(x.grad.numpy(), [[1.0, 4.0], [0.0, 0.0]])
+
+    # Passed through unchanged (add): the user's seed must not become .grad.
+    a = ct.ones(3, requires_grad=True)
+    b = ct.ones(3, requires_grad=True)
+    seed = ct.tensor([1.0, 2.0, 3.0])
+    (a + b).backward(seed)
+    (a + b).backward(seed)
+    np.testing.assert_array_equal(seed.numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 4.0, 6.0])
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+
+    # A hook that keeps the gradient it is shown: .grad must not be that tensor.
+    seen = []
+    c = ct.ones(2, requires_grad=True)
+    c.register_hook(lambda g: seen.append(g))
+    (c * 3).sum().backward()
+    (c * 3).sum().backward()
+    np.testing.assert_array_equal(seen[0].numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(c.grad.numpy(), [6.0, 6.0])
+
+    # A retained intermediate gradient and the leaf's must stay separate.
+    d = ct.ones(2, requires_grad=True)
+    e = d * 2
+    e.retain_grad()
+    (e * 5).sum().backward()
+    (d * 2).sum().backward()
+    np.testing.assert_array_equal(e.grad.numpy(), [5.0, 5.0])
+    np.testing.assert_array_equal(d.grad.numpy(), [12.0, 12.0])
+
+
 def test_second_backward_needs_retain_graph():
     x = ct.tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()  # multiply saved its inputs

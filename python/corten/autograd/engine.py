@@ -7,6 +7,7 @@ computed tensor or the leaf tensor itself. The order is found iteratively
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,6 +104,7 @@ def run_backward(
                     )
             if not retain_graph:
                 node._release()
+            builtin = type(node).__module__.startswith("corten.")
             for edge, g in zip(node.next_edges, in_grads, strict=False):
                 if edge is None:
                     continue
@@ -119,16 +121,53 @@ def run_backward(
                     if deps[nxt] == 0:
                         ready.append(nxt)
                 elif g is not None:
-                    _deliver_leaf(edge, g, create_graph, captured, cap_leaf)
+                    owned = builtin and _fresh(g, grads, in_grads)
+                    _deliver_leaf(edge, g, create_graph, captured, cap_leaf, owned)
     if capture is None:
         return None
     return [captured.get(i) for i in range(len(capture))]
 
 
-def _deliver_leaf(leaf: Any, g: Any, create_graph: bool, captured: dict, cap_leaf: dict | None) -> None:
+def _array_refs(holder: Any) -> int:
+    return sys.getrefcount(holder._a)
+
+
+class _Holder:
+    def __init__(self) -> None:
+        self._a = bytearray(1)
+
+
+# What _array_refs says when one object holds the array (measured, not assumed:
+# interpreters count the call's own references differently).
+_EXCLUSIVE_REFS = _array_refs(_Holder())
+
+
+def _fresh(g: Any, grads: list, in_grads: tuple) -> bool:
+    """Whether a gradient from a built-in backward is a new array nothing else
+    holds, so a leaf may keep it as .grad without a copy (PyTorch steals such
+    buffers too). Not when it is one of the node's incoming gradients passed
+    through, goes to two edges, is a view, or its array is referenced elsewhere
+    (reference count as for an array held by one object only)."""
+    if _array_refs(g) != _EXCLUSIVE_REFS:  # before any local name holds the array
+        return False
+    a = g._a
+    return (
+        a.base is None
+        and a.flags.writeable
+        and a.flags.c_contiguous
+        and not any(x is g for x in grads)
+        and sum(x is g for x in in_grads) == 1
+    )
+
+
+def _deliver_leaf(
+    leaf: Any, g: Any, create_graph: bool, captured: dict, cap_leaf: dict | None, owned: bool = False
+) -> None:
     """Hand a leaf its gradient: run its hooks, then either capture it (for
-    autograd.grad) or accumulate it into .grad."""
+    autograd.grad) or accumulate it into .grad. `owned`: g may become .grad
+    itself (see _fresh)."""
     if leaf._hooks:
+        owned = False  # a hook may have kept g
         for hook in leaf._hooks:
             new = hook(g)
             if new is not None:
@@ -141,7 +180,7 @@ def _deliver_leaf(leaf: Any, g: Any, create_graph: bool, captured: dict, cap_lea
     if g.shape != leaf.shape:
         raise RuntimeError(f"gradient of shape {tuple(g.shape)} does not match leaf of shape {tuple(leaf.shape)}")
     if leaf.grad is None:
-        leaf.grad = g if create_graph else g.detach().copy()
+        leaf.grad = g if create_graph else g.detach() if owned else g.detach().copy()
     elif create_graph:
         leaf.grad = leaf.grad + g
     else:
