@@ -149,18 +149,18 @@ def test_dispatcher(capsys):
     assert "bench" in capsys.readouterr().out
 
 
-def test_command_runs_with_passive_thread_pools():
+def test_command_runs_with_short_spinning_thread_pools():
     import os
     import subprocess
 
-    drop = ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT", "OPENBLAS_NUM_THREADS")
+    drop = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT", "OPENBLAS_NUM_THREADS")
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env["CORTEN_BENCH_NO_TORCH"] = "1"
     proc = subprocess.run([sys.executable, "-m", "corten", "bench", *TINY, "--threads", "1"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     line = proc.stdout.splitlines()[0]
-    assert "OMP_WAIT_POLICY=PASSIVE" in line and "OPENBLAS_THREAD_TIMEOUT=4" in line, line
+    assert "GOMP_SPINCOUNT=10000" in line and "OPENBLAS_THREAD_TIMEOUT=20" in line, line
     assert "OPENBLAS_NUM_THREADS=1" in line, line
     assert "overhead/add/10" in proc.stdout
 

@@ -26,24 +26,29 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _passive_threads(argv: list[str]) -> None:
-    """Re-run `python -m corten bench` with every library's idle threads sleeping.
+def _short_spin_threads(argv: list[str]) -> None:
+    """Re-run `python -m corten bench` with every library's idle threads spinning briefly.
 
-    corten and PyTorch each bring an OpenMP runtime whose idle workers spin after every
-    parallel region, and OpenBLAS (under NumPy) has its own pool that spins for up to
-    2^28 cycles (about 0.1 s). Interleaving libraries in one process on a small machine
-    then has one library's spinning workers steal the cores the next one needs
-    (measured: a 128x128 matmul 10-100x slower than alone; a 2-thread 512^3 matmul run
-    right after NumPy's at its 1-thread speed). OMP_WAIT_POLICY=PASSIVE and
-    OPENBLAS_THREAD_TIMEOUT=4 (2^4 cycles) make them sleep at once, so each library runs
-    as it would alone, plus a thread wake-up per parallel region for all alike. With
+    corten and PyTorch each bring an OpenMP runtime (libgomp) whose idle workers spin
+    after every parallel region, by default for several ms, and OpenBLAS (under NumPy)
+    has its own pool that spins for up to 2^28 cycles (about 0.1 s). Interleaving
+    libraries in one process on a small machine then has one library's spinning workers
+    steal the cores the next one needs (measured: a 128x128 matmul 10-100x slower than
+    alone). GOMP_SPINCOUNT=10000 (corten's own default, about 0.3 ms) and
+    OPENBLAS_THREAD_TIMEOUT=20 (2^20 cycles, about 0.4 ms) give every pool the same short
+    spin, and the runner pauses between samples so it has ended before the next library
+    runs. Sleeping at once instead (OMP_WAIT_POLICY=PASSIVE) would charge each parallel
+    region a thread wake-up (~25 us here) that no single-library program pays. With
     --threads N, OPENBLAS_NUM_THREADS=N also caps NumPy's BLAS when threadpoolctl is not
-    installed. The runtimes read these when they load, hence exec. A user's settings win.
+    installed. The runtimes read these when they load, hence exec. A user's settings win
+    (with OMP_WAIT_POLICY set, the spin count is left alone).
     """
     started_as_command = sys.argv[0].endswith(os.path.join("corten", "__main__.py"))
     if not started_as_command:
         return
-    wanted = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
+    wanted = {"OPENBLAS_THREAD_TIMEOUT": "20"}
+    if "OMP_WAIT_POLICY" not in os.environ:
+        wanted["GOMP_SPINCOUNT"] = "10000"
     threads = parser().parse_known_args(argv)[0].threads
     if threads is not None and threads >= 1:
         wanted["OPENBLAS_NUM_THREADS"] = str(threads)
@@ -55,7 +60,7 @@ def _passive_threads(argv: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    _passive_threads(argv)
+    _short_spin_threads(argv)
     args = parser().parse_args(argv)
     workloads = select(args.only, args.quick)
     if args.list:

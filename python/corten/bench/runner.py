@@ -25,6 +25,9 @@ from .workloads import LIBRARIES, Workload, missing_features
 QUICK_BUDGET = 0.25  # seconds per workload, all libraries together
 FULL_BUDGET = 2.0
 MAX_ROUNDS = 200
+# Pause before each sample, longer than any pool's idle spin (about 0.4 ms, see
+# bench/cli.py), so the library that ran last has no worker left spinning on a core.
+SETTLE_SECONDS = 0.001
 
 
 @dataclass
@@ -170,6 +173,7 @@ def run_workload(w: Workload, libs: dict[str, Any], budget: float) -> Result:
     while order and rounds < MAX_ROUNDS and (rounds < w.min_rounds or time.perf_counter() - start < budget):
         k = rounds % len(order)
         for lib in order[k:] + order[:k]:
+            time.sleep(SETTLE_SECONDS)
             try:
                 samples[lib].append(_sample(fns[lib], n_calls[lib]))
             except Exception as e:
