@@ -81,16 +81,46 @@ void cast_kernel(const ::corten::View& out, const ::corten::View* const* ins, co
   });
 }
 
+template <size_t N> struct UintOfSize;
+template <> struct UintOfSize<1> { using type = uint8_t; };
+template <> struct UintOfSize<4> { using type = uint32_t; };
+template <> struct UintOfSize<8> { using type = uint64_t; };
+
+// c ? x : y as bit masks: the compiler turns this into vector and/or, where a
+// plain ?: on a byte condition stays a scalar loop (or a branch that mispredicts
+// on random masks, a ReLU gradient's for one).
+template <class T> inline T select_bits(uint8_t c, T x, T y) {
+  using U = typename UintOfSize<sizeof(T)>::type;
+  U xb, yb;
+  std::memcpy(&xb, &x, sizeof(T));
+  std::memcpy(&yb, &y, sizeof(T));
+  const U m = U(0) - U(c != 0);
+  const U r = static_cast<U>((xb & m) | (yb & static_cast<U>(~m)));
+  T out;
+  std::memcpy(&out, &r, sizeof(T));
+  return out;
+}
+
 template <class T>
 void where_kernel(const ::corten::View& out, const ::corten::View* const* ins, const char* name) {
   auto plan = ::corten::make_plan<4>(out, ins, name);
   ::corten::run_plan(plan, [](int64_t n, char* const* p, const int64_t* s) {
     const int64_t so = s[0] / isz<T>, sc = s[1], sa = s[2] / isz<T>, sb = s[3] / isz<T>;
-    T* o = reinterpret_cast<T*>(p[0]);
-    const bool* c = reinterpret_cast<const bool*>(p[1]);
+    T* __restrict o = reinterpret_cast<T*>(p[0]);
+    const uint8_t* __restrict c = reinterpret_cast<const uint8_t*>(p[1]);  // bool bytes
     const T* a = reinterpret_cast<const T*>(p[2]);
     const T* b = reinterpret_cast<const T*>(p[3]);
-    for (int64_t i = 0; i < n; ++i) o[i * so] = c[i * sc] ? a[i * sa] : b[i * sb];
+    if (so == 1 && sc == 1 && sa == 1 && sb == 1) {
+      for (int64_t i = 0; i < n; ++i) o[i] = select_bits(c[i], a[i], b[i]);
+    } else if (so == 1 && sc == 1 && sa == 1 && sb == 0) {
+      const T y = b[0];
+      for (int64_t i = 0; i < n; ++i) o[i] = select_bits(c[i], a[i], y);
+    } else if (so == 1 && sc == 1 && sa == 0 && sb == 1) {
+      const T x = a[0];
+      for (int64_t i = 0; i < n; ++i) o[i] = select_bits(c[i], x, b[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i * so] = select_bits(c[i * sc], a[i * sa], b[i * sb]);
+    }
   });
 }
 

@@ -33,10 +33,13 @@ int64_t check_arrays(const char* op, const View& p, std::initializer_list<const 
   return n;
 }
 
+// `grain`: elements per thread below which one thread does it all. SGD's update
+// is a few adds per element (memory-bound, a second thread pays off only for large
+// tensors); RMSprop's and Adam's take a square root and a division per element, so
+// a second thread halves them from a few tens of thousands of elements up.
 template <class Fn>
-void for_range(int64_t n, Fn&& fn) {
-  // Streaming updates are memory-bound: a second thread only pays off for large tensors.
-  const int nt = threads_for(n, 1 << 18);
+void for_range(int64_t n, int64_t grain, Fn&& fn) {
+  const int nt = threads_for(n, grain);
   if (nt <= 1) {
     fn(int64_t{0}, n);
     return;
@@ -153,7 +156,7 @@ void sgd_step(const View& pv, const View& gv, const View& bv, double lr, double 
     T *p = pv.ptr<T>(), *buf = bv.ptr<T>();
     const T* g = gv.ptr<T>();
     with_flags(weight_decay != 0, momentum != 0, nesterov, [&](auto WD, auto MOM, auto NEST) {
-      for_range(n, [&](int64_t lo, int64_t hi) {
+      for_range(n, int64_t{1} << 18, [&](int64_t lo, int64_t hi) {
         sgd_loop<T, WD(), MOM(), NEST()>(p + lo, g + lo, MOM() ? buf + lo : buf, hi - lo, T(lr), T(momentum),
                                          T(1 - dampening), T(weight_decay), first);
       });
@@ -171,7 +174,7 @@ void rmsprop_step(const View& pv, const View& gv, const View& sqv, const View& g
     T *p = pv.ptr<T>(), *sq = sqv.ptr<T>(), *ga = gav.ptr<T>(), *buf = bv.ptr<T>();
     const T* g = gv.ptr<T>();
     with_flags(weight_decay != 0, centered, momentum > 0, [&](auto WD, auto CEN, auto MOM) {
-      for_range(n, [&](int64_t lo, int64_t hi) {
+      for_range(n, int64_t{1} << 15, [&](int64_t lo, int64_t hi) {
         rmsprop_loop<T, WD(), CEN(), MOM()>(p + lo, g + lo, sq + lo, CEN() ? ga + lo : ga, MOM() ? buf + lo : buf,
                                             hi - lo, T(lr), T(alpha), T(eps), T(weight_decay), T(momentum));
       });
@@ -192,7 +195,7 @@ void adam_step(const View& pv, const View& gv, const View& mv, const View& vv, c
     T *p = pv.ptr<T>(), *m = mv.ptr<T>(), *v = vv.ptr<T>(), *vmax = vmaxv.ptr<T>();
     const T* g = gv.ptr<T>();
     with_flags(decoupled, weight_decay != 0, ams, [&](auto DEC, auto WD, auto AMS) {
-      for_range(n, [&](int64_t lo, int64_t hi) {
+      for_range(n, int64_t{1} << 15, [&](int64_t lo, int64_t hi) {
         adam_loop<T, DEC(), WD(), AMS()>(p + lo, g + lo, m + lo, v + lo, AMS() ? vmax + lo : vmax, hi - lo,
                                          T(1 - beta1), T(beta2), T(eps), T(weight_decay), T(lr / bc1),
                                          T(bc2_sqrt), T(1 - lr * weight_decay));
