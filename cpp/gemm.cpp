@@ -385,19 +385,32 @@ void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
     blocked_rows<T>(ukr, o, A, B, C, 0, o.m, pb, 0, 1);
     return;
   }
-  // Threads split m (rows of C) whenever each gets at least two row tiles, n
-  // otherwise. Row blocks let each thread own whole rows of C, as the element-wise
-  // and optimizer loops that read C next split it; splitting n left half of every
-  // row in the other core's cache (a 784-512-10 training step: 1.57 -> 1.50 ms,
-  // its RMSprop update several times faster). Splitting n needs no synchronisation:
-  // each thread packs its own B columns. Large m splits share one B block, packed
-  // cooperatively (two barriers per KC step, so the packed B is read from L3 by
-  // every thread); when each thread's share of a KC step is short (under ~2^22
-  // multiply-adds, a few hundred microseconds) the threads pack private copies
-  // instead and never wait for each other.
-  const int64_t tm = (o.m + MR - 1) / MR;
-  const bool split_m = tm >= 2 * nt;
-  const int64_t kc_max = std::min<int64_t>(o.k, blocking<T>().kc.load(std::memory_order_relaxed));
+  // Splitting n needs no synchronisation at all: each thread packs its own B
+  // columns and reads A in place (or packs its own copy of the A block), so a
+  // preempted thread never stalls the others. Splitting m is used when n is too
+  // narrow to split evenly, when A must be packed and is the larger operand, and
+  // when k fits one KC block (B is packed once, so the split costs little, and each
+  // thread then owns whole rows of C, as the element-wise and optimizer loops that
+  // read C next split it: a weight gradient's RMSprop update ran several times
+  // slower with half of every row in the other core's cache). Large m splits share
+  // one B block, packed cooperatively (two barriers per KC step, so the packed B
+  // is read from L3 by every thread); when each thread's share of a KC step is
+  // short (under ~2^22 multiply-adds, a few hundred microseconds) the threads pack
+  // private copies instead and never wait for each other.
+  const int64_t tm = (o.m + MR - 1) / MR, tn = (o.n + NR - 1) / NR;
+  const double imb_m = double((tm + nt - 1) / nt * nt) / double(tm);
+  const double imb_n = double((tn + nt - 1) / nt * nt) / double(tn);
+  const int64_t kc_block = blocking<T>().kc.load(std::memory_order_relaxed);
+  const int64_t kc_max = std::min<int64_t>(o.k, kc_block);
+  bool split_m;
+  if (tn < 2 * nt)
+    split_m = tm >= 2 * nt;
+  else if (tm < 2 * nt)
+    split_m = false;
+  else if ((o.pack_a && o.m > o.n) || o.k <= kc_block)
+    split_m = true;
+  else
+    split_m = imb_n > 1.15 * imb_m;
   const bool shared_b = split_m && o.pack_b &&
                         (o.m / nt) * std::min<int64_t>(o.n, blocking<T>().nc.load(std::memory_order_relaxed)) * kc_max >=
                             (int64_t(1) << 22);
