@@ -221,3 +221,20 @@ def _fork_and_check(target, x):
                    _child_matmul: 300**3}[target]
     # the parent keeps its threads
     assert ((x + x) * 3).sum().item() == 12_000_000
+
+
+def _spin_setting(env: dict) -> str:
+    import os
+    import subprocess
+
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    code = "import os, corten; print(os.environ.get('GOMP_SPINCOUNT'))"
+    out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True,
+                         timeout=60, check=True)
+    return out.stdout.strip()
+
+
+def test_import_sets_a_short_worker_spin_unless_the_user_chose():
+    assert _spin_setting({}) == "10000"
+    assert _spin_setting({"GOMP_SPINCOUNT": "500"}) == "500"
+    assert _spin_setting({"OMP_WAIT_POLICY": "PASSIVE"}) == "None"

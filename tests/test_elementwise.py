@@ -354,6 +354,27 @@ def test_where_matches_numpy(shapes, da, db, layout, seed):
     assert_same(got, np.where(c, a, b), "where", exact=True)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "uint8", "bool"])
+def test_where_fast_paths_select_bits_exactly(dtype):
+    # Long enough for the vector loops of the contiguous and scalar-side paths; NaN
+    # payloads and -0.0 must come through bit for bit.
+    rng = np.random.default_rng(7)
+    n = 1027
+    a = random_values(rng, (n,), dtype)
+    b = random_values(rng, (n,), dtype)
+    if a.dtype.kind == "f":
+        a[:4] = [np.nan, -0.0, np.inf, -np.inf]
+        b[4:8] = [-np.nan, -0.0, 0.0, np.nan]
+    c = rng.random(n) < 0.5
+    cases = [(a, b), (a, b[:1].reshape(())), (a[:1].reshape(()), b), (a[::2], b[::2])]
+    for x, y in cases:
+        cc = c if x.ndim == 0 or x.shape[0] == n else c[::2]
+        got = ct.where(ct.from_numpy(cc), ct.from_numpy(x), ct.from_numpy(y)).numpy()
+        want = np.where(cc, x, y)
+        assert got.dtype == want.dtype
+        assert got.tobytes() == want.tobytes(), (x.shape, y.shape)
+
+
 def test_where_scalars_and_nonbool_condition():
     x = ct.tensor([1.0, -2.0, 3.0])
     r = ct.where(x > 0, x, 0.0)

@@ -34,21 +34,18 @@ def _short_spin_threads(argv: list[str]) -> None:
     has its own pool that spins for up to 2^28 cycles (about 0.1 s). Interleaving
     libraries in one process on a small machine then has one library's spinning workers
     steal the cores the next one needs (measured: a 128x128 matmul 10-100x slower than
-    alone). GOMP_SPINCOUNT=10000 (corten's own default, about 0.3 ms) and
-    OPENBLAS_THREAD_TIMEOUT=20 (2^20 cycles, about 0.4 ms) give every pool the same short
-    spin, and the runner pauses between samples so it has ended before the next library
-    runs. Sleeping at once instead (OMP_WAIT_POLICY=PASSIVE) would charge each parallel
+    alone). Importing corten sets GOMP_SPINCOUNT=10000 (about 0.3 ms), which PyTorch's
+    libgomp reads too; OPENBLAS_THREAD_TIMEOUT=20 (2^20 cycles, about 0.4 ms) gives
+    OpenBLAS the same short spin, and the runner pauses between samples so it has ended
+    before the next library runs. Sleeping at once instead (OMP_WAIT_POLICY=PASSIVE) would charge each parallel
     region a thread wake-up (~25 us here) that no single-library program pays. With
     --threads N, OPENBLAS_NUM_THREADS=N also caps NumPy's BLAS when threadpoolctl is not
-    installed. The runtimes read these when they load, hence exec. A user's settings win
-    (with OMP_WAIT_POLICY set, the spin count is left alone).
+    installed. The runtimes read these when they load, hence exec. A user's settings win.
     """
     started_as_command = sys.argv[0].endswith(os.path.join("corten", "__main__.py"))
     if not started_as_command:
         return
     wanted = {"OPENBLAS_THREAD_TIMEOUT": "20"}
-    if "OMP_WAIT_POLICY" not in os.environ:
-        wanted["GOMP_SPINCOUNT"] = "10000"
     threads = parser().parse_known_args(argv)[0].threads
     if threads is not None and threads >= 1:
         wanted["OPENBLAS_NUM_THREADS"] = str(threads)
