@@ -90,7 +90,10 @@ def reference_binary(op: str, a: np.ndarray, b: np.ndarray, out_dtype: np.dtype)
         warnings.simplefilter("ignore")
         if op == "pow" and compute.kind in "iu":
             b = np.abs(b) % 8  # caller ensured non-negative exponents; keep it exact
-        r = getattr(np, op)(a, b)
+        # at least 1-D: NumPy's 0-d float32 power takes a scalar path that gives
+        # pow(-inf, 0.5) = nan, where its array path (and C99) gives inf
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        r = getattr(np, op)(np.atleast_1d(a), np.atleast_1d(b)).reshape(shape)
     return np.asarray(r).astype(out_dtype)
 
 
