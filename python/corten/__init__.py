@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 # ruff: noqa: E402  (the OpenMP setting below must precede loading the kernels)
+import builtins
 import os
 
 # Idle kernel workers spin for about 0.3 ms (10,000 rounds) before they sleep.
@@ -41,6 +42,7 @@ from ._dtype import DType, bool_, float32, float64, int32, int64, promote_types,
 from ._shape import AxisError
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .checkpoint import load, save
+from .ops import methods as _methods  # attaches every op's Tensor methods
 from .ops.cumulative import cumprod, cumsum
 from .ops.elementwise import *  # every op of the table in ops/table.py, plus where, clip, astype, clone
 from .ops.indexing import (
@@ -128,9 +130,9 @@ def gemm_kernel() -> str:
     return _C.gemm_kernel()
 
 
-def set_gemm_fallback(on: bool) -> None:
+def set_gemm_fallback(on: builtins.bool) -> None:
     """Force the portable matmul kernel (also: CORTEN_GEMM_FALLBACK=1)."""
-    _C.set_gemm_fallback(True if on else False)
+    _C.set_gemm_fallback(builtins.bool(on))  # corten.bool (the dtype) shadows the builtin here
 
 
 def simd_level() -> str:
