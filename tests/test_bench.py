@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -187,9 +189,6 @@ TUNING = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT", "OPENB
 def _command(*args: str, tmp_path=None) -> tuple[str, dict | None]:
     """`python -m corten bench` in a fresh process, without PyTorch and without any
     thread-pool setting in the environment; its stdout and --json document."""
-    import os
-    import subprocess
-
     env = {k: v for k, v in os.environ.items() if k not in TUNING}
     env["CORTEN_BENCH_NO_TORCH"] = "1"
     extra = ["--json", str(tmp_path / "run.json")] if tmp_path else []
@@ -211,8 +210,6 @@ def test_command_runs_each_library_in_its_own_process_with_its_defaults(tmp_path
     m = doc["machine"]
     assert m["method"] == "per-process" and doc["settings"]["method"] == "per-process"
     assert m["lib_threads"] == {"corten": 1, "numpy": 1}
-    import os
-
     numpy, corten = m["workers"]["numpy"], m["workers"]["corten"]
     assert len({numpy["pid"], corten["pid"], os.getpid()}) == 3
     assert not numpy["imports_corten"] and corten["imports_corten"]
@@ -223,17 +220,16 @@ def test_command_runs_each_library_in_its_own_process_with_its_defaults(tmp_path
 
 def test_worker_environment():
     import corten
-
     from corten.bench import procs
 
+    # the user's settings, without what importing corten set in this process
+    user = {k: None if k in corten.ENV_SET_ON_IMPORT else os.environ.get(k) for k in TUNING}
     for lib in ("corten", "numpy", "torch"):
         env = procs.worker_env(lib, None)
-        assert not (set(corten.ENV_SET_ON_IMPORT) & env.keys())
-        assert "OPENBLAS_THREAD_TIMEOUT" not in env or "OPENBLAS_THREAD_TIMEOUT" in __import__("os").environ
-    assert procs.worker_env("numpy", 3)["OPENBLAS_NUM_THREADS"] == "3"
-    assert procs.worker_env("torch", 3)["CORTEN_BENCH_THREADS"] == "3"
-    assert procs.worker_env("torch", 3).get("OPENBLAS_NUM_THREADS") == __import__("os").environ.get(
-        "OPENBLAS_NUM_THREADS")
+        assert {k: env.get(k) for k in TUNING} == user
+    numpy, torch = procs.worker_env("numpy", 3), procs.worker_env("torch", 3)
+    assert numpy["OPENBLAS_NUM_THREADS"] == "3" and torch["CORTEN_BENCH_THREADS"] == "3"
+    assert torch.get("OPENBLAS_NUM_THREADS") == os.environ.get("OPENBLAS_NUM_THREADS")
 
 
 def test_same_process_runs_with_short_spinning_thread_pools():
@@ -245,11 +241,9 @@ def test_same_process_runs_with_short_spinning_thread_pools():
 
 
 def test_wait_idle_waits_for_a_busy_process_only():
-    import subprocess
-
     from corten.bench import procs
 
-    if procs._running_threads(__import__("os").getpid()) is None:
+    if procs._running_threads(os.getpid()) is None:
         pytest.skip("needs /proc")
     code = "import sys, time; print('ready', flush=True); {}"
     idle = subprocess.Popen([sys.executable, "-c", code.format("time.sleep(60)")], stdout=subprocess.PIPE)
