@@ -10,19 +10,20 @@ from __future__ import annotations
 # ruff: noqa: E402  (the OpenMP setting below must precede loading the kernels)
 import os
 
+# Idle kernel workers spin for 10,000 rounds before they sleep (tens of us here;
+# a round is one `pause`, whose cost varies by CPU). A training step runs dozens
+# of parallel loops microseconds apart; waking a sleeping worker costs ~25 us
+# here, which made a 784-512-10 step 2.2 ms instead of 1.85 ms. The libgomp
+# default (300,000 rounds: 1-4 ms here) keeps a core busy after the work is
+# done, which a busy machine pays for. libgomp reads the setting once, when it
+# loads, and has no call to change it later; PyTorch loads the same runtime (one
+# libgomp per process), so whichever library is imported first decides. When
+# the runtime is already loaded (PyTorch imported first), setting it here would
+# change nothing in this process, only in child processes, so it is left alone.
+# A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT always wins. See docs/benchmarks.md
+# ("One OpenMP runtime per process") for the measurements.
 
-# Idle kernel workers spin for 10,000 rounds before they sleep (tens of us on AMD
-# Zen, up to about 0.5 ms where `pause` is slow). A training step runs dozens of
-# parallel loops microseconds apart; waking a sleeping worker costs ~25 us here,
-# which made a 784-512-10 step 2.2 ms instead of 1.85 ms. The libgomp default
-# (300,000 rounds: about 1 ms here, over 10 ms on some Intel cores) keeps a core
-# busy after the work is done, which a busy machine pays for. libgomp reads the
-# setting once, when it loads, and has no call to change it later; PyTorch loads
-# the same runtime (one libgomp per process), so whichever library is imported
-# first decides. When the runtime is already loaded (PyTorch imported first),
-# setting it here would change nothing in this process, only in child processes,
-# so it is left alone. A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT always wins.
-# docs/benchmarks.md has the measurements.
+
 def _openmp_loaded() -> bool:
     try:
         with open("/proc/self/maps") as f:

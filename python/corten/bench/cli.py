@@ -22,7 +22,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="write every figure (machine, medians, samples, ratios)")
     p.add_argument("--plot", metavar="FILE", help="write a PNG bar chart of corten's speedups (matplotlib)")
     p.add_argument("--compare", metavar="OLD.json", help="print the change against an earlier --json run")
-    p.add_argument("--threads", type=int, metavar="N", help="threads for every library (default: corten's)")
+    p.add_argument("--threads", type=int, metavar="N", help="threads for every library (default: each library's own)")
     p.add_argument("--budget", type=float, metavar="SECONDS", help="time budget per workload")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out (also CORTEN_BENCH_NO_TORCH=1)")
     p.add_argument("--same-process", action="store_true",
@@ -35,18 +35,15 @@ def parser() -> argparse.ArgumentParser:
 def _short_spin_threads(argv: list[str]) -> None:
     """`--same-process`: re-run `python -m corten bench` with every library's idle threads spinning briefly.
 
-    corten and PyTorch each bring an OpenMP runtime (libgomp) whose idle workers spin
-    after every parallel region, by default for several ms, and OpenBLAS (under NumPy)
-    has its own pool that spins for up to 2^28 cycles (about 0.1 s). Interleaving
-    libraries in one process on a small machine then has one library's spinning workers
-    steal the cores the next one needs (measured: a 128x128 matmul 10-100x slower than
-    alone). Importing corten sets GOMP_SPINCOUNT=10000 (about 0.3 ms), which PyTorch's
-    libgomp reads too; OPENBLAS_THREAD_TIMEOUT=20 (2^20 cycles, about 0.4 ms) gives
-    OpenBLAS the same short spin, and the runner pauses between samples so it has ended
-    before the next library runs. Sleeping at once instead (OMP_WAIT_POLICY=PASSIVE) would charge each parallel
-    region a thread wake-up (~25 us here) that no single-library program pays. With
-    --threads N, OPENBLAS_NUM_THREADS=N also caps NumPy's BLAS when threadpoolctl is not
-    installed. The runtimes read these when they load, hence exec. A user's settings win.
+    In one process, corten and PyTorch share one OpenMP runtime (libgomp); corten is imported
+    first, so its GOMP_SPINCOUNT=10000 governs both. OpenBLAS (under NumPy) has its own pool,
+    which spins for up to 2^28 cycles (about 0.1 s) by default. Interleaving libraries in one
+    process on a small machine then has one library's spinning workers steal the cores the next
+    one needs (measured: a 128x128 matmul 10-100x slower than alone). OPENBLAS_THREAD_TIMEOUT=20
+    (2^20 cycles) gives OpenBLAS a short spin too, and the runner pauses between samples so it
+    has ended before the next library runs. With --threads N, OPENBLAS_NUM_THREADS=N also caps
+    NumPy's BLAS when threadpoolctl is not installed. The runtimes read these when they load,
+    hence exec. A user's settings win. The default method (bench/procs.py) sets none of this.
     """
     started_as_command = sys.argv[0].endswith(os.path.join("corten", "__main__.py"))
     args = parser().parse_known_args(argv)[0]
