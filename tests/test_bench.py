@@ -268,3 +268,20 @@ def test_threads_option(capsys):
     assert corten.get_num_threads() == before  # restored after the run
     assert cli.main(["--threads", "0"]) == 2
     assert "--threads needs at least 1" in capsys.readouterr().err
+
+
+def test_a_worker_that_exits_is_a_note_and_the_others_go_on():
+    from corten.bench import procs
+
+    workers, notes = procs.start_workers(["corten", "numpy"], 1)
+    try:
+        assert notes == [] and set(workers) == {"corten", "numpy"}
+        w = next(w for w in workloads.WORKLOADS if w.name == "overhead/add/10")
+        workers["numpy"].proc.kill()
+        workers["numpy"].proc.wait()
+        r = procs.run_workload(w, workers, 0.01)
+        assert set(r.libs) == {"corten"} and len(r.libs["corten"].samples) >= 3
+        assert "numpy setup failed: the numpy worker exited" in r.note
+    finally:
+        for wk in workers.values():
+            wk.close()

@@ -26,7 +26,7 @@ from typing import Any
 
 import corten
 
-from .runner import Result, WorkerError, skip_note, time_rounds
+from .runner import Result, Side, WorkerError, skip_note, time_rounds
 from .workloads import LIBRARIES, Workload
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
@@ -43,12 +43,12 @@ class Worker:
         self.info: dict[str, Any] = {}
 
     def hello(self) -> dict[str, Any]:
-        self.info = self._read()
+        self.info = self.read()
         return self.info
 
     def call(self, cmd: str, **args: Any) -> dict[str, Any]:
         self.send(cmd, **args)
-        return self._read()
+        return self.read()
 
     def send(self, cmd: str, **args: Any) -> None:
         assert self.proc.stdin is not None
@@ -58,7 +58,8 @@ class Worker:
         except BrokenPipeError:
             raise WorkerError(f"the {self.lib} worker exited (code {self.proc.poll()})") from None
 
-    def _read(self) -> dict[str, Any]:
+    def read(self) -> dict[str, Any]:
+        """The next reply; WorkerError for an error reply or a worker that exited."""
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
@@ -166,15 +167,20 @@ def run_workload(w: Workload, workers: dict[str, Worker], budget: float) -> Resu
         res.note = note
         return res
     names = [lib for lib in LIBRARIES if lib in workers and lib in w.setups]
+    sides: dict[str, Side] = {}
+    errors: list[str] = []
     for lib in names:  # all set up at once: data making is not timed
-        workers[lib].send("setup", name=w.name)
-    sides, errors = {}, []
-    for lib in names:
         try:
-            workers[lib]._read()
+            workers[lib].send("setup", name=w.name)
             sides[lib] = _Side(workers[lib])
         except WorkerError as e:
             errors.append(f"{lib} setup failed: {e}")
+    for lib in list(sides):
+        try:
+            workers[lib].read()
+        except WorkerError as e:
+            errors.append(f"{lib} setup failed: {e}")
+            del sides[lib]
     try:
         time_rounds(res, sides, budget, errors)
     finally:
