@@ -85,7 +85,8 @@ def main() -> None:
         return statistics.median(r[i] for r in rows)
 
     rows = [(rs[0][0], *(median(rs, i) for i in range(1, 5))) for rs in runs.values()]
-    threads = f"{args.threads} threads" if args.threads else "each library's default threads"
+    threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}" if args.threads \
+        else "each library's default threads"
     print(
         f"{args.epochs} epochs, Linear 784-512-10, RMSprop, batch 128, Fashion-MNIST, {threads}"
         + (f", median of {args.repeat} alternating runs" if args.repeat > 1 else "")
