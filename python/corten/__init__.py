@@ -11,14 +11,31 @@ from __future__ import annotations
 import builtins
 import os
 
-# Idle kernel workers spin for about 0.3 ms (10,000 rounds) before they sleep.
-# A training step runs dozens of parallel loops microseconds apart; waking a
-# sleeping worker costs ~25 us here, which made a 784-512-10 step 2.2 ms instead
-# of 1.85 ms. The libgomp default (300,000 rounds, several ms) keeps a core busy
-# long after the work is done, which a busy machine pays for. Read once when the
-# OpenMP runtime loads with corten._C; a user's OMP_WAIT_POLICY or spin count wins.
-if "OMP_WAIT_POLICY" not in os.environ:
-    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# Idle kernel workers spin for 10,000 rounds before they sleep (tens of us here;
+# a round is one `pause`, whose cost varies by CPU). A training step runs dozens
+# of parallel loops microseconds apart; waking a sleeping worker costs ~25 us
+# here, which made a 784-512-10 step 2.2 ms instead of 1.85 ms. The libgomp
+# default (300,000 rounds: 1-4 ms here) keeps a core busy after the work is
+# done, which a busy machine pays for. libgomp reads the setting once, when it
+# loads, and has no call to change it later; PyTorch loads the same runtime (one
+# libgomp per process), so whichever library is imported first decides. When
+# the runtime is already loaded (PyTorch imported first), setting it here would
+# change nothing in this process, only in child processes, so it is left alone.
+# A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT always wins. See docs/benchmarks.md
+# ("One OpenMP runtime per process") for the measurements.
+
+
+def _openmp_loaded() -> bool:
+    try:
+        with open("/proc/self/maps") as f:
+            return "libgomp" in f.read()
+    except OSError:
+        return False
+
+
+ENV_SET_ON_IMPORT: dict[str, str] = {}  # what this import added to os.environ
+if not ({"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & os.environ.keys()) and not _openmp_loaded():
+    os.environ["GOMP_SPINCOUNT"] = ENV_SET_ON_IMPORT["GOMP_SPINCOUNT"] = "10000"
 
 from . import _C, data, nn, optim
 from ._creation import (
