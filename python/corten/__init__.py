@@ -25,7 +25,7 @@ import os
 # ("One OpenMP runtime per process") for the measurements.
 
 
-def _openmp_loaded() -> bool:
+def _openmp_loaded() -> builtins.bool:
     try:
         with open("/proc/self/maps") as f:
             return "libgomp" in f.read()

@@ -125,6 +125,7 @@ def describe(versions: dict[str, str], lib_threads: dict[str, int], numpy_blas: 
     mhz = clock_mhz()
     threads = lib_threads["corten"]
     used = min(threads, cores)
+    peaks: dict[str, float | None]
     if measure:
         peaks = {dt: measured_peak_gflops(used, dt) for dt in ("float32", "float64")}
         source = "measured"
