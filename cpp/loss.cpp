@@ -62,7 +62,7 @@ double row_lse(const T* x, int64_t c) {
 }
 
 template <class T>
-void softmax_impl(const View& xv, const View& ov, bool log) {
+void softmax_impl(Tag<T>, const View& xv, const View& ov, bool log) {
   Rows r = check_rows(xv, "softmax");
   check_like(ov, xv, "softmax", "output");
   const T* x = xv.ptr<T>();
@@ -79,7 +79,7 @@ void softmax_impl(const View& xv, const View& ov, bool log) {
 }
 
 template <class T>
-void softmax_bwd_impl(const View& yv, const View& gv, const View& giv, bool log) {
+void softmax_bwd_impl(Tag<T>, const View& yv, const View& gv, const View& giv, bool log) {
   Rows r = check_rows(yv, "softmax_backward");
   check_like(gv, yv, "softmax_backward", "gradient");
   check_like(giv, yv, "softmax_backward", "output");
@@ -102,7 +102,7 @@ void softmax_bwd_impl(const View& yv, const View& gv, const View& giv, bool log)
 // Class-index cross-entropy with label smoothing e over C classes:
 //   loss_i = lse_i - (1 - e) x[i, t_i] - (e / C) sum_j x[i, j]
 template <class T>
-void xent_index_fwd_impl(const View& xv, const View& tv, int64_t ignore, double e, const View& lv,
+void xent_index_fwd_impl(Tag<T>, const View& xv, const View& tv, int64_t ignore, double e, const View& lv,
                          const View& sv) {
   const char* op = "cross_entropy";
   Rows r = check_rows(xv, op);
@@ -145,7 +145,7 @@ void xent_index_fwd_impl(const View& xv, const View& tv, int64_t ignore, double 
 }
 
 template <class T>
-void xent_index_bwd_impl(const View& xv, const View& tv, const View& sv, const View& gv, int64_t ignore,
+void xent_index_bwd_impl(Tag<T>, const View& xv, const View& tv, const View& sv, const View& gv, int64_t ignore,
                          double e, const View& gxv) {
   const char* op = "cross_entropy_backward";
   Rows r = check_rows(xv, op);
@@ -176,7 +176,7 @@ void xent_index_bwd_impl(const View& xv, const View& tv, const View& sv, const V
 // Probability targets p (smoothed to (1 - e) p + e / C):
 //   loss_i = sum_j p'_ij (lse_i - x_ij)
 template <class T>
-void xent_prob_fwd_impl(const View& xv, const View& pv, double e, const View& lv, const View& sv) {
+void xent_prob_fwd_impl(Tag<T>, const View& xv, const View& pv, double e, const View& lv, const View& sv) {
   const char* op = "cross_entropy";
   Rows r = check_rows(xv, op);
   check_like(pv, xv, op, "target");
@@ -199,7 +199,7 @@ void xent_prob_fwd_impl(const View& xv, const View& pv, double e, const View& lv
 }
 
 template <class T>
-void xent_prob_bwd_impl(const View& xv, const View& pv, const View& sv, const View& gv, double e,
+void xent_prob_bwd_impl(Tag<T>, const View& xv, const View& pv, const View& sv, const View& gv, double e,
                         const View& gxv) {
   const char* op = "cross_entropy_backward";
   Rows r = check_rows(xv, op);
@@ -225,7 +225,7 @@ void xent_prob_bwd_impl(const View& xv, const View& pv, const View& sv, const Vi
 constexpr double kSqrt2OverPi = 0.7978845608028654, kGeluC = 0.044715;
 
 template <class T>
-void gelu_impl(const View& xv, const View& gv, const View& ov, bool approx, bool backward) {
+void gelu_impl(Tag<T>, const View& xv, const View& gv, const View& ov, bool approx, bool backward) {
   const char* op = backward ? "gelu_backward" : "gelu";
   if (!xv.is_contiguous()) throw std::invalid_argument(std::string(op) + ": input must be contiguous");
   check_like(ov, xv, op, "output");
@@ -252,43 +252,44 @@ void gelu_impl(const View& xv, const View& gv, const View& ov, bool approx, bool
 
 }  // namespace
 
+// Each entry point runs its float32 or float64 copy (dispatch_float throws,
+// naming the op, for any other dtype).
 void gelu(const View& x, const OutView& out, bool tanh) {
-  dispatch_float(x.dtype, "gelu", [&](auto t) { gelu_impl<typename decltype(t)::type>(x, x, out, tanh, false); });
+  dispatch_float(x.dtype, "gelu", [&](auto t) { gelu_impl(t, x, x, out, tanh, false); });
 }
 
 void gelu_backward(const View& x, const View& g, const OutView& grad_in, bool tanh) {
-  dispatch_float(x.dtype, "gelu_backward", [&](auto t) { gelu_impl<typename decltype(t)::type>(x, g, grad_in, tanh, true); });
+  dispatch_float(x.dtype, "gelu_backward", [&](auto t) { gelu_impl(t, x, g, grad_in, tanh, true); });
 }
 
 void softmax_rows(const View& x, const OutView& out, bool log) {
-  dispatch_float(x.dtype, "softmax", [&](auto t) { softmax_impl<typename decltype(t)::type>(x, out, log); });
+  dispatch_float(x.dtype, "softmax", [&](auto t) { softmax_impl(t, x, out, log); });
 }
 
 void softmax_rows_backward(const View& y, const View& g, const OutView& grad_in, bool log) {
-  dispatch_float(y.dtype, "softmax_backward", [&](auto t) { softmax_bwd_impl<typename decltype(t)::type>(y, g, grad_in, log); });
+  dispatch_float(y.dtype, "softmax_backward", [&](auto t) { softmax_bwd_impl(t, y, g, grad_in, log); });
 }
 
 void xent_index_forward(const View& x, const View& target, int64_t ignore_index, double smoothing,
                         const OutView& loss, const OutView& lse) {
-  dispatch_float(x.dtype, "cross_entropy", [&](auto t) {
-    xent_index_fwd_impl<typename decltype(t)::type>(x, target, ignore_index, smoothing, loss, lse);
-  });
+  dispatch_float(x.dtype, "cross_entropy",
+                 [&](auto t) { xent_index_fwd_impl(t, x, target, ignore_index, smoothing, loss, lse); });
 }
 
 void xent_index_backward(const View& x, const View& target, const View& lse, const View& g,
                          int64_t ignore_index, double smoothing, const OutView& grad_x) {
-  dispatch_float(x.dtype, "cross_entropy_backward", [&](auto t) {
-    xent_index_bwd_impl<typename decltype(t)::type>(x, target, lse, g, ignore_index, smoothing, grad_x);
-  });
+  dispatch_float(x.dtype, "cross_entropy_backward",
+                 [&](auto t) { xent_index_bwd_impl(t, x, target, lse, g, ignore_index, smoothing, grad_x); });
 }
 
 void xent_prob_forward(const View& x, const View& p, double smoothing, const OutView& loss, const OutView& lse) {
-  dispatch_float(x.dtype, "cross_entropy", [&](auto t) { xent_prob_fwd_impl<typename decltype(t)::type>(x, p, smoothing, loss, lse); });
+  dispatch_float(x.dtype, "cross_entropy", [&](auto t) { xent_prob_fwd_impl(t, x, p, smoothing, loss, lse); });
 }
 
 void xent_prob_backward(const View& x, const View& p, const View& lse, const View& g, double smoothing,
                         const OutView& grad_x) {
-  dispatch_float(x.dtype, "cross_entropy_backward", [&](auto t) { xent_prob_bwd_impl<typename decltype(t)::type>(x, p, lse, g, smoothing, grad_x); });
+  dispatch_float(x.dtype, "cross_entropy_backward",
+                 [&](auto t) { xent_prob_bwd_impl(t, x, p, lse, g, smoothing, grad_x); });
 }
 
 }  // namespace corten

@@ -36,8 +36,8 @@ void gelu_backward(const View& x, const View& g, const OutView& grad_in, bool ta
 // State arrays a caller does not need are passed empty (size 0).
 void sgd_step(const OutView& p, const View& g, const OutView& buf, double lr, double momentum, double dampening,
               bool nesterov, double weight_decay, bool first);
-void rmsprop_step(const OutView& p, const View& g, const OutView& sq, const OutView& gavg, const OutView& buf, double lr,
-                  double alpha, double eps, double weight_decay, double momentum, bool centered);
+void rmsprop_step(const OutView& p, const View& g, const OutView& sq, const OutView& gavg, const OutView& buf,
+                  double lr, double alpha, double eps, double weight_decay, double momentum, bool centered);
 void adam_step(const OutView& p, const View& g, const OutView& m, const OutView& v, const OutView& vmax, double lr,
                double beta1, double beta2, double eps, double weight_decay, bool decoupled, int64_t step);
 

@@ -146,8 +146,8 @@ void sgd_step(const OutView& pv, const View& gv, const OutView& bv, double lr, d
   });
 }
 
-void rmsprop_step(const OutView& pv, const View& gv, const OutView& sqv, const OutView& gav, const OutView& bv, double lr,
-                  double alpha, double eps, double weight_decay, double momentum, bool centered) {
+void rmsprop_step(const OutView& pv, const View& gv, const OutView& sqv, const OutView& gav, const OutView& bv,
+                  double lr, double alpha, double eps, double weight_decay, double momentum, bool centered) {
   const int64_t n = check_arrays("rmsprop", pv, {&gv, &sqv, &gav, &bv});
   if (sqv.size() != n || (centered && gav.size() != n) || (momentum > 0 && bv.size() != n))
     throw std::invalid_argument("rmsprop: missing state array");

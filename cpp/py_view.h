@@ -66,14 +66,16 @@ inline void load_view(View& v, const py::array& a, bool output) {
     if (strides[i] % es != 0) throw std::invalid_argument("array strides must be a multiple of the item size");
     v.strides[i] = strides[i] / es;
   }
-  if (output && !a.writeable()) throw std::invalid_argument("output array is read-only");
+  if (output && !a.writeable())
+    throw std::invalid_argument("output array of shape " + shape_str(v) + " and dtype " + dtype_name(v.dtype) +
+                                " is read-only");
   if (output && overlaps_itself(v))
-    throw std::invalid_argument("output array " + shape_str(v) + " has elements that share memory "
+    throw std::invalid_argument("output array of shape " + shape_str(v) + " has elements that share memory "
                                 "(a broadcast view?); it cannot be written");
   v.data = static_cast<char*>(const_cast<void*>(a.data()));
   // Kernels load whole elements: a misaligned pointer would be undefined behaviour.
   if (size > 0 && reinterpret_cast<uintptr_t>(v.data) % es != 0)
-    throw std::invalid_argument("array data is not aligned to its item size");
+    throw std::invalid_argument(std::string(dtype_name(v.dtype)) + " array data is not aligned to its item size");
   if (size > t_largest_array) t_largest_array = size;
 }
 

@@ -13,7 +13,6 @@
 
 #include "elementwise.h"
 
-
 namespace corten {
 
 void reduce_generic(ReduceOp op, const View& x, const OutView& out, int nred);

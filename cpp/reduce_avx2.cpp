@@ -9,9 +9,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "reduce.h"
 #include "numeric.h"
 #include "parallel.h"
+#include "reduce.h"
 #include "strided.h"
 
 #pragma GCC push_options

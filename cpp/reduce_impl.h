@@ -81,7 +81,8 @@ void reduce_loops(const Op& op, const corten::View& x, const corten::OutView& ou
   const bool rows = K.nd > 0 && std::abs(K.inner().s[0]) < std::abs(r_stride);
   // Rows: whole rows of up to kBlock outputs are read in order, ~kRowsWork
   // elements per unit, so chunks count rows (a multiple of 64).
-  const int64_t chunk = rows ? (std::max<int64_t>(64, kRowsWork / std::min(K.inner().n, kBlock)) + 63) / 64 * 64 : kChunk;
+  const int64_t chunk =
+      rows ? (std::max<int64_t>(64, kRowsWork / std::min(K.inner().n, kBlock)) + 63) / 64 * 64 : kChunk;
   const int64_t nchunks = (N + chunk - 1) / chunk;
   std::unique_ptr<S[]> part(new S[nchunks > 1 ? M * nchunks : 0]);  // not vector<bool>
   const int nt = corten::threads_for(M * N);
