@@ -67,6 +67,11 @@ Dims<2> make_block(const View& a, int a0, const View& b, int b0) {
 // f(a_elem*, b_elem*) for every element of the block.
 template <class T, class F>
 void for_block(const Dims<2>& blk, T* a, T* b, F&& f) {
+  if (blk.nd == 1) {  // the common case (a row): no walk
+    const Dim<2>& d = blk.d[0];
+    for (int64_t j = 0; j < d.n; ++j) f(a + j * d.s[0], b + j * d.s[1]);
+    return;
+  }
   for_each_run(blk, 0, blk.total, [&](int64_t cnt, const int64_t* off, const int64_t* st) {
     T* pa = a + off[0];
     T* pb = b + off[1];

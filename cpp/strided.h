@@ -75,12 +75,13 @@ void collapse_dims(Dims<N>& x) {
 template <int N>
 struct Walker {
   const Dim<N>* d;
-  int nd, ops;
+  int nd, nops;
   int64_t idx[kMaxDims];
   int64_t off[N];
 
   explicit Walker(const Dims<N>& x) : Walker(x, x.nd) {}
-  Walker(const Dims<N>& x, int ndims) : d(x.d), nd(ndims), ops(x.ops()) {}
+  Walker(const Dims<N>& x, int ndims) : d(x.d), nd(ndims), nops(x.nops) {}
+  int ops() const { return N <= 4 ? N : nops; }  // a constant the compiler can unroll by
   void reset() {
     for (int k = 0; k < N; ++k) off[k] = 0;
     for (int i = 0; i < nd; ++i) idx[i] = 0;
@@ -90,14 +91,14 @@ struct Walker {
     for (int i = nd - 1; i >= 0; --i) {
       idx[i] = flat % d[i].n;
       flat /= d[i].n;
-      for (int k = 0; k < ops; ++k) off[k] += idx[i] * d[i].s[k];
+      for (int k = 0; k < ops(); ++k) off[k] += idx[i] * d[i].s[k];
     }
   }
   void next() {
     for (int i = nd - 1; i >= 0; --i) {
-      for (int k = 0; k < ops; ++k) off[k] += d[i].s[k];
+      for (int k = 0; k < ops(); ++k) off[k] += d[i].s[k];
       if (++idx[i] < d[i].n) return;
-      for (int k = 0; k < ops; ++k) off[k] -= d[i].s[k] * d[i].n;
+      for (int k = 0; k < ops(); ++k) off[k] -= d[i].s[k] * d[i].n;
       idx[i] = 0;
     }
   }
