@@ -1,10 +1,9 @@
-// The one file that knows about Python: it turns NumPy arrays into Views,
-// releases the GIL, and calls a kernel. Each line below binds one kernel.
-#include <pybind11/numpy.h>
+// The one file that binds kernels to Python. Each kernel's C++ signature is its
+// Python signature: a `const View&` argument takes a NumPy array, a
+// `const OutView&` a writable one (py_view.h converts and validates both), and
+// every kernel follows one GIL rule (ReleaseGilIfLarge, py_view.h).
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-
-#include <optional>
 
 #include "elementwise.h"
 #include "gemm.h"
@@ -12,292 +11,88 @@
 #include "nn.h"
 #include "parallel.h"
 #include "peak.h"
+#include "py_view.h"
+#include "random_fill.h"
 #include "reduce.h"
 #include "sort.h"
-#include "random_fill.h"
-#include "view.h"
 
 namespace py = pybind11;
 using namespace corten;
 
 namespace {
 
-DType dtype_of_array(const py::array& a) {
-  const py::dtype dt = a.dtype();
-  if (dt.byteorder() == '>') throw std::invalid_argument("non-native byte order is not supported");
-  const char kind = dt.kind();
-  const auto size = dt.itemsize();
-  if (kind == 'b' && size == 1) return DType::Bool;
-  if (kind == 'u' && size == 1) return DType::UInt8;
-  if (kind == 'i' && size == 4) return DType::Int32;
-  if (kind == 'i' && size == 8) return DType::Int64;
-  if (kind == 'f' && size == 4) return DType::Float32;
-  if (kind == 'f' && size == 8) return DType::Float64;
-  throw py::type_error("unsupported array dtype " + std::string(py::str(dt)));
-}
-
-// A View of a NumPy array; outputs must be writable.
-View as_view(const py::array& a, bool writable = false) {
-  View v;
-  v.dtype = dtype_of_array(a);
-  if (a.ndim() > kMaxDims) throw std::invalid_argument("too many dimensions: " + std::to_string(a.ndim()));
-  v.ndim = static_cast<int>(a.ndim());
-  const int64_t es = dtype_size(v.dtype);
-  for (int i = 0; i < v.ndim; ++i) {
-    v.shape[i] = a.shape(i);
-    if (a.strides(i) % es != 0) throw std::invalid_argument("array strides must be a multiple of the item size");
-    v.strides[i] = a.strides(i) / es;
-  }
-  if (writable && !a.writeable()) throw std::invalid_argument("output array is read-only");
-  if (writable && overlaps_itself(v))
-    throw std::invalid_argument("output array " + shape_str(v) + " has elements that share memory "
-                                "(a broadcast view?); it cannot be written");
-  v.data = static_cast<char*>(const_cast<void*>(a.data()));
-  // Kernels load whole elements: a misaligned pointer would be undefined behaviour.
-  if (a.size() > 0 && reinterpret_cast<uintptr_t>(v.data) % es != 0)
-    throw std::invalid_argument("array data is not aligned to its item size");
-  return v;
-}
-
-// Releases the GIL for work large enough to pay for it (a release/re-acquire
-// pair costs about as much as a 1000-element loop).
-class ReleaseGilIfLarge {
- public:
-  explicit ReleaseGilIfLarge(const View& out) {
-    int64_t n = 1;
-    for (int i = 0; i < out.ndim; ++i) n *= out.shape[i];
-    if (n >= (1 << 12)) release_.emplace();
-  }
-
- private:
-  std::optional<py::gil_scoped_release> release_;
-};
+template <UnaryOp op> void unary_op(const View& x, const OutView& out) { unary(op, x, out); }
+template <BinaryOp op> void binary_op(const View& a, const View& b, const OutView& out) { binary(op, a, b, out); }
+template <ReduceOp op> void reduce_op(const View& x, const OutView& out, int nred) { reduce(op, x, out, nred); }
 
 }  // namespace
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "corten's C++ kernels. Python owns shapes and dtypes; these loop.";
+  const auto gil = py::call_guard<ReleaseGilIfLarge>();
 
   m.def("get_num_threads", &num_threads);
   m.def("set_num_threads", &set_num_threads);
   m.def("simd_level", &simd_level);
   m.def("set_simd_generic", &set_simd_generic);
+  // Takes no arrays but runs for a set time: always without the GIL.
   m.def("peak_gflops", &peak_gflops, py::call_guard<py::gil_scoped_release>());
-
-#define CORTEN_BIND_UNARY(name, F)                                      \
-  m.def(#name, [](const py::array& x, const py::array& out) {          \
-    View vx = as_view(x), vo = as_view(out, true);                      \
-    ReleaseGilIfLarge nogil(vo);                                        \
-    unary(UnaryOp::name, vx, vo);                                       \
-  });
-#define CORTEN_BIND_BINARY(name, F)                                                    \
-  m.def(#name, [](const py::array& a, const py::array& b, const py::array& out) {      \
-    View va = as_view(a), vb = as_view(b), vo = as_view(out, true);                     \
-    ReleaseGilIfLarge nogil(vo);                                                       \
-    binary(BinaryOp::name, va, vb, vo);                                                \
-  });
-  CORTEN_UNARY_OPS(CORTEN_BIND_UNARY)
-  CORTEN_BINARY_OPS(CORTEN_BIND_BINARY)
-
-  m.def("copy", [](const py::array& x, const py::array& out) {
-    View vx = as_view(x), vo = as_view(out, true);
-    ReleaseGilIfLarge nogil(vo);
-    cast(vx, vo);
-  });
-  m.def("gather", [](const py::array& src, const std::vector<py::array>& idx, const py::array& out,
-                     const std::vector<int64_t>& axes) {
-    View vs = as_view(src), vo = as_view(out, true);
-    std::vector<View> vi;
-    for (const auto& a : idx) vi.push_back(as_view(a));
-    py::gil_scoped_release nogil;
-    gather(vs, vi, vo, axes);
-  });
-  m.def("scatter", [](const py::array& dst, const std::vector<py::array>& idx, const py::array& values,
-                      bool accumulate, const std::vector<int64_t>& axes) {
-    View vd = as_view(dst, true), vv = as_view(values);
-    std::vector<View> vi;
-    for (const auto& a : idx) vi.push_back(as_view(a));
-    py::gil_scoped_release nogil;
-    scatter(vd, vi, vv, accumulate, axes);
-  });
-  m.def("count_nonzero", [](const py::array& x) {
-    View vx = as_view(x);
-    py::gil_scoped_release nogil;
-    return count_nonzero(vx);
-  });
-  m.def("nonzero", [](const py::array& x, const py::array& out) {
-    View vx = as_view(x), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    nonzero(vx, vo);
-  });
-  m.def("masked_select", [](const py::array& src, const py::array& mask, const py::array& out) {
-    View vs = as_view(src), vm = as_view(mask), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    masked_select(vs, vm, vo);
-  });
-  m.def("copy_blocked", [](const py::array& src, const py::array& out) {
-    View vs = as_view(src), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    copy_blocked(vs, vo);
-  });
-  m.def("where", [](const py::array& c, const py::array& a, const py::array& b, const py::array& out) {
-    View vc = as_view(c), va = as_view(a), vb = as_view(b), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    where(vc, va, vb, vo);
-  });
   m.def("gemm_kernel", &gemm_kernel_name);
   m.def("set_gemm_fallback", &set_gemm_force_fallback);
-  m.def("matmul", [](const py::array& a, const py::array& b, const py::array& out, bool accumulate) {
-    View va = as_view(a), vb = as_view(b), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    matmul(va, vb, vo, accumulate);
-  });
-  m.def("clip", [](const py::array& x, const py::array& lo, const py::array& hi, const py::array& out) {
-    View vx = as_view(x), vl = as_view(lo), vh = as_view(hi), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    clip(vx, vl, vh, vo);
-  });
+  m.def("op_kinds", &op_kinds);
 
-  // Reductions, scans and sorting (cpp/reduce.cpp, scan.cpp, sort.cpp).
-#define CORTEN_BIND_REDUCE(pyname, OP)                                  \
-  m.def(pyname, [](const py::array& x, const py::array& out, int nred) { \
-    View vx = as_view(x), vo = as_view(out, true);                      \
-    py::gil_scoped_release nogil;                                       \
-    reduce(ReduceOp::OP, vx, vo, nred);                                 \
-  });
-  CORTEN_BIND_REDUCE("reduce_sum", Sum)
-  CORTEN_BIND_REDUCE("reduce_mean", Mean)
-  CORTEN_BIND_REDUCE("reduce_prod", Prod)
-  CORTEN_BIND_REDUCE("reduce_max", Max)
-  CORTEN_BIND_REDUCE("reduce_min", Min)
-  CORTEN_BIND_REDUCE("reduce_argmax", ArgMax)
-  CORTEN_BIND_REDUCE("reduce_argmin", ArgMin)
-  m.def("scan", [](const py::array& x, const py::array& out, bool prod, bool reverse) {
-    View vx = as_view(x), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    scan(prod ? ScanOp::Prod : ScanOp::Sum, vx, vo, reverse);
-  });
-  m.def("cumprod_grad", [](const py::array& x, const py::array& g, const py::array& out) {
-    View vx = as_view(x), vg = as_view(g), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    cumprod_grad(vx, vg, vo);
-  });
-  m.def("scatter_add_last", [](const py::array& out, const py::array& idx, const py::array& src) {
-    View vo = as_view(out, true), vi = as_view(idx), vs = as_view(src);
-    py::gil_scoped_release nogil;
-    scatter_add_last(vo, vi, vs);
-  });
-  m.def("gather_last", [](const py::array& x, const py::array& idx, const py::array& out) {
-    View vx = as_view(x), vi = as_view(idx), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    gather_last(vx, vi, vo);
-  });
-  m.def("sort_last", [](const py::array& x, const py::array& values, const py::array& indices, bool descending) {
-    View vx = as_view(x), vv = as_view(values, true), vi = as_view(indices, true);
-    py::gil_scoped_release nogil;
-    sort_last(vx, vv, vi, descending);
-  });
-  m.def("topk_last", [](const py::array& x, const py::array& values, const py::array& indices, bool largest) {
-    View vx = as_view(x), vv = as_view(values, true), vi = as_view(indices, true);
-    py::gil_scoped_release nogil;
-    topk_last(vx, vv, vi, largest);
-  });
-  m.def("unique_sorted", [](const py::array& s, const py::array& perm, const py::array& values,
-                            const py::array& counts, const py::array& inverse) {
-    View vs = as_view(s), vp = as_view(perm), vv = as_view(values, true), vc = as_view(counts, true),
-         vi = as_view(inverse, true);
-    py::gil_scoped_release nogil;
-    return unique_sorted(vs, vp, vv, vc, vi);
-  });
+  // ---- element-wise (elementwise.cpp) and data movement (indexing.cpp) ----
+#define CORTEN_BIND_UNARY(name, F) m.def(#name, &unary_op<UnaryOp::name>, gil);
+#define CORTEN_BIND_BINARY(name, F) m.def(#name, &binary_op<BinaryOp::name>, gil);
+  CORTEN_UNARY_OPS(CORTEN_BIND_UNARY)
+  CORTEN_BINARY_OPS(CORTEN_BIND_BINARY)
+#undef CORTEN_BIND_UNARY
+#undef CORTEN_BIND_BINARY
+  m.def("copy", &cast, gil);
+  m.def("where", &where, gil);
+  m.def("clip", &clip, gil);
+  m.def("gather", &gather, gil);
+  m.def("scatter", &scatter, gil);
+  m.def("count_nonzero", &count_nonzero, gil);
+  m.def("nonzero", &nonzero, gil);
+  m.def("masked_select", &masked_select, gil);
+  m.def("copy_blocked", &copy_blocked, gil);
+  m.def("matmul", &matmul, gil);
 
-  // ---- nn: row softmax family and fused cross-entropy (loss.cpp) ----
-  m.def("softmax_rows", [](const py::array& x, const py::array& out, bool log) {
-    View vx = as_view(x), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    softmax_rows(vx, vo, log);
-  });
-  m.def("softmax_rows_backward", [](const py::array& y, const py::array& g, const py::array& gi, bool log) {
-    View vy = as_view(y), vg = as_view(g), vi = as_view(gi, true);
-    py::gil_scoped_release nogil;
-    softmax_rows_backward(vy, vg, vi, log);
-  });
-  m.def("xent_index_forward", [](const py::array& x, const py::array& t, int64_t ignore, double eps,
-                                 const py::array& loss, const py::array& lse) {
-    View vx = as_view(x), vt = as_view(t), vl = as_view(loss, true), vs = as_view(lse, true);
-    py::gil_scoped_release nogil;
-    xent_index_forward(vx, vt, ignore, eps, vl, vs);
-  });
-  m.def("xent_index_backward", [](const py::array& x, const py::array& t, const py::array& lse,
-                                  const py::array& g, int64_t ignore, double eps, const py::array& gx) {
-    View vx = as_view(x), vt = as_view(t), vs = as_view(lse), vg = as_view(g), vo = as_view(gx, true);
-    py::gil_scoped_release nogil;
-    xent_index_backward(vx, vt, vs, vg, ignore, eps, vo);
-  });
-  m.def("xent_prob_forward", [](const py::array& x, const py::array& p, double eps, const py::array& loss,
-                                const py::array& lse) {
-    View vx = as_view(x), vp = as_view(p), vl = as_view(loss, true), vs = as_view(lse, true);
-    py::gil_scoped_release nogil;
-    xent_prob_forward(vx, vp, eps, vl, vs);
-  });
-  m.def("xent_prob_backward", [](const py::array& x, const py::array& p, const py::array& lse,
-                                 const py::array& g, double eps, const py::array& gx) {
-    View vx = as_view(x), vp = as_view(p), vs = as_view(lse), vg = as_view(g), vo = as_view(gx, true);
-    py::gil_scoped_release nogil;
-    xent_prob_backward(vx, vp, vs, vg, eps, vo);
-  });
+  // ---- reductions, scans and sorting (reduce*.cpp, scan.cpp, sort.cpp) ----
+  m.def("reduce_sum", &reduce_op<ReduceOp::Sum>, gil);
+  m.def("reduce_mean", &reduce_op<ReduceOp::Mean>, gil);
+  m.def("reduce_prod", &reduce_op<ReduceOp::Prod>, gil);
+  m.def("reduce_max", &reduce_op<ReduceOp::Max>, gil);
+  m.def("reduce_min", &reduce_op<ReduceOp::Min>, gil);
+  m.def("reduce_argmax", &reduce_op<ReduceOp::ArgMax>, gil);
+  m.def("reduce_argmin", &reduce_op<ReduceOp::ArgMin>, gil);
+  m.def("scan", &scan, gil);
+  m.def("cumprod_grad", &cumprod_grad, gil);
+  m.def("scatter_add_last", &scatter_add_last, gil);
+  m.def("gather_last", &gather_last, gil);
+  m.def("sort_last", &sort_last, gil);
+  m.def("topk_last", &topk_last, gil);
+  m.def("unique_sorted", &unique_sorted, gil);
 
-  m.def("gelu", [](const py::array& x, const py::array& out, bool tanh) {
-    View vx = as_view(x), vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    gelu(vx, vo, tanh);
-  });
-  m.def("gelu_backward", [](const py::array& x, const py::array& g, const py::array& gi, bool tanh) {
-    View vx = as_view(x), vg = as_view(g), vo = as_view(gi, true);
-    py::gil_scoped_release nogil;
-    gelu_backward(vx, vg, vo, tanh);
-  });
+  // ---- nn: row softmax family, fused cross-entropy, GELU (loss.cpp) ----
+  m.def("softmax_rows", &softmax_rows, gil);
+  m.def("softmax_rows_backward", &softmax_rows_backward, gil);
+  m.def("xent_index_forward", &xent_index_forward, gil);
+  m.def("xent_index_backward", &xent_index_backward, gil);
+  m.def("xent_prob_forward", &xent_prob_forward, gil);
+  m.def("xent_prob_backward", &xent_prob_backward, gil);
+  m.def("gelu", &gelu, gil);
+  m.def("gelu_backward", &gelu_backward, gil);
 
   // ---- optim: in-place parameter updates (optim.cpp) ----
-  m.def("sgd_step", [](const py::array& p, const py::array& g, const py::array& buf, double lr, double momentum,
-                       double dampening, bool nesterov, double wd, bool first) {
-    View vp = as_view(p, true), vg = as_view(g), vb = as_view(buf, true);
-    py::gil_scoped_release nogil;
-    sgd_step(vp, vg, vb, lr, momentum, dampening, nesterov, wd, first);
-  });
-  m.def("rmsprop_step", [](const py::array& p, const py::array& g, const py::array& sq, const py::array& gavg,
-                           const py::array& buf, double lr, double alpha, double eps, double wd, double momentum,
-                           bool centered) {
-    View vp = as_view(p, true), vg = as_view(g), vs = as_view(sq, true), va = as_view(gavg, true),
-         vb = as_view(buf, true);
-    py::gil_scoped_release nogil;
-    rmsprop_step(vp, vg, vs, va, vb, lr, alpha, eps, wd, momentum, centered);
-  });
-  m.def("adam_step", [](const py::array& p, const py::array& g, const py::array& m1, const py::array& v,
-                        const py::array& vmax, double lr, double beta1, double beta2, double eps, double wd,
-                        bool decoupled, int64_t step) {
-    View vp = as_view(p, true), vg = as_view(g), vm = as_view(m1, true), vv = as_view(v, true),
-         vx = as_view(vmax, true);
-    py::gil_scoped_release nogil;
-    adam_step(vp, vg, vm, vv, vx, lr, beta1, beta2, eps, wd, decoupled, step);
-  });
-  m.def("random_uniform", [](const py::array& out, uint64_t seed, uint64_t offset, double lo, double hi) {
-    View vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    fill_uniform(vo, seed, offset, lo, hi);
-  });
-  m.def("random_normal", [](const py::array& out, uint64_t seed, uint64_t offset, double mean, double std) {
-    View vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    fill_normal(vo, seed, offset, mean, std);
-  });
-  m.def("random_integers", [](const py::array& out, uint64_t seed, uint64_t offset, int64_t low, int64_t high) {
-    View vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    fill_integers(vo, seed, offset, low, high);
-  });
-  m.def("random_bernoulli", [](const py::array& out, uint64_t seed, uint64_t offset, double p) {
-    View vo = as_view(out, true);
-    py::gil_scoped_release nogil;
-    fill_bernoulli(vo, seed, offset, p);
-  });
+  m.def("sgd_step", &sgd_step, gil);
+  m.def("rmsprop_step", &rmsprop_step, gil);
+  m.def("adam_step", &adam_step, gil);
+
+  // ---- random fills (random_fill.cpp) ----
+  m.def("random_uniform", &fill_uniform, gil);
+  m.def("random_normal", &fill_normal, gil);
+  m.def("random_integers", &fill_integers, gil);
+  m.def("random_bernoulli", &fill_bernoulli, gil);
 }

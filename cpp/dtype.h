@@ -1,5 +1,7 @@
 // dtype codes shared with Python (corten/_dtype.py uses the same numbers) and
-// the one place where a runtime dtype code turns into a C++ type.
+// the one place where a runtime dtype code turns into a C++ type: every dtype
+// switch in the kernels goes through a dispatch_* function below, and the
+// binding maps NumPy dtypes to codes through dtype_kind/dtype_size.
 #pragma once
 #include <cstdint>
 #include <stdexcept>
@@ -22,6 +24,17 @@ inline const char* dtype_name(DType d) {
   return "unknown";
 }
 
+// NumPy's kind character for d: 'b', 'u', 'i' or 'f'.
+inline char dtype_kind(DType d) {
+  switch (d) {
+    case DType::Bool: return 'b';
+    case DType::UInt8: return 'u';
+    case DType::Int32: case DType::Int64: return 'i';
+    case DType::Float32: case DType::Float64: return 'f';
+  }
+  return '?';
+}
+
 inline int64_t dtype_size(DType d) {
   switch (d) {
     case DType::Bool: case DType::UInt8: return 1;
@@ -33,8 +46,15 @@ inline int64_t dtype_size(DType d) {
 
 template <class T> struct Tag { using type = T; };
 
-// Calls fn(Tag<T>{}) with T the C++ type of `d`. Every kernel's dtype switch
-// goes through here so the mapping lives in one place.
+template <class T> constexpr DType dtype_of();
+template <> constexpr DType dtype_of<bool>() { return DType::Bool; }
+template <> constexpr DType dtype_of<uint8_t>() { return DType::UInt8; }
+template <> constexpr DType dtype_of<int32_t>() { return DType::Int32; }
+template <> constexpr DType dtype_of<int64_t>() { return DType::Int64; }
+template <> constexpr DType dtype_of<float>() { return DType::Float32; }
+template <> constexpr DType dtype_of<double>() { return DType::Float64; }
+
+// Calls fn(Tag<T>{}) with T the C++ type of `d`.
 template <class Fn>
 decltype(auto) dispatch_dtype(DType d, Fn&& fn) {
   switch (d) {
@@ -48,12 +68,26 @@ decltype(auto) dispatch_dtype(DType d, Fn&& fn) {
   throw std::invalid_argument("unknown dtype code " + std::to_string(static_cast<int>(d)));
 }
 
-template <class T> constexpr DType dtype_of();
-template <> constexpr DType dtype_of<bool>() { return DType::Bool; }
-template <> constexpr DType dtype_of<uint8_t>() { return DType::UInt8; }
-template <> constexpr DType dtype_of<int32_t>() { return DType::Int32; }
-template <> constexpr DType dtype_of<int64_t>() { return DType::Int64; }
-template <> constexpr DType dtype_of<float>() { return DType::Float32; }
-template <> constexpr DType dtype_of<double>() { return DType::Float64; }
+// Calls fn(Tag<T>{}) with T = float or double; any other dtype throws
+// std::invalid_argument naming `op` and the dtype (a ValueError in Python).
+template <class Fn>
+decltype(auto) dispatch_float(DType d, const char* op, Fn&& fn) {
+  if (d == DType::Float32) return fn(Tag<float>{});
+  if (d != DType::Float64)
+    throw std::invalid_argument(std::string(op) + ": expected float32 or float64, got " + dtype_name(d));
+  return fn(Tag<double>{});
+}
+
+// Calls fn(Tag<U>{}) with U the unsigned integer of d's item size, for code
+// that only moves elements (gather, masked_select, copies): one copy per size.
+template <class Fn>
+decltype(auto) dispatch_bits(DType d, Fn&& fn) {
+  switch (dtype_size(d)) {
+    case 1: return fn(Tag<uint8_t>{});
+    case 4: return fn(Tag<uint32_t>{});
+    case 8: return fn(Tag<uint64_t>{});
+  }
+  throw std::invalid_argument(std::string("unsupported dtype ") + dtype_name(d));
+}
 
 }  // namespace corten

@@ -57,8 +57,8 @@ void same_dtype(const View& a, const View& b, const char* op) {
   throw std::invalid_argument(std::string(op) + ": not supported for dtype " + dtype_name(d));
 }
 
-// Output dtype an op produces: comparisons and predicates give bool.
-DType out_dtype_of(Kernel probe_bool_out, DType in) { return probe_bool_out ? DType::Bool : in; }
+// The dtype an op of kind k writes for inputs of dtype `in`.
+DType result_dtype(OpKind k, DType in) { return k == OpKind::ToBool ? DType::Bool : in; }
 
 }  // namespace
 
@@ -68,43 +68,42 @@ const char* simd_level() {
 }
 void set_simd_generic(bool on) { g_force_generic.store(on); }
 
-static bool unary_gives_bool(UnaryOp op) {
-  return op == UnaryOp::logical_not || op == UnaryOp::isnan || op == UnaryOp::isinf || op == UnaryOp::isfinite;
-}
-static bool binary_gives_bool(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::equal: case BinaryOp::not_equal: case BinaryOp::less: case BinaryOp::less_equal:
-    case BinaryOp::greater: case BinaryOp::greater_equal: case BinaryOp::logical_and:
-    case BinaryOp::logical_or: case BinaryOp::logical_xor: return true;
-    default: return false;
-  }
-}
-
-void unary(UnaryOp op, const View& x, const View& out) {
-  const char* name = kUnaryNames[static_cast<int>(op)];
-  Kernel k = tables().unary[static_cast<int>(op)][static_cast<int>(x.dtype)];
-  if (!k) unsupported(name, x.dtype);
-  require_dtype(out, out_dtype_of(unary_gives_bool(op) ? k : nullptr, x.dtype), name, "output");
+void unary(UnaryOp op, const View& x, const OutView& out) {
+  const int i = static_cast<int>(op);
+  const KernelTables& t = tables();
+  Kernel k = t.unary[i][static_cast<int>(x.dtype)];
+  if (!k) unsupported(kUnaryNames[i], x.dtype);
+  require_dtype(out, result_dtype(t.unary_kind[i], x.dtype), kUnaryNames[i], "output");
   const View* ins[] = {&x};
-  k(out, ins, name);
+  k(out, ins, kUnaryNames[i]);
 }
 
-void binary(BinaryOp op, const View& a, const View& b, const View& out) {
-  const char* name = kBinaryNames[static_cast<int>(op)];
-  same_dtype(a, b, name);
-  Kernel k = tables().binary[static_cast<int>(op)][static_cast<int>(a.dtype)];
-  if (!k) unsupported(name, a.dtype);
-  require_dtype(out, out_dtype_of(binary_gives_bool(op) ? k : nullptr, a.dtype), name, "output");
+void binary(BinaryOp op, const View& a, const View& b, const OutView& out) {
+  const int i = static_cast<int>(op);
+  same_dtype(a, b, kBinaryNames[i]);
+  const KernelTables& t = tables();
+  Kernel k = t.binary[i][static_cast<int>(a.dtype)];
+  if (!k) unsupported(kBinaryNames[i], a.dtype);
+  require_dtype(out, result_dtype(t.binary_kind[i], a.dtype), kBinaryNames[i], "output");
   const View* ins[] = {&a, &b};
-  k(out, ins, name);
+  k(out, ins, kBinaryNames[i]);
 }
 
-void cast(const View& x, const View& out) {
+std::map<std::string, std::map<std::string, std::string>> op_kinds() {
+  const KernelTables& t = all_tables().generic;
+  std::map<std::string, std::map<std::string, std::string>> r;
+  for (int i = 0; i < static_cast<int>(UnaryOp::Count); ++i) r["unary"][kUnaryNames[i]] = op_kind_name(t.unary_kind[i]);
+  for (int i = 0; i < static_cast<int>(BinaryOp::Count); ++i)
+    r["binary"][kBinaryNames[i]] = op_kind_name(t.binary_kind[i]);
+  return r;
+}
+
+void cast(const View& x, const OutView& out) {
   const View* ins[] = {&x};
   tables().cast[static_cast<int>(x.dtype)][static_cast<int>(out.dtype)](out, ins, "copy");
 }
 
-void where(const View& cond, const View& a, const View& b, const View& out) {
+void where(const View& cond, const View& a, const View& b, const OutView& out) {
   require_dtype(cond, DType::Bool, "where", "condition");
   same_dtype(a, b, "where");
   require_dtype(out, a.dtype, "where", "output");
@@ -112,7 +111,7 @@ void where(const View& cond, const View& a, const View& b, const View& out) {
   tables().where[static_cast<int>(a.dtype)](out, ins, "where");
 }
 
-void clip(const View& x, const View& lo, const View& hi, const View& out) {
+void clip(const View& x, const View& lo, const View& hi, const OutView& out) {
   same_dtype(x, lo, "clip");
   same_dtype(x, hi, "clip");
   require_dtype(out, x.dtype, "clip", "output");

@@ -1,6 +1,9 @@
 // Element-wise kernels: out = op(inputs...) over any strides, inputs broadcast
 // to out's shape. Dtype rules are decided in Python; these validate and loop.
 #pragma once
+#include <map>
+#include <string>
+
 #include "op_list.h"
 #include "view.h"
 
@@ -17,6 +20,8 @@ using Kernel = void (*)(const View& out, const View* const* ins, const char* nam
 struct KernelTables {
   Kernel unary[static_cast<int>(UnaryOp::Count)][kNumDTypes] = {};
   Kernel binary[static_cast<int>(BinaryOp::Count)][kNumDTypes] = {};
+  OpKind unary_kind[static_cast<int>(UnaryOp::Count)] = {};  // each functor's kind (ops.h)
+  OpKind binary_kind[static_cast<int>(BinaryOp::Count)] = {};
   Kernel cast[kNumDTypes][kNumDTypes] = {};  // [from][to]
   Kernel where[kNumDTypes] = {};
   Kernel clip[kNumDTypes] = {};
@@ -24,11 +29,14 @@ struct KernelTables {
 void fill_tables_generic(KernelTables& t);
 void fill_tables_avx2(KernelTables& t);
 
-void unary(UnaryOp op, const View& x, const View& out);
-void binary(BinaryOp op, const View& a, const View& b, const View& out);
-void cast(const View& x, const View& out);  // converts dtype; also plain strided copy
-void where(const View& cond, const View& a, const View& b, const View& out);
-void clip(const View& x, const View& lo, const View& hi, const View& out);
+void unary(UnaryOp op, const View& x, const OutView& out);
+void binary(BinaryOp op, const View& a, const View& b, const OutView& out);
+void cast(const View& x, const OutView& out);  // converts dtype; also plain strided copy
+void where(const View& cond, const View& a, const View& b, const OutView& out);
+void clip(const View& x, const View& lo, const View& hi, const OutView& out);
+
+// {"unary": {name: kind}, "binary": {name: kind}}, kinds named by op_kind_name.
+std::map<std::string, std::map<std::string, std::string>> op_kinds();
 const char* simd_level();  // "avx2" or "generic"
 void set_simd_generic(bool on);  // tests force the portable kernels
 

@@ -10,7 +10,7 @@
 #include <type_traits>
 
 #include "elementwise.h"
-#include "strided.h"
+#include "elementwise_plan.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")

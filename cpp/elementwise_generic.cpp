@@ -7,7 +7,7 @@
 #include <type_traits>
 
 #include "elementwise.h"
-#include "strided.h"
+#include "elementwise_plan.h"
 
 namespace {
 #include "ops.h"

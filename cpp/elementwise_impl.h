@@ -167,8 +167,12 @@ void fill_binary(::corten::Kernel* row) {
 }
 
 void fill_all(::corten::KernelTables& t) {
-#define CORTEN_FILL_U(name, F) fill_unary<ops::F>(t.unary[static_cast<int>(::corten::UnaryOp::name)]);
-#define CORTEN_FILL_B(name, F) fill_binary<ops::F>(t.binary[static_cast<int>(::corten::BinaryOp::name)]);
+#define CORTEN_FILL_U(name, F)                                             \
+  fill_unary<ops::F>(t.unary[static_cast<int>(::corten::UnaryOp::name)]); \
+  t.unary_kind[static_cast<int>(::corten::UnaryOp::name)] = ops::F::kind;
+#define CORTEN_FILL_B(name, F)                                                \
+  fill_binary<ops::F>(t.binary[static_cast<int>(::corten::BinaryOp::name)]); \
+  t.binary_kind[static_cast<int>(::corten::BinaryOp::name)] = ops::F::kind;
   CORTEN_UNARY_OPS(CORTEN_FILL_U)
   CORTEN_BINARY_OPS(CORTEN_FILL_B)
 #undef CORTEN_FILL_U

@@ -931,7 +931,7 @@ template void gemm<uint8_t>(int64_t, int64_t, int64_t, const uint8_t*, int64_t, 
 template void gemm<bool>(int64_t, int64_t, int64_t, const bool*, int64_t, int64_t, const bool*,
                          int64_t, int64_t, bool*, int64_t, int64_t, bool);
 
-void matmul(const View& a, const View& b, const View& out, bool accumulate) {
+void matmul(const View& a, const View& b, const OutView& out, bool accumulate) {
   if (a.ndim < 2 || a.ndim != b.ndim || a.ndim != out.ndim)
     throw std::invalid_argument("matmul: operands must have the same number of dimensions (>= 2), got " +
                                 shape_str(a) + ", " + shape_str(b) + " -> " + shape_str(out));

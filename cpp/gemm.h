@@ -27,7 +27,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
 // a, b and out have the same ndim >= 2 and dtype; every batch dimension of a
 // and b equals out's or is 1 (already broadcast by the caller, typically with
 // stride 0). Throws std::invalid_argument with a NumPy-style message otherwise.
-void matmul(const View& a, const View& b, const View& out, bool accumulate);
+void matmul(const View& a, const View& b, const OutView& out, bool accumulate);
 
 // Force the portable (non-SIMD) micro-kernel; the environment variable
 // CORTEN_GEMM_FALLBACK=1 sets the initial value.

@@ -4,8 +4,6 @@
 // real dtype.
 #include "indexing.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -13,159 +11,72 @@
 
 #include "elementwise.h"
 #include "parallel.h"
+#include "strided.h"
 
 namespace corten {
 namespace {
 
+// Index walks have one operand per index array (up to ndim) plus out or values.
 constexpr int kMaxOps = kMaxDims + 2;
 
-// A C-order walk over one shape with several operands (byte strides), adjacent
-// dimensions merged where every operand allows it.
+// Operands walked together over one shape: collapsed dims with byte strides.
+template <int N>
 struct Walk {
-  int nd = 0, nops = 0;
-  int64_t shape[kMaxDims];
-  int64_t st[kMaxOps][kMaxDims];
-  char* base[kMaxOps];
-  int64_t total = 1;
-
-  Walk(int ndim, const int64_t* shp, int n) : nops(n) {
-    for (int k = 0; k < n; ++k) base[k] = nullptr;
-    for (int i = 0; i < ndim; ++i) total *= shp[i];
-    ndim_in = ndim;
-    for (int i = 0; i < ndim; ++i) shape_in[i] = shp[i];
-  }
-  // Operand k: data pointer and element strides for the walked dims.
-  void set(int k, char* data, const int64_t* strides, int64_t es) {
-    base[k] = data;
-    for (int i = 0; i < ndim_in; ++i) st_in[k][i] = strides[i] * es;
-  }
-  void collapse() {
-    nd = 0;
-    for (int i = 0; i < ndim_in; ++i) {
-      const int64_t n = shape_in[i];
-      if (n == 1) continue;
-      if (nd > 0) {
-        bool merge = true;
-        for (int k = 0; k < nops; ++k)
-          if (st[k][nd - 1] != st_in[k][i] * n) { merge = false; break; }
-        if (merge) {
-          shape[nd - 1] *= n;
-          for (int k = 0; k < nops; ++k) st[k][nd - 1] = st_in[k][i];
-          continue;
-        }
-      }
-      shape[nd] = n;
-      for (int k = 0; k < nops; ++k) st[k][nd] = st_in[k][i];
-      ++nd;
-    }
-    if (nd == 0) {
-      nd = 1;
-      shape[0] = 1;
-      for (int k = 0; k < nops; ++k) st[k][0] = 0;
-    }
-  }
-
-  int ndim_in = 0;
-  int64_t shape_in[kMaxDims];
-  int64_t st_in[kMaxOps][kMaxDims];
+  Dims<N> d;
+  char* base[N];
+  explicit Walk(int operands) : d(operands) {}
 };
 
-// Calls inner(count, ptrs, last_strides) over elements [begin, end) in C order;
+// Calls inner(count, ptrs, byte_strides) over elements [begin, end) in C order;
 // inner returns false to stop early.
-template <class Inner>
-void walk_range(const Walk& w, int64_t begin, int64_t end, Inner&& inner) {
-  if (begin >= end) return;
-  const int last = w.nd - 1;
-  int64_t idx[kMaxDims];
-  char* row[kMaxOps];
-  for (int k = 0; k < w.nops; ++k) row[k] = w.base[k];
-  int64_t rem = begin / w.shape[last];
-  int64_t col = begin % w.shape[last];
-  for (int d = last - 1; d >= 0; --d) {
-    idx[d] = rem % w.shape[d];
-    rem /= w.shape[d];
-    for (int k = 0; k < w.nops; ++k) row[k] += idx[d] * w.st[k][d];
-  }
-  int64_t lst[kMaxOps];
-  for (int k = 0; k < w.nops; ++k) lst[k] = w.st[k][last];
-  char* cur[kMaxOps];
-  while (begin < end) {
-    const int64_t cnt = std::min(w.shape[last] - col, end - begin);
-    for (int k = 0; k < w.nops; ++k) cur[k] = row[k] + col * lst[k];
-    if (!inner(cnt, cur, lst)) return;
-    begin += cnt;
-    col = 0;
-    for (int d = last - 1; d >= 0; --d) {
-      for (int k = 0; k < w.nops; ++k) row[k] += w.st[k][d];
-      if (++idx[d] < w.shape[d]) break;
-      for (int k = 0; k < w.nops; ++k) row[k] -= w.st[k][d] * w.shape[d];
-      idx[d] = 0;
-    }
-  }
+template <int N, class Inner>
+void walk_range(const Walk<N>& w, int64_t begin, int64_t end, Inner&& inner) {
+  for_each_run(w.d, begin, end, [&](int64_t cnt, const int64_t* off, const int64_t* st) {
+    char* p[N];
+    for (int k = 0; k < w.d.nops; ++k) p[k] = w.base[k] + off[k];
+    return inner(cnt, p, st);
+  });
 }
 
-template <class Fn>
-decltype(auto) dispatch_size(int64_t es, Fn&& fn) {
-  switch (es) {
-    case 1: return fn(Tag<uint8_t>{});
-    case 4: return fn(Tag<uint32_t>{});
-    case 8: return fn(Tag<uint64_t>{});
+// Views of one shape walked together (byte strides).
+template <int N>
+Walk<N> same_shape_walk(const View* const* vs) {
+  Walk<N> w(N);
+  for (int k = 0; k < N; ++k) w.base[k] = vs[k]->data;
+  for (int i = 0; i < vs[0]->ndim; ++i) {
+    int64_t s[N];
+    for (int k = 0; k < N; ++k) s[k] = vs[k]->strides[i] * dtype_size(vs[k]->dtype);
+    w.d.push(vs[0]->shape[i], s);
   }
-  throw std::invalid_argument("unsupported item size " + std::to_string(es));
+  collapse_dims(w.d);
+  return w;
 }
 
-// The "rest" block copied per index position: dims src.shape[k:].
-struct Block {
-  int nd = 0;
-  int64_t shape[kMaxDims];
-  int64_t sa[kMaxDims], sb[kMaxDims];  // element strides of the two sides
-  int64_t total = 1;
-};
-
-Block make_block(const View& a, int a0, const View& b, int b0) {
-  Block blk;
+// The "rest" block copied per index position: dims a.shape[a0:] against
+// b.shape[b0:], element strides of the two sides.
+Dims<2> make_block(const View& a, int a0, const View& b, int b0) {
+  Dims<2> blk;
   for (int i = 0; a0 + i < a.ndim; ++i) {
-    const int64_t n = a.shape[a0 + i];
-    blk.total *= n;
-    if (n == 1) continue;
-    const int64_t x = a.strides[a0 + i], y = b.strides[b0 + i];
-    if (blk.nd > 0 && blk.sa[blk.nd - 1] == x * n && blk.sb[blk.nd - 1] == y * n) {
-      blk.shape[blk.nd - 1] *= n;
-      blk.sa[blk.nd - 1] = x;
-      blk.sb[blk.nd - 1] = y;
-      continue;
-    }
-    blk.shape[blk.nd] = n;
-    blk.sa[blk.nd] = x;
-    blk.sb[blk.nd] = y;
-    ++blk.nd;
+    const int64_t s[2] = {a.strides[a0 + i], b.strides[b0 + i]};
+    blk.push(a.shape[a0 + i], s);
   }
+  collapse_dims(blk);
   return blk;
 }
 
 // f(a_elem*, b_elem*) for every element of the block.
 template <class T, class F>
-void for_block(const Block& blk, T* a, T* b, F&& f) {
-  if (blk.total == 0) return;
-  if (blk.nd == 0) {
-    f(a, b);
+void for_block(const Dims<2>& blk, T* a, T* b, F&& f) {
+  if (blk.nd == 1) {  // the common case (a row): no walk
+    const Dim<2>& d = blk.d[0];
+    for (int64_t j = 0; j < d.n; ++j) f(a + j * d.s[0], b + j * d.s[1]);
     return;
   }
-  const int last = blk.nd - 1;
-  const int64_t n = blk.shape[last], sa = blk.sa[last], sb = blk.sb[last];
-  int64_t idx[kMaxDims] = {};
-  int64_t outer = blk.total / n;
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t j = 0; j < n; ++j) f(a + j * sa, b + j * sb);
-    for (int d = last - 1; d >= 0; --d) {
-      a += blk.sa[d];
-      b += blk.sb[d];
-      if (++idx[d] < blk.shape[d]) break;
-      a -= blk.sa[d] * blk.shape[d];
-      b -= blk.sb[d] * blk.shape[d];
-      idx[d] = 0;
-    }
-  }
+  for_each_run(blk, 0, blk.total, [&](int64_t cnt, const int64_t* off, const int64_t* st) {
+    T* pa = a + off[0];
+    T* pb = b + off[1];
+    for (int64_t j = 0; j < cnt; ++j) f(pa + j * st[0], pb + j * st[1]);
+  });
 }
 
 struct BadIndex {
@@ -195,12 +106,20 @@ void check_indices(const View& src, const std::vector<View>& idx, const std::vec
 }
 
 // The index walk: operand 0 is `other` (out or values) over B, then the index arrays.
-Walk index_walk(const View& other, const std::vector<View>& idx) {
+Walk<kMaxOps> index_walk(const View& other, const std::vector<View>& idx) {
   const View& i0 = idx[0];
-  Walk w(i0.ndim, i0.shape, static_cast<int>(idx.size()) + 1);
-  w.set(0, other.data, other.strides, dtype_size(other.dtype));
-  for (size_t j = 0; j < idx.size(); ++j) w.set(static_cast<int>(j) + 1, idx[j].data, idx[j].strides, 8);
-  w.collapse();
+  const int n = static_cast<int>(idx.size()) + 1;
+  Walk<kMaxOps> w(n);
+  w.base[0] = other.data;
+  for (int j = 1; j < n; ++j) w.base[j] = idx[j - 1].data;
+  const int64_t es = dtype_size(other.dtype);
+  for (int i = 0; i < i0.ndim; ++i) {
+    int64_t s[kMaxOps];
+    s[0] = other.strides[i] * es;
+    for (int j = 1; j < n; ++j) s[j] = idx[j - 1].strides[i] * 8;
+    w.d.push(i0.shape[i], s);
+  }
+  collapse_dims(w.d);
   return w;
 }
 
@@ -234,28 +153,24 @@ inline bool index_offset(char* const* p, int64_t i, const int64_t* lst, const Vi
 
 }  // namespace
 
-void gather(const View& src, const std::vector<View>& idx, const View& out, const std::vector<int64_t>& axes) {
+void gather(const View& src, const std::vector<View>& idx, const OutView& out, const std::vector<int64_t>& axes) {
   check_indices(src, idx, axes, "gather");
   const size_t k = idx.size();
   const int nb = idx[0].ndim;
   check_rest(src, static_cast<int>(k), out, nb, "gather", "output");
   for (int i = 0; i < nb; ++i)
     if (out.shape[i] != idx[0].shape[i]) throw std::invalid_argument("gather: output shape does not match the index");
-  const Walk w = index_walk(out, idx);
-  const Block blk = make_block(src, static_cast<int>(k), out, nb);
-  if (w.total == 0) return;
-  const int64_t es = dtype_size(src.dtype);
-  const int nt = threads_for(w.total * std::max<int64_t>(blk.total, 1), 1 << 15);
-  std::vector<BadIndex> bads(nt);
-  dispatch_size(es, [&](auto tag) {
+  const Walk<kMaxOps> w = index_walk(out, idx);
+  const Dims<2> blk = make_block(src, static_cast<int>(k), out, nb);
+  const int64_t total = w.d.total;
+  if (total == 0) return;
+  const int nt = threads_for(total * std::max<int64_t>(blk.total, 1), 1 << 15);
+  std::vector<BadIndex> bads(nt);  // per part: the first bad index in it
+  dispatch_bits(src.dtype, [&](auto tag) {
     using U = typename decltype(tag)::type;
     const U* sdata = reinterpret_cast<const U*>(src.data);
-#pragma omp parallel num_threads(nt)
-    {
-      const int t = omp_get_thread_num(), T = omp_get_num_threads();
-      const int64_t chunk = (w.total + T - 1) / T;
-      const int64_t b = std::min(w.total, t * chunk), e = std::min(w.total, b + chunk);
-      BadIndex& bad = bads[t];
+    parallel_parts(total, nt, [&](int64_t part, int64_t b, int64_t e) {
+      BadIndex& bad = bads[part];
       int64_t pos = b;
       walk_range(w, b, e, [&](int64_t cnt, char* const* p, const int64_t* lst) {
         const int64_t so = lst[0] / static_cast<int64_t>(sizeof(U));
@@ -301,13 +216,13 @@ void gather(const View& src, const std::vector<View>& idx, const View& out, cons
         pos += cnt;
         return true;
       });
-    }
+    });
   });
   for (const BadIndex& bad : bads)
     if (bad.pos >= 0) throw_bad(bad, src, axes);
 }
 
-void scatter(const View& dst, const std::vector<View>& idx, const View& values, bool accumulate,
+void scatter(const OutView& dst, const std::vector<View>& idx, const View& values, bool accumulate,
              const std::vector<int64_t>& axes) {
   check_indices(dst, idx, axes, "scatter");
   const size_t k = idx.size();
@@ -317,12 +232,13 @@ void scatter(const View& dst, const std::vector<View>& idx, const View& values, 
     if (values.shape[i] != idx[0].shape[i])
       throw std::invalid_argument("scatter: values shape " + shape_str(values) + " does not match the index shape " +
                                   shape_str(idx[0]));
-  const Walk w = index_walk(values, idx);
-  if (w.total == 0) return;
+  const Walk<kMaxOps> w = index_walk(values, idx);
+  const int64_t total = w.d.total;
+  if (total == 0) return;
   // Check every index before writing anything.
   BadIndex bad;
   int64_t pos = 0;
-  walk_range(w, 0, w.total, [&](int64_t cnt, char* const* p, const int64_t* lst) {
+  walk_range(w, 0, total, [&](int64_t cnt, char* const* p, const int64_t* lst) {
     for (int64_t i = 0; i < cnt; ++i) {
       int64_t off;
       if (!index_offset(p, i, lst, dst, k, off, bad)) {
@@ -334,12 +250,12 @@ void scatter(const View& dst, const std::vector<View>& idx, const View& values, 
     return true;
   });
   if (bad.pos >= 0) throw_bad(bad, dst, axes);
-  const Block blk = make_block(dst, static_cast<int>(k), values, nb);
+  const Dims<2> blk = make_block(dst, static_cast<int>(k), values, nb);
   if (blk.total == 0) return;
   dispatch_dtype(dst.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* ddata = reinterpret_cast<T*>(dst.data);
-    walk_range(w, 0, w.total, [&](int64_t cnt, char* const* p, const int64_t* lst) {
+    walk_range(w, 0, total, [&](int64_t cnt, char* const* p, const int64_t* lst) {
       const int64_t sv = lst[0] / static_cast<int64_t>(sizeof(T));
       T* v = reinterpret_cast<T*>(p[0]);
       for (int64_t i = 0; i < cnt; ++i) {
@@ -361,15 +277,8 @@ void scatter(const View& dst, const std::vector<View>& idx, const View& values, 
 
 namespace {
 
-Walk single_walk(const View& x) {
-  Walk w(x.ndim, x.shape, 1);
-  w.set(0, x.data, x.strides, dtype_size(x.dtype));
-  w.collapse();
-  return w;
-}
-
 template <class T>
-int64_t count_range(const Walk& w, int64_t b, int64_t e) {
+int64_t count_range(const Walk<1>& w, int64_t b, int64_t e) {
   int64_t c = 0;
   walk_range(w, b, e, [&](int64_t cnt, char* const* p, const int64_t* lst) {
     const T* x = reinterpret_cast<const T*>(p[0]);
@@ -380,112 +289,93 @@ int64_t count_range(const Walk& w, int64_t b, int64_t e) {
   return c;
 }
 
-// Runs count(b, e) then write(b, e, start) per thread over equal ranges of
-// [0, total); write(b, e, start, stop) fills output rows [start, stop). Returns
-// the total number of hits.
+// Elements per thread below which counting stays on one thread.
+constexpr int64_t kCountGrain = 1 << 16;
+
+// Counts hits with count(b, e) on fixed parts of [0, total), then has
+// write(b, e, start, stop) fill output rows [start, stop) for each part.
+// Throws unless the hits number `expect`; returns that number.
 template <class Count, class Write>
 int64_t two_pass(int64_t total, int64_t expect, Count&& count, Write&& write) {
-  const int nt = threads_for(total, 1 << 16);
-  std::vector<int64_t> counts(nt + 1, 0);
-  bool ok = true;
-#pragma omp parallel num_threads(nt)
-  {
-    const int t = omp_get_thread_num(), T = omp_get_num_threads();
-    const int64_t chunk = (total + T - 1) / T;
-    const int64_t b = std::min(total, t * chunk), e = std::min(total, b + chunk);
-    counts[t + 1] = count(b, e);
-#pragma omp barrier
-#pragma omp single
-    {
-      for (int i = 0; i < T; ++i) counts[i + 1] += counts[i];
-      ok = expect < 0 || counts[T] == expect;
-    }
-    if (ok) write(b, e, counts[t], counts[t + 1]);
-  }
-  int64_t n = 0;
-  for (int i = 1; i <= nt; ++i) n = std::max(n, counts[i]);
-  if (!ok)
+  const int parts = threads_for(total, kCountGrain);
+  std::vector<int64_t> counts(parts + 1, 0);
+  parallel_parts(total, parts, [&](int64_t q, int64_t b, int64_t e) { counts[q + 1] = count(b, e); });
+  for (int q = 0; q < parts; ++q) counts[q + 1] += counts[q];
+  if (counts[parts] != expect)
     throw std::invalid_argument("output of length " + std::to_string(expect) + " does not match the " +
-                                std::to_string(n) + " selected elements");
-  return n;
+                                std::to_string(counts[parts]) + " selected elements");
+  parallel_parts(total, parts, [&](int64_t q, int64_t b, int64_t e) { write(b, e, counts[q], counts[q + 1]); });
+  return expect;
 }
 
 }  // namespace
 
 int64_t count_nonzero(const View& x) {
-  const Walk w = single_walk(x);
-  if (w.total == 0) return 0;
+  const View* vs[] = {&x};
+  const Walk<1> w = same_shape_walk<1>(vs);
+  const int64_t total = w.d.total;
+  if (total == 0) return 0;
   return dispatch_dtype(x.dtype, [&](auto tag) -> int64_t {
     using T = typename decltype(tag)::type;
-    return two_pass(w.total, -1, [&](int64_t b, int64_t e) { return count_range<T>(w, b, e); },
-                    [](int64_t, int64_t, int64_t, int64_t) {});
+    const int parts = threads_for(total, kCountGrain);
+    std::vector<int64_t> counts(parts, 0);
+    parallel_parts(total, parts, [&](int64_t q, int64_t b, int64_t e) { counts[q] = count_range<T>(w, b, e); });
+    int64_t n = 0;
+    for (int64_t c : counts) n += c;
+    return n;
   });
 }
 
-void nonzero(const View& x, const View& out) {
+void nonzero(const View& x, const OutView& out) {
   require_dtype(out, DType::Int64, "nonzero", "output");
   if (out.ndim != 2 || out.shape[1] != x.ndim)
     throw std::invalid_argument("nonzero: output must have shape (n, " + std::to_string(x.ndim) + "), got " +
                                 shape_str(out));
-  const Walk w = single_walk(x);
-  if (w.total == 0) {
+  const View* vs[] = {&x};
+  const Walk<1> w = same_shape_walk<1>(vs);
+  if (w.d.total == 0) {
     if (out.shape[0] != 0) throw std::invalid_argument("nonzero: output length does not match");
     return;
   }
-  const int nd = x.ndim;
+  Dims<1> coords;  // x's own dims, uncollapsed: the walker's idx are the coordinates
+  for (int d = 0; d < x.ndim; ++d) coords.push(x.shape[d], &x.strides[d]);
   int64_t* o = reinterpret_cast<int64_t*>(out.data);
   const int64_t so0 = out.strides[0], so1 = out.strides[1];
   dispatch_dtype(x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* base = reinterpret_cast<const T*>(x.data);
     two_pass(
-        w.total, out.shape[0], [&](int64_t b, int64_t e) { return count_range<T>(w, b, e); },
+        w.d.total, out.shape[0], [&](int64_t b, int64_t e) { return count_range<T>(w, b, e); },
         [&](int64_t b, int64_t e, int64_t row, int64_t) {
-          if (b >= e) return;
-          int64_t idx[kMaxDims];
-          int64_t rem = b, off = 0;
-          for (int d = nd - 1; d >= 0; --d) {
-            idx[d] = rem % x.shape[d];
-            rem /= x.shape[d];
-            off += idx[d] * x.strides[d];
-          }
-          for (int64_t i = b; i < e; ++i) {
-            if (base[off] != T(0)) {
-              for (int d = 0; d < nd; ++d) o[row * so0 + d * so1] = idx[d];
-              ++row;
-            }
-            for (int d = nd - 1; d >= 0; --d) {
-              off += x.strides[d];
-              if (++idx[d] < x.shape[d]) break;
-              off -= x.strides[d] * x.shape[d];
-              idx[d] = 0;
-            }
+          Walker<1> at(coords);
+          at.seek(b);
+          for (int64_t i = b; i < e; ++i, at.next()) {
+            if (base[at.off[0]] == T(0)) continue;
+            for (int d = 0; d < x.ndim; ++d) o[row * so0 + d * so1] = at.idx[d];
+            ++row;
           }
         });
   });
 }
 
-void masked_select(const View& src, const View& mask, const View& out) {
+void masked_select(const View& src, const View& mask, const OutView& out) {
   require_dtype(mask, DType::Bool, "masked_select", "mask");
   bool same = src.ndim == mask.ndim && out.ndim == 1 && out.dtype == src.dtype;
   for (int i = 0; same && i < src.ndim; ++i) same = src.shape[i] == mask.shape[i];
   if (!same)
     throw std::invalid_argument("masked_select: mask " + shape_str(mask) + " must match the source " +
                                 shape_str(src) + " and the output must be 1-D of the source dtype");
-  Walk w(src.ndim, src.shape, 2);
-  w.set(0, src.data, src.strides, dtype_size(src.dtype));
-  w.set(1, mask.data, mask.strides, 1);
-  w.collapse();
-  if (w.total == 0) return;
-  Walk wm(mask.ndim, mask.shape, 1);
-  wm.set(0, mask.data, mask.strides, 1);
-  wm.collapse();
-  dispatch_size(dtype_size(src.dtype), [&](auto tag) {
+  const View* both[] = {&src, &mask};
+  const Walk<2> w = same_shape_walk<2>(both);
+  if (w.d.total == 0) return;
+  const View* just_mask[] = {&mask};
+  const Walk<1> wm = same_shape_walk<1>(just_mask);
+  dispatch_bits(src.dtype, [&](auto tag) {
     using U = typename decltype(tag)::type;
     U* o = reinterpret_cast<U*>(out.data);
     const int64_t so = out.strides[0];
     two_pass(
-        w.total, out.shape[0], [&](int64_t b, int64_t e) { return count_range<uint8_t>(wm, b, e); },
+        w.d.total, out.shape[0], [&](int64_t b, int64_t e) { return count_range<uint8_t>(wm, b, e); },
         [&](int64_t b, int64_t e, int64_t row, int64_t stop) {
           U* dst = o + row * so;
           U* const end = o + stop * so;  // past the last row this range writes
@@ -514,7 +404,7 @@ void masked_select(const View& src, const View& mask, const View& out) {
   });
 }
 
-void copy_blocked(const View& src, const View& out) {
+void copy_blocked(const View& src, const OutView& out) {
   bool plain = src.dtype != out.dtype || src.ndim != out.ndim || src.ndim < 2 || !out.is_contiguous();
   for (int i = 0; !plain && i < src.ndim; ++i) plain = src.shape[i] != out.shape[i];
   const int last = src.ndim - 1;
@@ -536,42 +426,33 @@ void copy_blocked(const View& src, const View& out) {
   const int64_t nd_ = src.shape[d], nl = src.shape[last];
   const int64_t td = (nd_ + kTile - 1) / kTile, tl = (nl + kTile - 1) / kTile;
   // Outer dims: all but d and last.
-  int outer_dims[kMaxDims], no = 0;
-  int64_t outer = 1;
+  Dims<2> outer;  // all dims but d and last: strides of src and out
   for (int i = 0; i < last; ++i)
     if (i != d) {
-      outer_dims[no++] = i;
-      outer *= src.shape[i];
+      const int64_t st[2] = {src.strides[i], out.strides[i]};
+      outer.push(src.shape[i], st);
     }
-  const int64_t tasks = outer * td * tl;
+  collapse_dims(outer);
+  const int64_t tasks = outer.total * td * tl;
   if (tasks == 0) return;
-  const int64_t total = outer * nd_ * nl;
-  const int nt = threads_for(total);
-  dispatch_size(dtype_size(src.dtype), [&](auto tag) {
+  const int nt = threads_for(outer.total * nd_ * nl);
+  dispatch_bits(src.dtype, [&](auto tag) {
     using U = typename decltype(tag)::type;
     const U* s = reinterpret_cast<const U*>(src.data);
     U* o = reinterpret_cast<U*>(out.data);
     const int64_t ssd = src.strides[d], ssl = src.strides[last], osd = out.strides[d];
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t task = 0; task < tasks; ++task) {
-      int64_t rem = task;
-      const int64_t jl = rem % tl;
-      rem /= tl;
-      const int64_t jd = rem % td;
-      rem /= td;
-      int64_t soff = 0, ooff = 0;
-      for (int q = no - 1; q >= 0; --q) {
-        const int a = outer_dims[q];
-        const int64_t iv = rem % src.shape[a];
-        rem /= src.shape[a];
-        soff += iv * src.strides[a];
-        ooff += iv * out.strides[a];
+    parallel_ranges(tasks, nt, [&](int64_t first, int64_t end) {
+      Walker<2> w(outer);
+      for (int64_t task = first; task < end; ++task) {
+        const int64_t jl = task % tl, jd = (task / tl) % td;
+        w.seek(task / tl / td);
+        const int64_t soff = w.off[0], ooff = w.off[1];
+        const int64_t d0 = jd * kTile, d1 = std::min(nd_, d0 + kTile);
+        const int64_t l0 = jl * kTile, l1 = std::min(nl, l0 + kTile);
+        for (int64_t l = l0; l < l1; ++l)
+          for (int64_t i = d0; i < d1; ++i) o[ooff + i * osd + l] = s[soff + i * ssd + l * ssl];
       }
-      const int64_t d0 = jd * kTile, d1 = std::min(nd_, d0 + kTile);
-      const int64_t l0 = jl * kTile, l1 = std::min(nl, l0 + kTile);
-      for (int64_t l = l0; l < l1; ++l)
-        for (int64_t i = d0; i < d1; ++i) o[ooff + i * osd + l] = s[soff + i * ssd + l * ssl];
-    }
+    });
   });
 }
 

@@ -3,8 +3,6 @@
 // finite magnitude give finite results. Sums accumulate in double. Rows are
 // split across threads; each row is handled by one thread, so results do not
 // depend on the thread count.
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -47,13 +45,9 @@ void check_vec(const View& a, int64_t n, DType d, const char* op, const char* wh
 
 template <class Fn>
 void for_rows(Rows r, Fn&& fn) {
-  const int nt = threads_for(r.n * r.c, 1 << 13);
-  if (nt <= 1) {
-    for (int64_t i = 0; i < r.n; ++i) fn(i);
-    return;
-  }
-#pragma omp parallel for num_threads(nt) schedule(static)
-  for (int64_t i = 0; i < r.n; ++i) fn(i);
+  parallel_ranges(r.n, threads_for(r.n * r.c, 1 << 13), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) fn(i);
+  });
 }
 
 // log(sum(exp(x))) of one row, shifted by its maximum.
@@ -68,7 +62,7 @@ double row_lse(const T* x, int64_t c) {
 }
 
 template <class T>
-void softmax_impl(const View& xv, const View& ov, bool log) {
+void softmax_impl(Tag<T>, const View& xv, const View& ov, bool log) {
   Rows r = check_rows(xv, "softmax");
   check_like(ov, xv, "softmax", "output");
   const T* x = xv.ptr<T>();
@@ -85,7 +79,7 @@ void softmax_impl(const View& xv, const View& ov, bool log) {
 }
 
 template <class T>
-void softmax_bwd_impl(const View& yv, const View& gv, const View& giv, bool log) {
+void softmax_bwd_impl(Tag<T>, const View& yv, const View& gv, const View& giv, bool log) {
   Rows r = check_rows(yv, "softmax_backward");
   check_like(gv, yv, "softmax_backward", "gradient");
   check_like(giv, yv, "softmax_backward", "output");
@@ -108,7 +102,7 @@ void softmax_bwd_impl(const View& yv, const View& gv, const View& giv, bool log)
 // Class-index cross-entropy with label smoothing e over C classes:
 //   loss_i = lse_i - (1 - e) x[i, t_i] - (e / C) sum_j x[i, j]
 template <class T>
-void xent_index_fwd_impl(const View& xv, const View& tv, int64_t ignore, double e, const View& lv,
+void xent_index_fwd_impl(Tag<T>, const View& xv, const View& tv, int64_t ignore, double e, const View& lv,
                          const View& sv) {
   const char* op = "cross_entropy";
   Rows r = check_rows(xv, op);
@@ -151,7 +145,7 @@ void xent_index_fwd_impl(const View& xv, const View& tv, int64_t ignore, double 
 }
 
 template <class T>
-void xent_index_bwd_impl(const View& xv, const View& tv, const View& sv, const View& gv, int64_t ignore,
+void xent_index_bwd_impl(Tag<T>, const View& xv, const View& tv, const View& sv, const View& gv, int64_t ignore,
                          double e, const View& gxv) {
   const char* op = "cross_entropy_backward";
   Rows r = check_rows(xv, op);
@@ -182,7 +176,7 @@ void xent_index_bwd_impl(const View& xv, const View& tv, const View& sv, const V
 // Probability targets p (smoothed to (1 - e) p + e / C):
 //   loss_i = sum_j p'_ij (lse_i - x_ij)
 template <class T>
-void xent_prob_fwd_impl(const View& xv, const View& pv, double e, const View& lv, const View& sv) {
+void xent_prob_fwd_impl(Tag<T>, const View& xv, const View& pv, double e, const View& lv, const View& sv) {
   const char* op = "cross_entropy";
   Rows r = check_rows(xv, op);
   check_like(pv, xv, op, "target");
@@ -205,7 +199,7 @@ void xent_prob_fwd_impl(const View& xv, const View& pv, double e, const View& lv
 }
 
 template <class T>
-void xent_prob_bwd_impl(const View& xv, const View& pv, const View& sv, const View& gv, double e,
+void xent_prob_bwd_impl(Tag<T>, const View& xv, const View& pv, const View& sv, const View& gv, double e,
                         const View& gxv) {
   const char* op = "cross_entropy_backward";
   Rows r = check_rows(xv, op);
@@ -228,17 +222,10 @@ void xent_prob_bwd_impl(const View& xv, const View& pv, const View& sv, const Vi
   });
 }
 
-template <class Fn>
-void float_dispatch(DType d, Fn&& fn) {
-  if (d == DType::Float32) fn(float{});
-  else if (d == DType::Float64) fn(double{});
-  else throw std::invalid_argument(std::string("expected float32 or float64, got ") + dtype_name(d));
-}
-
 constexpr double kSqrt2OverPi = 0.7978845608028654, kGeluC = 0.044715;
 
 template <class T>
-void gelu_impl(const View& xv, const View& gv, const View& ov, bool approx, bool backward) {
+void gelu_impl(Tag<T>, const View& xv, const View& gv, const View& ov, bool approx, bool backward) {
   const char* op = backward ? "gelu_backward" : "gelu";
   if (!xv.is_contiguous()) throw std::invalid_argument(std::string(op) + ": input must be contiguous");
   check_like(ov, xv, op, "output");
@@ -265,43 +252,44 @@ void gelu_impl(const View& xv, const View& gv, const View& ov, bool approx, bool
 
 }  // namespace
 
-void gelu(const View& x, const View& out, bool tanh) {
-  float_dispatch(x.dtype, [&](auto t) { gelu_impl<decltype(t)>(x, x, out, tanh, false); });
+// Each entry point runs its float32 or float64 copy (dispatch_float throws,
+// naming the op, for any other dtype).
+void gelu(const View& x, const OutView& out, bool tanh) {
+  dispatch_float(x.dtype, "gelu", [&](auto t) { gelu_impl(t, x, x, out, tanh, false); });
 }
 
-void gelu_backward(const View& x, const View& g, const View& grad_in, bool tanh) {
-  float_dispatch(x.dtype, [&](auto t) { gelu_impl<decltype(t)>(x, g, grad_in, tanh, true); });
+void gelu_backward(const View& x, const View& g, const OutView& grad_in, bool tanh) {
+  dispatch_float(x.dtype, "gelu_backward", [&](auto t) { gelu_impl(t, x, g, grad_in, tanh, true); });
 }
 
-void softmax_rows(const View& x, const View& out, bool log) {
-  float_dispatch(x.dtype, [&](auto t) { softmax_impl<decltype(t)>(x, out, log); });
+void softmax_rows(const View& x, const OutView& out, bool log) {
+  dispatch_float(x.dtype, "softmax", [&](auto t) { softmax_impl(t, x, out, log); });
 }
 
-void softmax_rows_backward(const View& y, const View& g, const View& grad_in, bool log) {
-  float_dispatch(y.dtype, [&](auto t) { softmax_bwd_impl<decltype(t)>(y, g, grad_in, log); });
+void softmax_rows_backward(const View& y, const View& g, const OutView& grad_in, bool log) {
+  dispatch_float(y.dtype, "softmax_backward", [&](auto t) { softmax_bwd_impl(t, y, g, grad_in, log); });
 }
 
 void xent_index_forward(const View& x, const View& target, int64_t ignore_index, double smoothing,
-                        const View& loss, const View& lse) {
-  float_dispatch(x.dtype, [&](auto t) {
-    xent_index_fwd_impl<decltype(t)>(x, target, ignore_index, smoothing, loss, lse);
-  });
+                        const OutView& loss, const OutView& lse) {
+  dispatch_float(x.dtype, "cross_entropy",
+                 [&](auto t) { xent_index_fwd_impl(t, x, target, ignore_index, smoothing, loss, lse); });
 }
 
 void xent_index_backward(const View& x, const View& target, const View& lse, const View& g,
-                         int64_t ignore_index, double smoothing, const View& grad_x) {
-  float_dispatch(x.dtype, [&](auto t) {
-    xent_index_bwd_impl<decltype(t)>(x, target, lse, g, ignore_index, smoothing, grad_x);
-  });
+                         int64_t ignore_index, double smoothing, const OutView& grad_x) {
+  dispatch_float(x.dtype, "cross_entropy_backward",
+                 [&](auto t) { xent_index_bwd_impl(t, x, target, lse, g, ignore_index, smoothing, grad_x); });
 }
 
-void xent_prob_forward(const View& x, const View& p, double smoothing, const View& loss, const View& lse) {
-  float_dispatch(x.dtype, [&](auto t) { xent_prob_fwd_impl<decltype(t)>(x, p, smoothing, loss, lse); });
+void xent_prob_forward(const View& x, const View& p, double smoothing, const OutView& loss, const OutView& lse) {
+  dispatch_float(x.dtype, "cross_entropy", [&](auto t) { xent_prob_fwd_impl(t, x, p, smoothing, loss, lse); });
 }
 
 void xent_prob_backward(const View& x, const View& p, const View& lse, const View& g, double smoothing,
-                        const View& grad_x) {
-  float_dispatch(x.dtype, [&](auto t) { xent_prob_bwd_impl<decltype(t)>(x, p, lse, g, smoothing, grad_x); });
+                        const OutView& grad_x) {
+  dispatch_float(x.dtype, "cross_entropy_backward",
+                 [&](auto t) { xent_prob_bwd_impl(t, x, p, lse, g, smoothing, grad_x); });
 }
 
 }  // namespace corten

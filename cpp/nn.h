@@ -9,36 +9,36 @@
 namespace corten {
 
 // ---- loss.cpp -----------------------------------------------------------------
-void softmax_rows(const View& x, const View& out, bool log);
+void softmax_rows(const View& x, const OutView& out, bool log);
 // grad_in = g - exp(y) * rowsum(g)   (log=true, y = log_softmax(x))
 // grad_in = y * (g - rowsum(g * y))  (log=false, y = softmax(x))
-void softmax_rows_backward(const View& y, const View& g, const View& grad_in, bool log);
+void softmax_rows_backward(const View& y, const View& g, const OutView& grad_in, bool log);
 
 // Class-index targets (int64, one per row). Rows whose target is ignore_index
 // get loss 0 and gradient 0. `smoothing` is label smoothing in [0, 1].
 // Forward writes each row's loss and log-sum-exp (kept for backward).
 void xent_index_forward(const View& x, const View& target, int64_t ignore_index, double smoothing,
-                        const View& loss, const View& lse);
+                        const OutView& loss, const OutView& lse);
 // grad_x[i, :] = g[i] * d loss_i / d x[i, :]
 void xent_index_backward(const View& x, const View& target, const View& lse, const View& g,
-                         int64_t ignore_index, double smoothing, const View& grad_x);
+                         int64_t ignore_index, double smoothing, const OutView& grad_x);
 // Probability targets (same shape as x).
-void xent_prob_forward(const View& x, const View& p, double smoothing, const View& loss, const View& lse);
+void xent_prob_forward(const View& x, const View& p, double smoothing, const OutView& loss, const OutView& lse);
 void xent_prob_backward(const View& x, const View& p, const View& lse, const View& g, double smoothing,
-                        const View& grad_x);
+                        const OutView& grad_x);
 
 // GELU over contiguous arrays of one shape; `tanh` selects the tanh approximation.
-void gelu(const View& x, const View& out, bool tanh);
-void gelu_backward(const View& x, const View& g, const View& grad_in, bool tanh);
+void gelu(const View& x, const OutView& out, bool tanh);
+void gelu_backward(const View& x, const View& g, const OutView& grad_in, bool tanh);
 
 // ---- optim.cpp ----------------------------------------------------------------
 // Each updates the parameter p (and the state arrays) in place from gradient g.
 // State arrays a caller does not need are passed empty (size 0).
-void sgd_step(const View& p, const View& g, const View& buf, double lr, double momentum, double dampening,
+void sgd_step(const OutView& p, const View& g, const OutView& buf, double lr, double momentum, double dampening,
               bool nesterov, double weight_decay, bool first);
-void rmsprop_step(const View& p, const View& g, const View& sq, const View& gavg, const View& buf, double lr,
-                  double alpha, double eps, double weight_decay, double momentum, bool centered);
-void adam_step(const View& p, const View& g, const View& m, const View& v, const View& vmax, double lr,
+void rmsprop_step(const OutView& p, const View& g, const OutView& sq, const OutView& gavg, const OutView& buf,
+                  double lr, double alpha, double eps, double weight_decay, double momentum, bool centered);
+void adam_step(const OutView& p, const View& g, const OutView& m, const OutView& v, const OutView& vmax, double lr,
                double beta1, double beta2, double eps, double weight_decay, bool decoupled, int64_t step);
 
 }  // namespace corten

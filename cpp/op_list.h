@@ -1,7 +1,12 @@
-// The element-wise op lists, as X-macros (python name, functor in ops.h).
-// The binding file and the kernel tables are generated from these, so adding
-// an op is one line here and one functor in ops.h.
+// The element-wise op lists, as X-macros (python name, functor in ops.h), and
+// the kinds an op can be. Each functor in ops.h declares its kind once (which
+// dtypes it accepts, whether it returns bool); the kernel tables, the output
+// dtype check, the bindings and `_C.op_kinds()` are all generated from these,
+// so adding an op is one line here and one functor in ops.h.
 #pragma once
+#include <cstdint>
+
+#include "numeric.h"
 
 #define CORTEN_BINARY_OPS(X)                                                         \
   X(add, Add) X(subtract, Subtract) X(multiply, Multiply) X(divide, Divide)            \
@@ -18,3 +23,35 @@
   X(sin, Sin) X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(relu, Relu)              \
   X(floor, Floor) X(ceil, Ceil) X(round, Round) X(logical_not, LogicalNot)             \
   X(bitwise_not, BitwiseNot) X(isnan, IsNan) X(isinf, IsInf) X(isfinite, IsFinite)
+
+namespace corten {
+
+// What an element-wise op accepts and returns. All operands share one dtype;
+// Python promotes them first (and computes Float ops of integers in float).
+enum class OpKind : int8_t {
+  Any,       // every dtype; result in the input dtype
+  Numeric,   // every dtype but bool
+  Integral,  // bool and the integers (the bitwise ops)
+  Float,     // float32 and float64 only
+  ToBool,    // every dtype; result bool (comparisons, logical ops, predicates)
+};
+
+// The names Python sees in `_C.op_kinds()`.
+inline const char* op_kind_name(OpKind k) {
+  switch (k) {
+    case OpKind::Any: return "any";
+    case OpKind::Numeric: return "numeric";
+    case OpKind::Integral: return "integral";
+    case OpKind::Float: return "float";
+    case OpKind::ToBool: return "to_bool";
+  }
+  return "unknown";
+}
+
+template <OpKind K, class T>
+constexpr bool kind_accepts = K == OpKind::Any || K == OpKind::ToBool || (K == OpKind::Numeric && !is_bool<T>) ||
+                              (K == OpKind::Integral && std::is_integral_v<T>) || (K == OpKind::Float && is_float<T>);
+
+template <OpKind K, class T> using kind_result = std::conditional_t<K == OpKind::ToBool, bool, T>;
+
+}  // namespace corten

@@ -1,8 +1,6 @@
 // Optimizer steps: one pass over a parameter, updating it and its state in
 // place. The formulas follow PyTorch's documented algorithms (torch.optim);
 // each element is independent, so the work is split into equal ranges.
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -39,23 +37,7 @@ int64_t check_arrays(const char* op, const View& p, std::initializer_list<const 
 // a second thread halves them from a few tens of thousands of elements up.
 template <class Fn>
 void for_range(int64_t n, int64_t grain, Fn&& fn) {
-  const int nt = threads_for(n, grain);
-  if (nt <= 1) {
-    fn(int64_t{0}, n);
-    return;
-  }
-#pragma omp parallel num_threads(nt)
-  {
-    const int t = omp_get_thread_num(), T = omp_get_num_threads();
-    const int64_t lo = n * t / T, hi = n * (t + 1) / T;
-    fn(lo, hi);
-  }
-}
-
-template <class Fn>
-void float_dispatch(DType d, Fn&& fn) {
-  if (d == DType::Float32) fn(float{});
-  else fn(double{});
+  parallel_ranges(n, threads_for(n, grain), fn);
 }
 
 // Calls fn with each runtime flag turned into a compile-time constant, so every
@@ -147,12 +129,12 @@ void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __res
 
 }  // namespace
 
-void sgd_step(const View& pv, const View& gv, const View& bv, double lr, double momentum, double dampening,
+void sgd_step(const OutView& pv, const View& gv, const OutView& bv, double lr, double momentum, double dampening,
               bool nesterov, double weight_decay, bool first) {
   const int64_t n = check_arrays("sgd", pv, {&gv, &bv});
   if (momentum != 0 && bv.size() != n) throw std::invalid_argument("sgd: momentum needs a buffer");
-  float_dispatch(pv.dtype, [&](auto tag) {
-    using T = decltype(tag);
+  dispatch_float(pv.dtype, "sgd", [&](auto tag) {
+    using T = typename decltype(tag)::type;
     T *p = pv.ptr<T>(), *buf = bv.ptr<T>();
     const T* g = gv.ptr<T>();
     with_flags(weight_decay != 0, momentum != 0, nesterov, [&](auto WD, auto MOM, auto NEST) {
@@ -164,13 +146,13 @@ void sgd_step(const View& pv, const View& gv, const View& bv, double lr, double 
   });
 }
 
-void rmsprop_step(const View& pv, const View& gv, const View& sqv, const View& gav, const View& bv, double lr,
-                  double alpha, double eps, double weight_decay, double momentum, bool centered) {
+void rmsprop_step(const OutView& pv, const View& gv, const OutView& sqv, const OutView& gav, const OutView& bv,
+                  double lr, double alpha, double eps, double weight_decay, double momentum, bool centered) {
   const int64_t n = check_arrays("rmsprop", pv, {&gv, &sqv, &gav, &bv});
   if (sqv.size() != n || (centered && gav.size() != n) || (momentum > 0 && bv.size() != n))
     throw std::invalid_argument("rmsprop: missing state array");
-  float_dispatch(pv.dtype, [&](auto tag) {
-    using T = decltype(tag);
+  dispatch_float(pv.dtype, "rmsprop", [&](auto tag) {
+    using T = typename decltype(tag)::type;
     T *p = pv.ptr<T>(), *sq = sqv.ptr<T>(), *ga = gav.ptr<T>(), *buf = bv.ptr<T>();
     const T* g = gv.ptr<T>();
     with_flags(weight_decay != 0, centered, momentum > 0, [&](auto WD, auto CEN, auto MOM) {
@@ -182,7 +164,7 @@ void rmsprop_step(const View& pv, const View& gv, const View& sqv, const View& g
   });
 }
 
-void adam_step(const View& pv, const View& gv, const View& mv, const View& vv, const View& vmaxv, double lr,
+void adam_step(const OutView& pv, const View& gv, const OutView& mv, const OutView& vv, const OutView& vmaxv, double lr,
                double beta1, double beta2, double eps, double weight_decay, bool decoupled, int64_t step) {
   const int64_t n = check_arrays("adam", pv, {&gv, &mv, &vv, &vmaxv});
   if (mv.size() != n || vv.size() != n) throw std::invalid_argument("adam: missing state array");
@@ -190,8 +172,8 @@ void adam_step(const View& pv, const View& gv, const View& mv, const View& vv, c
   const bool ams = vmaxv.size() == n && n > 0;
   const double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
   const double bc2_sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
-  float_dispatch(pv.dtype, [&](auto tag) {
-    using T = decltype(tag);
+  dispatch_float(pv.dtype, "adam", [&](auto tag) {
+    using T = typename decltype(tag)::type;
     T *p = pv.ptr<T>(), *m = mv.ptr<T>(), *v = vv.ptr<T>(), *vmax = vmaxv.ptr<T>();
     const T* g = gv.ptr<T>();
     with_flags(decoupled, weight_decay != 0, ams, [&](auto DEC, auto WD, auto AMS) {

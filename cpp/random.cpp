@@ -53,20 +53,21 @@ void fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t tag, Conve
   const int64_t nchunks = (n + kChunk - 1) / kChunk;
   // corten's thread count (set_num_threads, and 1 in a child forked after the pool ran)
   const int nt = threads_for(n, kParallelMin / 2);
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-  for (int64_t c = 0; c < nchunks; ++c) {
+  parallel_ranges(nchunks, nt, [&](int64_t first, int64_t end) {
     constexpr int64_t kMaxBlocks = kChunk / P + 1;
     uint32_t words[4 * kMaxBlocks];
     T vals[P * kMaxBlocks];
-    const int64_t i0 = c * kChunk;
-    const int64_t len = std::min(n - i0, kChunk);
-    const uint64_t g0 = offset + static_cast<uint64_t>(i0);
-    const int64_t skip = static_cast<int64_t>(g0 % P);
-    const int64_t nb = (skip + len + P - 1) / P;
-    philox_blocks(words, g0 / P, nb, seed, tag);
-    convert(words, vals, nb);
-    std::memcpy(out + i0, vals + skip, static_cast<size_t>(len) * sizeof(T));
-  }
+    for (int64_t c = first; c < end; ++c) {
+      const int64_t i0 = c * kChunk;
+      const int64_t len = std::min(n - i0, kChunk);
+      const uint64_t g0 = offset + static_cast<uint64_t>(i0);
+      const int64_t skip = static_cast<int64_t>(g0 % P);
+      const int64_t nb = (skip + len + P - 1) / P;
+      philox_blocks(words, g0 / P, nb, seed, tag);
+      convert(words, vals, nb);
+      std::memcpy(out + i0, vals + skip, static_cast<size_t>(len) * sizeof(T));
+    }
+  });
 }
 
 constexpr double kTwoPow32Inv = 0x1p-32;

@@ -14,33 +14,29 @@ void require_contiguous(const View& out, const char* op) {
 }
 }  // namespace
 
-void fill_uniform(const View& out, uint64_t seed, uint64_t offset, double lo, double hi) {
+void fill_uniform(const OutView& out, uint64_t seed, uint64_t offset, double lo, double hi) {
   require_contiguous(out, "random_uniform");
-  if (out.dtype == DType::Float32)
-    random_uniform(out.ptr<float>(), out.size(), seed, offset, static_cast<float>(lo), static_cast<float>(hi));
-  else if (out.dtype == DType::Float64)
-    random_uniform(out.ptr<double>(), out.size(), seed, offset, lo, hi);
-  else
-    throw std::invalid_argument(std::string("random_uniform: needs float32 or float64, got ") + dtype_name(out.dtype));
+  dispatch_float(out.dtype, "random_uniform", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    random_uniform(out.ptr<T>(), out.size(), seed, offset, static_cast<T>(lo), static_cast<T>(hi));
+  });
 }
 
-void fill_normal(const View& out, uint64_t seed, uint64_t offset, double mean, double std) {
+void fill_normal(const OutView& out, uint64_t seed, uint64_t offset, double mean, double std) {
   require_contiguous(out, "random_normal");
-  if (out.dtype == DType::Float32)
-    random_normal(out.ptr<float>(), out.size(), seed, offset, static_cast<float>(mean), static_cast<float>(std));
-  else if (out.dtype == DType::Float64)
-    random_normal(out.ptr<double>(), out.size(), seed, offset, mean, std);
-  else
-    throw std::invalid_argument(std::string("random_normal: needs float32 or float64, got ") + dtype_name(out.dtype));
+  dispatch_float(out.dtype, "random_normal", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    random_normal(out.ptr<T>(), out.size(), seed, offset, static_cast<T>(mean), static_cast<T>(std));
+  });
 }
 
-void fill_integers(const View& out, uint64_t seed, uint64_t offset, int64_t low, int64_t high) {
+void fill_integers(const OutView& out, uint64_t seed, uint64_t offset, int64_t low, int64_t high) {
   require_contiguous(out, "random_integers");
   require_dtype(out, DType::Int64, "random_integers", "output");
   random_integers(out.ptr<int64_t>(), out.size(), seed, offset, low, high);
 }
 
-void fill_bernoulli(const View& out, uint64_t seed, uint64_t offset, double p) {
+void fill_bernoulli(const OutView& out, uint64_t seed, uint64_t offset, double p) {
   require_contiguous(out, "random_bernoulli");
   if (out.dtype != DType::UInt8 && out.dtype != DType::Bool)
     throw std::invalid_argument("random_bernoulli: needs a uint8 or bool output");

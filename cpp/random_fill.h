@@ -5,8 +5,8 @@
 #include "view.h"
 
 namespace corten {
-void fill_uniform(const View& out, uint64_t seed, uint64_t offset, double lo, double hi);
-void fill_normal(const View& out, uint64_t seed, uint64_t offset, double mean, double std);
-void fill_integers(const View& out, uint64_t seed, uint64_t offset, int64_t low, int64_t high);
-void fill_bernoulli(const View& out, uint64_t seed, uint64_t offset, double p);
+void fill_uniform(const OutView& out, uint64_t seed, uint64_t offset, double lo, double hi);
+void fill_normal(const OutView& out, uint64_t seed, uint64_t offset, double mean, double std);
+void fill_integers(const OutView& out, uint64_t seed, uint64_t offset, int64_t low, int64_t high);
+void fill_bernoulli(const OutView& out, uint64_t seed, uint64_t offset, double p);
 }  // namespace corten

@@ -12,14 +12,13 @@
 #include "reduce.h"
 
 #include "elementwise.h"
-#include "rows.h"
 
 namespace corten {
 
-void reduce_generic(ReduceOp op, const View& x, const View& out, int nred);
-void reduce_avx2(ReduceOp op, const View& x, const View& out, int nred);
+void reduce_generic(ReduceOp op, const View& x, const OutView& out, int nred);
+void reduce_avx2(ReduceOp op, const View& x, const OutView& out, int nred);
 
-void reduce(ReduceOp op, const View& x, const View& out, int nred) {
+void reduce(ReduceOp op, const View& x, const OutView& out, int nred) {
   bool ok = nred >= 0 && nred <= x.ndim && out.ndim == x.ndim - nred;
   for (int i = 0; ok && i < out.ndim; ++i) ok = out.shape[i] == x.shape[i];
   if (!ok)

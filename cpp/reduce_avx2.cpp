@@ -9,8 +9,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "numeric.h"
+#include "parallel.h"
 #include "reduce.h"
-#include "rows.h"
+#include "strided.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
@@ -20,6 +22,6 @@ namespace {
 }  // namespace
 
 namespace corten {
-void reduce_avx2(ReduceOp op, const View& x, const View& out, int nred) { reduce_any(op, x, out, nred); }
+void reduce_avx2(ReduceOp op, const View& x, const OutView& out, int nred) { reduce_any(op, x, out, nred); }
 }  // namespace corten
 #pragma GCC pop_options

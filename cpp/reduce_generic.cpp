@@ -9,8 +9,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "numeric.h"
+#include "parallel.h"
 #include "reduce.h"
-#include "rows.h"
+#include "strided.h"
 
 namespace {
 #include "reduce_ops.h"
@@ -18,5 +20,5 @@ namespace {
 }  // namespace
 
 namespace corten {
-void reduce_generic(ReduceOp op, const View& x, const View& out, int nred) { reduce_any(op, x, out, nred); }
+void reduce_generic(ReduceOp op, const View& x, const OutView& out, int nred) { reduce_any(op, x, out, nred); }
 }  // namespace corten

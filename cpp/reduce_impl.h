@@ -6,24 +6,14 @@ constexpr int64_t kBlock = 4096;         // outputs per unit when accumulating r
 constexpr int64_t kRowsWork = 1 << 20;   // elements per unit when accumulating rows
 
 // Calls f(x_offset, count, stride, flat_index) for runs covering reduced
-// elements [b, e) in C order; R.back() is the innermost dim.
+// elements [b, e) in C order.
 template <class F>
-void for_runs(const std::vector<corten::Dim>& R, int64_t b, int64_t e, F&& f) {
-  const corten::Dim& in = R.back();
-  if (R.size() == 1) {  // the common case: one run, no walker
-    if (b < e) f(b * in.s[0], e - b, in.s[0], b);
-    return;
-  }
-  corten::Walker w(R.data(), static_cast<int>(R.size()) - 1);
-  int64_t col = b % in.n;
-  w.seek(b / in.n);
-  while (b < e) {
-    const int64_t cnt = std::min(in.n - col, e - b);
-    f(w.off[0] + col * in.s[0], cnt, in.s[0], b);
-    b += cnt;
-    col = 0;
-    w.next();
-  }
+void for_runs(const corten::Dims<1>& R, int64_t b, int64_t e, F&& f) {
+  int64_t flat = b;
+  corten::for_each_run(R, b, e, [&](int64_t cnt, const int64_t* off, const int64_t* st) {
+    f(off[0], cnt, st[0], flat);
+    flat += cnt;
+  });
 }
 
 template <class Op, class = void> constexpr bool kFloatRows = false;
@@ -53,64 +43,53 @@ void add_rows_blocked(S* st, T* fa, const T* row, int64_t rows, int64_t rs, int6
 }
 
 template <class Op>
-void reduce_loops(const Op& op, const corten::View& x, const corten::View& out, int nred) {
+void reduce_loops(const Op& op, const corten::View& x, const corten::OutView& out, int nred) {
   using T = typename Op::In;
   using S = typename Op::State;
   using O = typename Op::Out;
   corten::require_dtype(out, corten::dtype_of<O>(), "reduce", "output");
   const int nk = x.ndim - nred;
-  std::vector<corten::Dim> K, R;
-  int64_t M = 1, N = 1;
-  for (int i = 0; i < x.ndim; ++i) {
-    const int64_t n = x.shape[i];
-    (i < nk ? M : N) *= n;
-    if (n == 1) continue;
-    (i < nk ? K : R).push_back(corten::Dim{n, {x.strides[i], i < nk ? out.strides[i] : 0, 0}});
+  corten::Dims<2> K;  // kept dims: strides of x and out
+  corten::Dims<1> R;  // reduced dims: strides of x
+  for (int i = 0; i < nk; ++i) {
+    const int64_t s[2] = {x.strides[i], out.strides[i]};
+    K.push(x.shape[i], s);
   }
-  if (M == 0) return;
+  int order[corten::kMaxDims];
+  for (int i = 0; i < nred; ++i) order[i] = nk + i;
   if (!Op::kArg)  // any order sums the same set; the smallest stride goes innermost
-    std::stable_sort(R.begin(), R.end(), [](const corten::Dim& a, const corten::Dim& b) { return std::abs(a.s[0]) > std::abs(b.s[0]); });
-  auto merge = [](std::vector<corten::Dim>& v, int ns) {
-    std::vector<corten::Dim> m;
-    for (const corten::Dim& d : v) {
-      bool join = !m.empty();
-      for (int k = 0; join && k < ns; ++k) join = m.back().s[k] == d.s[k] * d.n;
-      if (join) {
-        m.back().n *= d.n;
-        for (int k = 0; k < ns; ++k) m.back().s[k] = d.s[k];
-      } else {
-        m.push_back(d);
-      }
-    }
-    v.swap(m);
-  };
-  merge(K, 2);
-  merge(R, 1);
-  if (R.empty()) R.push_back(corten::Dim{1, {0, 0, 0}});
+    std::stable_sort(order, order + nred,
+                     [&](int a, int b) { return std::abs(x.strides[a]) > std::abs(x.strides[b]); });
+  for (int i = 0; i < nred; ++i) R.push(x.shape[order[i]], &x.strides[order[i]]);
+  const int64_t M = K.total, N = R.total;
+  corten::collapse_dims(K);
+  corten::collapse_dims(R);
+  if (M == 0) return;
+  const int64_t r_stride = R.nd ? R.inner().s[0] : 0;
   const T* xp = x.ptr<T>();
   O* op_ = out.ptr<O>();
-  const int nkd = static_cast<int>(K.size());
 
   if (N == 0) {  // empty reduction: the identity (Python rejects ops without one)
     corten::parallel_ranges(M, 1, [&](int64_t b, int64_t e) {
-      corten::Walker w(K.data(), nkd);
+      corten::Walker<2> w(K);
       w.seek(b);
       for (int64_t m = b; m < e; ++m, w.next()) op_[w.off[1]] = op.finish(op.init(), 0);
     });
     return;
   }
 
-  const bool rows = !K.empty() && std::abs(K.back().s[0]) < std::abs(R.back().s[0]);
+  const bool rows = K.nd > 0 && std::abs(K.inner().s[0]) < std::abs(r_stride);
   // Rows: whole rows of up to kBlock outputs are read in order, ~kRowsWork
   // elements per unit, so chunks count rows (a multiple of 64).
-  const int64_t chunk = rows ? (std::max<int64_t>(64, kRowsWork / std::min(K.back().n, kBlock)) + 63) / 64 * 64 : kChunk;
+  const int64_t chunk =
+      rows ? (std::max<int64_t>(64, kRowsWork / std::min(K.inner().n, kBlock)) + 63) / 64 * 64 : kChunk;
   const int64_t nchunks = (N + chunk - 1) / chunk;
   std::unique_ptr<S[]> part(new S[nchunks > 1 ? M * nchunks : 0]);  // not vector<bool>
   const int nt = corten::threads_for(M * N);
 
   if (!rows) {
     corten::parallel_ranges(M * nchunks, nt, [&](int64_t ub, int64_t ue) {
-      corten::Walker w(K.data(), nkd);
+      corten::Walker<2> w(K);
       int64_t c = ub % nchunks;
       w.seek(ub / nchunks);
       for (int64_t u = ub; u < ue; ++u) {
@@ -127,10 +106,10 @@ void reduce_loops(const Op& op, const corten::View& x, const corten::View& out, 
       }
     });
   } else {
-    const corten::Dim kin = K.back();
+    const corten::Dim<2> kin = K.inner();
     const int64_t nb = (kin.n + kBlock - 1) / kBlock, Mo = M / kin.n;
     corten::parallel_ranges(Mo * nb * nchunks, nt, [&](int64_t ub, int64_t ue) {
-      corten::Walker w(K.data(), nkd - 1);
+      corten::Walker<2> w(K, K.nd - 1);
       std::unique_ptr<S[]> st(new S[kBlock]);
       std::unique_ptr<T[]> fa(new T[kBlock]);
       for (int64_t u = ub; u < ue; ++u) {
@@ -168,7 +147,7 @@ void reduce_loops(const Op& op, const corten::View& x, const corten::View& out, 
   }
   if (nchunks > 1) {  // merge the chunks of each output in order
     corten::parallel_ranges(M, corten::threads_for(M * nchunks), [&](int64_t b, int64_t e) {
-      corten::Walker w(K.data(), nkd);
+      corten::Walker<2> w(K);
       w.seek(b);
       for (int64_t m = b; m < e; ++m, w.next()) {
         S s = part[m * nchunks];
@@ -184,7 +163,7 @@ void reduce_loops(const Op& op, const corten::View& x, const corten::View& out, 
   throw std::invalid_argument(std::string(op) + ": not supported for dtype " + corten::dtype_name(d));
 }
 
-void reduce_any(corten::ReduceOp op, const corten::View& x, const corten::View& out, int nred) {
+void reduce_any(corten::ReduceOp op, const corten::View& x, const corten::OutView& out, int nred) {
   using corten::ReduceOp;
   corten::dispatch_dtype(x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;

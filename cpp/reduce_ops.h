@@ -4,23 +4,16 @@
 // anonymous namespace (standard headers first). Float sums accumulate blocks
 // of 256 in float lanes and the blocks in double, so float32 sums stay accurate.
 #pragma once
-// Needs <cstring>, <cmath>, <limits>, <type_traits> included first.
+// Needs <cstring>, <cmath>, <limits>, <type_traits> and numeric.h included first.
 
 namespace rops {
 
-template <class T> constexpr bool is_float = std::is_floating_point_v<T>;
+using ::corten::is_float;
+using ::corten::wrap_add;  // integer sums and products wrap, as NumPy's
+using ::corten::wrap_mul;
 template <class T> using Wide = std::conditional_t<is_float<T>, double, int64_t>;  // accumulator
 template <class T> using SumOut = std::conditional_t<is_float<T>, T, int64_t>;
-
-template <class T> inline bool isnan_(T v) {
-  if constexpr (is_float<T>) return v != v;
-  else return false;
-}
-// Integer arithmetic wraps (as NumPy's) without signed-overflow UB.
-inline int64_t wrap_add(int64_t a, int64_t b) { return static_cast<int64_t>(uint64_t(a) + uint64_t(b)); }
-inline int64_t wrap_mul(int64_t a, int64_t b) { return static_cast<int64_t>(uint64_t(a) * uint64_t(b)); }
-inline double wrap_add(double a, double b) { return a + b; }
-inline double wrap_mul(double a, double b) { return a * b; }
+template <class T> inline bool isnan_(T v) { return ::corten::is_nan(v); }
 
 constexpr int kLanes = 16;
 

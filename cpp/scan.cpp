@@ -8,8 +8,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "numeric.h"
+#include "parallel.h"
 #include "reduce.h"
-#include "rows.h"
+#include "strided.h"
 
 namespace {
 #include "reduce_ops.h"
@@ -20,15 +22,14 @@ namespace corten {
 namespace {
 
 struct Rows {
-  Dim d[kMaxDims];
-  int nd = 0;
-  int64_t rows = 1, n = 0;
+  Dims<3> d;  // the leading dims, element strides; d.total rows
+  int64_t n = 0;
   int64_t last[3] = {0, 0, 0};  // last-axis strides per operand
 };
 
 Rows make_rows(const View* const* vs, int nv, const char* op) {
   Rows r;
-  r.nd = row_dims(vs, nv, r.d, &r.rows, op);
+  r.d = row_dims(vs, nv, op);
   r.n = vs[0]->shape[vs[0]->ndim - 1];
   for (int k = 0; k < nv; ++k) r.last[k] = vs[k]->strides[vs[k]->ndim - 1];
   return r;
@@ -37,8 +38,8 @@ Rows make_rows(const View* const* vs, int nv, const char* op) {
 // f(offsets[3]) for every row, rows split across threads.
 template <class F>
 void each_row(const Rows& r, int64_t work_per_row, F&& f) {
-  parallel_ranges(r.rows, threads_for(r.rows * work_per_row), [&](int64_t b, int64_t e) {
-    Walker w(r.d, r.nd);
+  parallel_ranges(r.d.total, threads_for(r.d.total * work_per_row), [&](int64_t b, int64_t e) {
+    Walker<3> w(r.d);
     w.seek(b);
     for (int64_t i = b; i < e; ++i, w.next()) f(w.off);
   });
@@ -56,7 +57,7 @@ void same_shape(const View& a, const View& b, const char* op) {
 
 }  // namespace
 
-void scan(ScanOp op, const View& x, const View& out, bool reverse) {
+void scan(const View& x, const OutView& out, bool prod, bool reverse) {
   need_ndim(x, "scan");
   same_shape(x, out, "scan");
   require_writable_layout(out, "scan");
@@ -73,18 +74,18 @@ void scan(ScanOp op, const View& x, const View& out, bool reverse) {
     each_row(r, n, [&](const int64_t* off) {
       const T* xr = xp + off[0];
       O* orow = op_ + off[1];
-      W acc = op == ScanOp::Sum ? W(0) : W(1);
+      W acc = prod ? W(1) : W(0);
       for (int64_t k = 0; k < n; ++k) {
         const int64_t i = reverse ? n - 1 - k : k;
         const W v = static_cast<W>(xr[i * sx]);
-        acc = op == ScanOp::Sum ? rops::wrap_add(acc, v) : rops::wrap_mul(acc, v);
+        acc = prod ? wrap_mul(acc, v) : wrap_add(acc, v);
         orow[i * so] = static_cast<O>(acc);
       }
     });
   });
 }
 
-void cumprod_grad(const View& x, const View& g, const View& out) {
+void cumprod_grad(const View& x, const View& g, const OutView& out) {
   need_ndim(x, "cumprod_grad");
   same_shape(x, g, "cumprod_grad");
   same_shape(x, out, "cumprod_grad");
@@ -92,7 +93,7 @@ void cumprod_grad(const View& x, const View& g, const View& out) {
   require_dtype(out, x.dtype, "cumprod_grad", "output");
   dispatch_dtype(x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (!rops::is_float<T>) {
+    if constexpr (!is_float<T>) {
       throw std::invalid_argument("cumprod_grad: needs a float dtype");
     } else {
       const View* vs[] = {&x, &g, &out};
@@ -125,7 +126,7 @@ void cumprod_grad(const View& x, const View& g, const View& out) {
   });
 }
 
-void scatter_add_last(const View& out, const View& idx, const View& src) {
+void scatter_add_last(const OutView& out, const View& idx, const View& src) {
   need_ndim(out, "scatter_add");
   require_dtype(idx, DType::Int64, "scatter_add", "index");
   require_dtype(src, out.dtype, "scatter_add", "source");
@@ -137,9 +138,9 @@ void scatter_add_last(const View& out, const View& idx, const View& src) {
   const int64_t so = r.last[0], si = r.last[1], ss = r.last[2];
   const int64_t* ip = idx.ptr<int64_t>();
   {  // validate every index before writing anything
-    Walker w(r.d, r.nd);
-    w.seek(0);
-    for (int64_t i = 0; i < r.rows; ++i, w.next())
+    Walker<3> w(r.d);
+    w.reset();
+    for (int64_t i = 0; i < r.d.total; ++i, w.next())
       for (int64_t j = 0; j < k; ++j) {
         const int64_t v = ip[w.off[1] + j * si];
         if (v < 0 || v >= n)
@@ -161,7 +162,7 @@ void scatter_add_last(const View& out, const View& idx, const View& src) {
   });
 }
 
-void gather_last(const View& x, const View& idx, const View& out) {
+void gather_last(const View& x, const View& idx, const OutView& out) {
   need_ndim(x, "gather");
   require_dtype(idx, DType::Int64, "gather", "index");
   require_dtype(out, x.dtype, "gather", "output");

@@ -11,23 +11,20 @@
 #include <utility>
 #include <vector>
 
-#include "rows.h"
+#include "numeric.h"
+#include "parallel.h"
+#include "strided.h"
 
 namespace corten {
 
 namespace {
 
-template <class T> bool isnan_(T v) {
-  if constexpr (std::is_floating_point_v<T>) return v != v;
-  else return false;
-}
-
 // a comes strictly before b.
 template <class T> struct Before {
   bool descending;
   bool operator()(T a, T b) const {
-    if (descending) return a > b || (isnan_(a) && !isnan_(b));
-    return a < b || (isnan_(b) && !isnan_(a));
+    if (descending) return a > b || (is_nan(a) && !is_nan(b));
+    return a < b || (is_nan(b) && !is_nan(a));
   }
 };
 
@@ -80,12 +77,6 @@ template <class U> struct Radix {
   }
 };
 
-struct RowPlan {
-  Dim d[kMaxDims];
-  int nd = 0;
-  int64_t rows = 1;
-};
-
 void check_out(const View& x, const View& o, bool same_len, const char* op, const char* what) {
   if (o.size() == 0 && x.size() != 0 && same_len) return;  // skipped output
   bool ok = o.ndim == x.ndim;
@@ -98,7 +89,7 @@ void check_out(const View& x, const View& o, bool same_len, const char* op, cons
 
 }  // namespace
 
-void sort_last(const View& x, const View& values, const View& indices, bool descending) {
+void sort_last(const View& x, const OutView& values, const OutView& indices, bool descending) {
   if (x.ndim < 1) throw std::invalid_argument("sort: needs at least one dimension");
   const bool want_v = values.size() != 0 || x.size() == 0, want_i = indices.size() != 0 || x.size() == 0;
   check_out(x, values, true, "sort", "values");
@@ -107,8 +98,7 @@ void sort_last(const View& x, const View& values, const View& indices, bool desc
   if (want_i) require_dtype(indices, DType::Int64, "sort", "indices");
   if (x.size() == 0) return;
   const View* vs[] = {&x, want_v ? &values : &x, want_i ? &indices : &x};
-  RowPlan r;
-  r.nd = row_dims(vs, 3, r.d, &r.rows, "sort");
+  const Dims<3> r = row_dims(vs, 3, "sort");
   const int64_t n = x.shape[x.ndim - 1];
   const int64_t sx = x.strides[x.ndim - 1], sv = values.strides[values.ndim > 0 ? values.ndim - 1 : 0],
                 si = indices.strides[indices.ndim > 0 ? indices.ndim - 1 : 0];
@@ -117,8 +107,8 @@ void sort_last(const View& x, const View& values, const View& indices, bool desc
     const T* xp = x.ptr<T>();
     T* vp = values.ptr<T>();
     int64_t* ip = indices.ptr<int64_t>();
-    parallel_ranges(r.rows, threads_for(r.rows * n * 8, 1 << 14), [&](int64_t b, int64_t e) {
-      Walker w(r.d, r.nd);
+    parallel_ranges(r.total, threads_for(r.total * n * 8, 1 << 14), [&](int64_t b, int64_t e) {
+      Walker<3> w(r);
       w.seek(b);
       using Pair = std::pair<T, int64_t>;
       std::vector<T> buf(n);
@@ -133,7 +123,7 @@ void sort_last(const View& x, const View& values, const View& indices, bool desc
             int64_t m = 0, k = 0;
             nans.clear();
             for (int64_t j = 0; j < n; ++j) {
-              if (isnan_(buf[j])) nans.push_back(j);
+              if (is_nan(buf[j])) nans.push_back(j);
               else rx.a[m++] = {radix_key(buf[j], descending), j};
             }
             rx.sort(m);
@@ -151,8 +141,8 @@ void sort_last(const View& x, const View& values, const View& indices, bool desc
         // NaNs move to their end first (in order), so the sort itself compares plainly.
         if (!want_i) {
           auto lo = buf.begin(), hi = buf.end();
-          if (descending) lo = std::partition(lo, hi, [](T v) { return isnan_(v); });
-          else hi = std::partition(lo, hi, [](T v) { return !isnan_(v); });
+          if (descending) lo = std::partition(lo, hi, [](T v) { return is_nan(v); });
+          else hi = std::partition(lo, hi, [](T v) { return !is_nan(v); });
           if (descending) std::sort(lo, hi, [](T a, T c) { return a > c; });
           else std::sort(lo, hi);
           for (int64_t j = 0; j < n; ++j) vp[w.off[1] + j * sv] = buf[j];
@@ -160,8 +150,8 @@ void sort_last(const View& x, const View& values, const View& indices, bool desc
         }
         for (int64_t j = 0; j < n; ++j) pairs[j] = {buf[j], j};
         auto lo = pairs.begin(), hi = pairs.end();
-        if (descending) lo = std::stable_partition(lo, hi, [](const Pair& a) { return isnan_(a.first); });
-        else hi = std::stable_partition(lo, hi, [](const Pair& a) { return !isnan_(a.first); });
+        if (descending) lo = std::stable_partition(lo, hi, [](const Pair& a) { return is_nan(a.first); });
+        else hi = std::stable_partition(lo, hi, [](const Pair& a) { return !is_nan(a.first); });
         if (descending) std::stable_sort(lo, hi, [](const Pair& a, const Pair& c) { return a.first > c.first; });
         else std::stable_sort(lo, hi, [](const Pair& a, const Pair& c) { return a.first < c.first; });
         for (int64_t j = 0; j < n; ++j) ip[w.off[2] + j * si] = pairs[j].second;
@@ -172,7 +162,7 @@ void sort_last(const View& x, const View& values, const View& indices, bool desc
   });
 }
 
-void topk_last(const View& x, const View& values, const View& indices, bool largest) {
+void topk_last(const View& x, const OutView& values, const OutView& indices, bool largest) {
   if (x.ndim < 1) throw std::invalid_argument("topk: needs at least one dimension");
   check_out(x, values, false, "topk", "values");
   check_out(x, indices, false, "topk", "indices");
@@ -183,8 +173,7 @@ void topk_last(const View& x, const View& values, const View& indices, bool larg
     throw std::invalid_argument("topk: k=" + std::to_string(k) + " does not fit a row of " + std::to_string(n));
   if (values.size() == 0) return;
   const View* vs[] = {&x, &values, &indices};
-  RowPlan r;
-  r.nd = row_dims(vs, 3, r.d, &r.rows, "topk");
+  const Dims<3> r = row_dims(vs, 3, "topk");
   const int64_t sx = x.strides[x.ndim - 1], sv = values.strides[values.ndim - 1],
                 si = indices.strides[indices.ndim - 1];
   dispatch_dtype(x.dtype, [&](auto tag) {
@@ -193,8 +182,8 @@ void topk_last(const View& x, const View& values, const View& indices, bool larg
     T* vp = values.ptr<T>();
     int64_t* ip = indices.ptr<int64_t>();
     const Before<T> before{largest};
-    parallel_ranges(r.rows, threads_for(r.rows * n * 2, 1 << 14), [&](int64_t b, int64_t e) {
-      Walker w(r.d, r.nd);
+    parallel_ranges(r.total, threads_for(r.total * n * 2, 1 << 14), [&](int64_t b, int64_t e) {
+      Walker<3> w(r);
       w.seek(b);
       std::vector<T> buf(n);
       std::vector<int64_t> perm(n);
@@ -215,8 +204,8 @@ void topk_last(const View& x, const View& values, const View& indices, bool larg
   });
 }
 
-int64_t unique_sorted(const View& sorted, const View& perm, const View& values, const View& counts,
-                      const View& inverse) {
+int64_t unique_sorted(const View& sorted, const View& perm, const OutView& values, const OutView& counts,
+                      const OutView& inverse) {
   const int64_t n = sorted.size();
   if (sorted.ndim != 1 || values.ndim != 1 || counts.ndim != 1 || values.shape[0] < n || counts.shape[0] < n)
     throw std::invalid_argument("unique: needs 1-D sorted input and outputs at least as long");
@@ -242,7 +231,7 @@ int64_t unique_sorted(const View& sorted, const View& perm, const View& values, 
     int64_t runs = 0;
     for (int64_t i = 0; i < n; ++i) {
       const T v = sp[i * ss];
-      if (i == 0 || !(v == sp[(i - 1) * ss] || (isnan_(v) && isnan_(sp[(i - 1) * ss])))) {
+      if (i == 0 || !(v == sp[(i - 1) * ss] || (is_nan(v) && is_nan(sp[(i - 1) * ss])))) {
         vp[runs * svs] = v;
         cp[runs * scs] = 0;
         ++runs;

@@ -1,224 +1,165 @@
-// Strided iteration shared by every kernel that walks several operands of one
-// shape: adjacent dimensions are collapsed, the work is split into equal
-// element ranges across threads, and the innermost dimension is handed to a
-// callback as (count, pointers, strides) so it can pick a tight loop.
-// Operand 0 is the output; inputs are already broadcast (stride 0) to its shape.
+// Strided iteration shared by every kernel that walks Views (element-wise,
+// reductions, row kernels, indexing):
+//   Dims<N>        one shape walked by N operands, each with its own strides
+//   collapse_dims  drop size-1 dims, merge neighbours contiguous in every operand
+//   Walker<N>      C-order walk over dims, keeping each operand's offset
+//   for_each_run   elements [begin, end) as runs along the innermost dim
+//   row_dims       the leading ("row") dims of Views that share them
+// Strides are in whatever unit the caller pushes (elements, or bytes for the
+// element-wise kernels); offsets come out in the same unit. Threads: see
+// parallel_ranges in parallel.h.
 #pragma once
-#include <omp.h>
-
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
 
-#include "parallel.h"
 #include "view.h"
 
 namespace corten {
 
 template <int N>
-struct Plan {
-  int ndim = 0;
-  int64_t shape[kMaxDims];
-  int64_t strides[N][kMaxDims];  // in bytes
-  char* base[N];
-  int64_t total = 1;
+struct Dim {
+  int64_t n;
+  int64_t s[N];
 };
 
-// Fills p.strides[k] (bytes) for input `in` broadcast against output shape.
-// Returns false when the shapes do not broadcast.
-inline bool broadcast_strides_into(const View& in, const View& out, int64_t* dst) {
-  if (in.ndim > out.ndim) return false;
-  int64_t es = dtype_size(in.dtype);
-  int lead = out.ndim - in.ndim;
-  for (int i = 0; i < lead; ++i) dst[i] = 0;
-  for (int i = 0; i < in.ndim; ++i) {
-    int64_t d = in.shape[i], o = out.shape[lead + i];
-    if (d == o) dst[lead + i] = d == 1 ? 0 : in.strides[i] * es;
-    else if (d == 1) dst[lead + i] = 0;
-    else return false;
-  }
-  return true;
-}
-
-// Builds the plan for out = f(ins...). Throws std::invalid_argument naming the
-// shapes when an input does not broadcast to the output or the output repeats
-// memory (stride 0 on a dimension longer than 1).
 template <int N>
-Plan<N> make_plan(const View& out, const View* const* ins, const char* op) {
-  Plan<N> full;
-  full.ndim = out.ndim;
-  int64_t es0 = dtype_size(out.dtype);
-  const bool empty = out.size() == 0;  // NumPy may give zero-size arrays 0 strides
-  for (int i = 0; i < out.ndim; ++i) {
-    full.shape[i] = out.shape[i];
-    full.strides[0][i] = out.strides[i] * es0;
-    if (!empty && out.shape[i] > 1 && out.strides[i] == 0)
-      throw std::invalid_argument(std::string(op) + ": output with shape " + shape_str(out) +
-                                  " is a broadcast view; it cannot be written");
+struct Dims {
+  int nd = 0;
+  int nops = N;       // operands in use; loops with N <= 4 run over all N (unused strides are 0)
+  int64_t total = 1;  // product of every size pushed (0 when any is 0)
+  Dim<N> d[kMaxDims];
+
+  Dims() = default;
+  explicit Dims(int operands) : nops(operands) {}
+  int ops() const { return N <= 4 ? N : nops; }
+  // Appends a dim of size n; operand k steps by s[k].
+  void push(int64_t n, const int64_t* s) {
+    Dim<N>& x = d[nd++];
+    x.n = n;
+    for (int k = 0; k < N; ++k) x.s[k] = k < nops ? s[k] : 0;
+    total *= n;
   }
-  full.base[0] = out.data;
-  for (int k = 1; k < N; ++k) {
-    if (!broadcast_strides_into(*ins[k - 1], out, full.strides[k]))
-      throw std::invalid_argument(std::string(op) + ": operand with shape " + shape_str(*ins[k - 1]) +
-                                  " could not be broadcast to the output shape " + shape_str(out));
-    full.base[k] = ins[k - 1]->data;
-  }
-  // Drop size-1 dims and merge dims that are contiguous for every operand.
-  Plan<N> p;
-  for (int k = 0; k < N; ++k) p.base[k] = full.base[k];
-  p.ndim = 0;
-  for (int i = 0; i < full.ndim; ++i) {
-    int64_t n = full.shape[i];
-    p.total *= n;
-    if (n == 1) continue;
-    if (p.ndim > 0) {
+  const Dim<N>& inner() const { return d[nd - 1]; }
+};
+
+// Drops size-1 dims and merges each dim into the one before it when every
+// operand steps over the inner one exactly (outer stride = inner stride * size).
+// Keeps `total`; leaves nd == 0 for a single element.
+template <int N>
+void collapse_dims(Dims<N>& x) {
+  int m = 0;
+  const int ops = x.ops();
+  for (int i = 0; i < x.nd; ++i) {
+    const Dim<N> cur = x.d[i];
+    if (cur.n == 1) continue;
+    if (m > 0) {
+      Dim<N>& prev = x.d[m - 1];
       bool merge = true;
-      for (int k = 0; k < N; ++k)
-        if (p.strides[k][p.ndim - 1] != full.strides[k][i] * n) { merge = false; break; }
+      for (int k = 0; k < ops && merge; ++k) merge = prev.s[k] == cur.s[k] * cur.n;
       if (merge) {
-        p.shape[p.ndim - 1] *= n;
-        for (int k = 0; k < N; ++k) p.strides[k][p.ndim - 1] = full.strides[k][i];
+        prev.n *= cur.n;
+        for (int k = 0; k < ops; ++k) prev.s[k] = cur.s[k];
         continue;
       }
     }
-    p.shape[p.ndim] = n;
-    for (int k = 0; k < N; ++k) p.strides[k][p.ndim] = full.strides[k][i];
-    ++p.ndim;
+    x.d[m++] = cur;
   }
-  if (!empty && overlaps_itself(out))
-    throw std::invalid_argument(std::string(op) + ": output with shape " + shape_str(out) +
-                                " has elements that share memory; it cannot be written");
-  if (p.ndim == 0) {  // a single element
-    p.ndim = 1;
-    p.shape[0] = 1;
-    for (int k = 0; k < N; ++k) p.strides[k][0] = 0;
-  }
-  return p;
+  x.nd = m;
 }
 
-// Runs inner(count, ptrs, byte_strides) over elements [begin, end) of the plan.
-template <int N, class Inner>
-void run_range(const Plan<N>& p, int64_t begin, int64_t end, Inner& inner) {
-  const int last = p.ndim - 1;
-  const int64_t n_inner = p.shape[last];
-  int64_t row = begin / n_inner, col = begin % n_inner;
+// Walks the first `nd` dims of a Dims in C order: off[k] is operand k's offset
+// of the current position (idx holds its coordinates).
+template <int N>
+struct Walker {
+  const Dim<N>* d;
+  int nd, nops;
   int64_t idx[kMaxDims];
-  char* ptr[N];
-  for (int k = 0; k < N; ++k) ptr[k] = p.base[k];
-  for (int d = last - 1; d >= 0; --d) {
-    idx[d] = row % p.shape[d];
-    row /= p.shape[d];
-    for (int k = 0; k < N; ++k) ptr[k] += idx[d] * p.strides[k][d];
+  int64_t off[N];
+
+  explicit Walker(const Dims<N>& x) : Walker(x, x.nd) {}
+  Walker(const Dims<N>& x, int ndims) : d(x.d), nd(ndims), nops(x.nops) {}
+  int ops() const { return N <= 4 ? N : nops; }  // a constant the compiler can unroll by
+  void reset() {
+    for (int k = 0; k < N; ++k) off[k] = 0;
+    for (int i = 0; i < nd; ++i) idx[i] = 0;
   }
-  int64_t inner_st[N];
-  for (int k = 0; k < N; ++k) inner_st[k] = p.strides[k][last];
+  void seek(int64_t flat) {
+    for (int k = 0; k < N; ++k) off[k] = 0;
+    for (int i = nd - 1; i >= 0; --i) {
+      idx[i] = flat % d[i].n;
+      flat /= d[i].n;
+      for (int k = 0; k < ops(); ++k) off[k] += idx[i] * d[i].s[k];
+    }
+  }
+  void next() {
+    for (int i = nd - 1; i >= 0; --i) {
+      for (int k = 0; k < ops(); ++k) off[k] += d[i].s[k];
+      if (++idx[i] < d[i].n) return;
+      for (int k = 0; k < ops(); ++k) off[k] -= d[i].s[k] * d[i].n;
+      idx[i] = 0;
+    }
+  }
+};
+
+// Calls f(count, off, strides) for the runs along the innermost dim covering
+// elements [begin, end) in C order: off[k] is operand k's offset of the run's
+// first element, strides[k] its step within the run. When f returns bool,
+// false stops the walk. With no dims (one element) there is one run of 1.
+template <int N, class F>
+void for_each_run(const Dims<N>& x, int64_t begin, int64_t end, F&& f) {
+  if (begin >= end) return;
+  static const int64_t zero[N] = {};
+  if (x.nd == 0) {
+    f(int64_t{1}, zero, zero);
+    return;
+  }
+  const Dim<N>& in = x.inner();
+  const int ops = x.ops();
+  Walker<N> w(x, x.nd - 1);
+  int64_t col = 0;
+  if (begin == 0) {
+    w.reset();
+  } else {
+    col = begin % in.n;
+    w.seek(begin / in.n);
+  }
+  int64_t off[N] = {};
   while (begin < end) {
-    int64_t cnt = std::min(n_inner - col, end - begin);
-    char* cur[N];
-    for (int k = 0; k < N; ++k) cur[k] = ptr[k] + col * inner_st[k];
-    inner(cnt, cur, inner_st);
+    const int64_t cnt = std::min(in.n - col, end - begin);
+    for (int k = 0; k < ops; ++k) off[k] = w.off[k] + col * in.s[k];
+    if constexpr (std::is_same_v<decltype(f(cnt, off, in.s)), bool>) {
+      if (!f(cnt, off, in.s)) return;
+    } else {
+      f(cnt, off, in.s);
+    }
     begin += cnt;
     col = 0;
-    for (int d = last - 1; d >= 0; --d) {  // advance the outer index
-      for (int k = 0; k < N; ++k) ptr[k] += p.strides[k][d];
-      if (++idx[d] < p.shape[d]) break;
-      for (int k = 0; k < N; ++k) ptr[k] -= p.strides[k][d] * p.shape[d];
-      idx[d] = 0;
-    }
+    w.next();
   }
 }
 
-// ---- tiled iteration, for transposed operands -----------------------------
-// When an operand walks the innermost dimension with a larger stride than the
-// next one out (e.g. b in `a + b.T`), going row by row fetches a new cache line
-// (and often a new page) for nearly every element of it. Walking the two
-// innermost dimensions in kTile x kTile blocks uses each fetched line for
-// kTile rows instead.
-constexpr int64_t kTile = 32;
-
-template <int N>
-bool wants_tiles(const Plan<N>& p) {
-  if (p.ndim < 2) return false;
-  const int last = p.ndim - 1;
-  if (p.shape[last] <= kTile || p.shape[last - 1] <= 1) return false;
-  for (int k = 0; k < N; ++k) {
-    const int64_t inner = p.strides[k][last] < 0 ? -p.strides[k][last] : p.strides[k][last];
-    const int64_t outer = p.strides[k][last - 1] < 0 ? -p.strides[k][last - 1] : p.strides[k][last - 1];
-    if (outer != 0 && inner > outer) return true;
+// The leading dims (all but the last) of up to three Views whose leading
+// shapes match, collapsed, strides in elements. total is the row count.
+inline Dims<3> row_dims(const View* const* vs, int nv, const char* op) {
+  const int nd = vs[0]->ndim - 1;
+  for (int k = 1; k < nv; ++k) {
+    bool ok = vs[k]->ndim == nd + 1;
+    for (int i = 0; ok && i < nd; ++i) ok = vs[k]->shape[i] == vs[0]->shape[i];
+    if (!ok)
+      throw std::invalid_argument(std::string(op) + ": leading shapes differ: " + shape_str(*vs[0]) + " and " +
+                                  shape_str(*vs[k]));
   }
-  return false;
-}
-
-template <int N>
-int64_t tile_count(const Plan<N>& p) {
-  const int last = p.ndim - 1;
-  int64_t n = ((p.shape[last - 1] + kTile - 1) / kTile) * ((p.shape[last] + kTile - 1) / kTile);
-  for (int d = 0; d < last - 1; ++d) n *= p.shape[d];
-  return n;
-}
-
-// Runs inner(count, ptrs, byte_strides) row by row over tiles [begin, end);
-// tiles are numbered with the column block fastest, then the row block, then
-// the outer dimensions.
-template <int N, class Inner>
-void run_tiles(const Plan<N>& p, int64_t begin, int64_t end, Inner& inner) {
-  const int last = p.ndim - 1;
-  const int64_t rows = p.shape[last - 1], cols = p.shape[last];
-  const int64_t col_tiles = (cols + kTile - 1) / kTile, row_tiles = (rows + kTile - 1) / kTile;
-  int64_t inner_st[N];
-  for (int k = 0; k < N; ++k) inner_st[k] = p.strides[k][last];
-  for (int64_t t = begin; t < end; ++t) {
-    int64_t rest = t;
-    const int64_t c0 = (rest % col_tiles) * kTile;
-    rest /= col_tiles;
-    const int64_t r0 = (rest % row_tiles) * kTile;
-    rest /= row_tiles;
-    char* base[N];
-    for (int k = 0; k < N; ++k) base[k] = p.base[k] + c0 * inner_st[k];
-    for (int d = last - 2; d >= 0; --d) {
-      const int64_t i = rest % p.shape[d];
-      rest /= p.shape[d];
-      for (int k = 0; k < N; ++k) base[k] += i * p.strides[k][d];
-    }
-    const int64_t r1 = std::min(rows, r0 + kTile), cnt = std::min(cols - c0, kTile);
-    for (int64_t r = r0; r < r1; ++r) {
-      char* cur[N];
-      for (int k = 0; k < N; ++k) cur[k] = base[k] + r * p.strides[k][last - 1];
-      inner(cnt, cur, inner_st);
-    }
+  Dims<3> r(nv);
+  for (int i = 0; i < nd; ++i) {
+    int64_t s[3] = {0, 0, 0};
+    for (int k = 0; k < nv; ++k) s[k] = vs[k]->strides[i];
+    r.push(vs[0]->shape[i], s);
   }
-}
-
-template <int N, class Inner>
-void run_plan(const Plan<N>& p, Inner inner) {
-  if (p.total == 0) return;
-  int nt = threads_for(p.total);
-  if (wants_tiles(p)) {
-    const int64_t tiles = tile_count(p);
-    if (nt == 1) {
-      run_tiles(p, 0, tiles, inner);
-      return;
-    }
-#pragma omp parallel num_threads(nt)
-    {
-      const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-      Inner local = inner;
-      run_tiles(p, tiles * t / T, tiles * (t + 1) / T, local);
-    }
-    return;
-  }
-  if (nt == 1) {
-    run_range(p, 0, p.total, inner);
-    return;
-  }
-#pragma omp parallel num_threads(nt)
-  {
-    int t = omp_get_thread_num(), T = omp_get_num_threads();
-    // Chunks aligned to 64 elements keep threads off each other's cache lines.
-    int64_t chunk = ((p.total + T - 1) / T + 63) / 64 * 64;
-    int64_t b = std::min<int64_t>(p.total, t * chunk), e = std::min<int64_t>(p.total, b + chunk);
-    Inner local = inner;
-    if (b < e) run_range(p, b, e, local);
-  }
+  collapse_dims(r);
+  return r;
 }
 
 }  // namespace corten

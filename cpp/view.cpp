@@ -38,6 +38,14 @@ bool overlaps_itself(const View& v) {
   return false;
 }
 
+void require_writable_layout(const View& v, const char* op) {
+  if (v.size() == 0) return;  // NumPy gives empty arrays 0 strides
+  for (int i = 0; i < v.ndim; ++i)
+    if (v.shape[i] > 1 && v.strides[i] == 0)
+      throw std::invalid_argument(std::string(op) + ": output with shape " + shape_str(v) +
+                                  " is a broadcast view; it cannot be written");
+}
+
 void require_dtype(const View& v, DType d, const char* op, const char* what) {
   if (v.dtype != d)
     throw std::invalid_argument(std::string(op) + ": " + what + " has dtype " + dtype_name(v.dtype) +

@@ -1,6 +1,6 @@
 // A strided view of memory handed to a kernel: pointer, dtype, shape and
 // strides in elements. Python owns layout; kernels only read these fields.
-// The binding file builds Views from NumPy arrays and validates them.
+// The binding (py_view.h) builds Views from NumPy arrays and validates them.
 #pragma once
 #include <cstdint>
 #include <stdexcept>
@@ -36,6 +36,11 @@ struct View {
   }
 };
 
+// A View the kernel writes. The binding only builds one from a writable array
+// whose elements each have their own memory (no broadcast or overlapping
+// layout), so a kernel's signature says which arguments it writes.
+struct OutView : View {};
+
 std::string shape_str(const View& v);
 
 // True unless every element of v provably has its own memory: sorted by
@@ -43,6 +48,10 @@ std::string shape_str(const View& v);
 // Layouts made by slicing, permuting and reshaping always pass; broadcast
 // (stride 0) and hand-made as_strided layouts can fail. Outputs must pass.
 bool overlaps_itself(const View& v);
+
+// Throws std::invalid_argument when v (an output) is a broadcast view: stride 0
+// on a dim longer than 1.
+void require_writable_layout(const View& v, const char* op);
 
 // Throws std::invalid_argument unless v has dtype d.
 void require_dtype(const View& v, DType d, const char* op, const char* what);

@@ -29,14 +29,14 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 # The op lists come from the op table (corten/ops/table.py): a new row is tested here.
 BINARY = [op.name for op in BINARY_OPS]
 ARITH = [op.name for op in BINARY_OPS if op.kind in ("any", "numeric", "float")]
-COMPARE = [op.name for op in BINARY_OPS if op.kind == "predicate" and not op.name.startswith("logical_")]
-LOGICAL = [op.name for op in BINARY_OPS if op.kind == "predicate" and op.name.startswith("logical_")]
-BITWISE = [op.name for op in BINARY_OPS if op.kind == "integer"]
+COMPARE = [op.name for op in BINARY_OPS if op.kind == "to_bool" and not op.name.startswith("logical_")]
+LOGICAL = [op.name for op in BINARY_OPS if op.kind == "to_bool" and op.name.startswith("logical_")]
+BITWISE = [op.name for op in BINARY_OPS if op.kind == "integral"]
 
 FLOAT_UNARY = [op.name for op in UNARY_OPS if op.kind == "float"]
-PREDICATES = [op.name for op in UNARY_OPS if op.kind == "predicate"]
+PREDICATES = [op.name for op in UNARY_OPS if op.kind == "to_bool"]
 NO_BOOL_UNARY = [op.name for op in UNARY_OPS if op.kind == "numeric"]
-UNARY = [op.name for op in UNARY_OPS if op.kind != "integer"]
+UNARY = [op.name for op in UNARY_OPS if op.kind != "integral"]
 
 
 # ---- reference implementations and dtype rules ---------------------------------------

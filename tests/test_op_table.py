@@ -1,5 +1,6 @@
 """The op table (corten/ops/table.py) is what every other part reads: these
-tests fail when a new op is declared in one place and forgotten in another."""
+tests fail when a new op is declared in one place and forgotten in another, and
+when the Python table and the C++ op list (`_C.op_kinds()`) disagree."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import importlib.util
 from pathlib import Path
 
 import corten as ct
+import numpy as np
 import pytest
+from corten import _C
+from corten._dtype import ALL_DTYPES, bool_
+from corten.ops import elementwise as ew
 from corten.ops.methods import TENSOR_METHODS
-from corten.ops.table import KINDS, OPS
+from corten.ops.table import BINARY_OPS, BY_NAME, KINDS, OPS, UNARY_OPS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +35,7 @@ def test_every_row_is_a_function_a_method_and_exported():
 def test_gradient_rules_and_domains_agree_with_kinds():
     for op in OPS:
         # bool-valued and integer-only ops have no gradient; every other one has a rule and a test domain
-        assert op.differentiable == (op.kind not in ("predicate", "integer")), op.name
+        assert op.differentiable == (op.kind not in ("to_bool", "integral")), op.name
         if op.differentiable:
             assert op.domain is not None, op.name
             rules = (op.grad,) if op.arity == 1 else op.grad
@@ -65,3 +70,75 @@ def test_generated_declarations_are_current():
 @pytest.mark.parametrize("name", sorted(TENSOR_METHODS))
 def test_every_method_is_attached(name):
     assert getattr(ct.Tensor, name) is TENSOR_METHODS[name] or isinstance(TENSOR_METHODS[name], property)
+
+
+# ---- the Python table against the C++ list (cpp/op_list.h, cpp/ops.h) ---------------------------
+
+CPP = _C.op_kinds()
+CPP_UNARY, CPP_BINARY = CPP["unary"], CPP["binary"]
+
+
+def test_cpp_and_python_declare_the_same_ops_with_the_same_kinds():
+    assert CPP_UNARY == {op.name: op.kind for op in UNARY_OPS}
+    assert CPP_BINARY == {op.name: op.kind for op in BINARY_OPS}
+
+
+def _accepts(kind: str, d) -> bool:
+    """Input dtypes the kernel of an op of this kind takes (one dtype for all operands)."""
+    return {
+        "any": True,
+        "to_bool": True,
+        "numeric": d is not bool_,
+        "integral": d.kind in "bi",
+        "float": d.kind == "f",
+    }[kind]
+
+
+def _rule_kind(rule) -> str:
+    """The kind a Python dtype rule (dtype) -> (compute, result) implies, worked out
+    from what it does to every dtype."""
+    results = {}
+    for d in ALL_DTYPES:
+        try:
+            results[d] = rule(d)
+        except TypeError:
+            pass
+    if all(r == (d, bool_) for d, r in results.items()) and len(results) == len(ALL_DTYPES):
+        return "to_bool"
+    if len(results) == len(ALL_DTYPES) and all(c.kind == "f" for c, _ in results.values()):
+        return "float" if any(d.kind != "f" for d in results) else "any"
+    assert all(r == (d, d) for d, r in results.items()), results
+    rejected = set(ALL_DTYPES) - set(results)
+    if not rejected:
+        return "any"
+    if rejected == {bool_}:
+        return "numeric"
+    if rejected == {d for d in ALL_DTYPES if d.kind == "f"}:
+        return "integral"
+    raise AssertionError(f"no kind rejects exactly {sorted(d.name for d in rejected)}")
+
+
+@pytest.mark.parametrize("op", [op.name for op in OPS])
+def test_python_dtype_rules_behave_as_the_kind_says(op):
+    rule = ew._unary_dtypes if BY_NAME[op].arity == 1 else ew._binary_dtypes
+    assert _rule_kind(lambda d: rule(op, d)) == BY_NAME[op].kind
+
+
+def _arrays(d, n):
+    return [np.ones(3, d.np) for _ in range(n)]
+
+
+@pytest.mark.parametrize("op", [op.name for op in OPS])
+def test_kernels_accept_exactly_their_kind(op):
+    arity = BY_NAME[op].arity
+    kind = (CPP_UNARY if arity == 1 else CPP_BINARY)[op]
+    for d in ALL_DTYPES:
+        out = np.empty(3, np.bool_ if kind == "to_bool" else d.np)
+        if _accepts(kind, d):
+            getattr(_C, op)(*_arrays(d, arity), out)
+            wrong = np.empty(3, np.int32 if out.dtype != np.int32 else np.int64)
+            with pytest.raises(ValueError, match="output has dtype"):
+                getattr(_C, op)(*_arrays(d, arity), wrong)
+        else:
+            with pytest.raises(ValueError, match=f"{op}: not supported for dtype {d.name}"):
+                getattr(_C, op)(*_arrays(d, arity), out)

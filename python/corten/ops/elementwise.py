@@ -109,9 +109,9 @@ def _dtypes_of_kind(op: str, kind: str, d: DType) -> tuple[DType, DType]:
     if kind == "float":
         f = float_type_for(d)
         return f, f
-    if kind == "predicate":
+    if kind == "to_bool":
         return d, bool_
-    if kind == "integer" and d.kind == "f":
+    if kind == "integral" and d.kind == "f":
         raise TypeError(f"{op} is only supported for integer and bool tensors, got {d.name}")
     if kind == "numeric" and d is bool_:
         raise TypeError(f"{op} is not supported for bool tensors; cast to an integer dtype first")
@@ -500,7 +500,7 @@ def _row_methods(row: ElementwiseOp) -> dict[str, Any]:
         m[row.operator] = fn
     elif row.operator:
         m[f"__{row.operator}__"] = _op(fn)
-        if row.kind != "predicate":  # comparisons reflect into each other; Python handles that
+        if row.kind != "to_bool":  # comparisons reflect into each other; Python handles that
             m[f"__r{row.operator}__"] = _op(fn, True)
             m[f"__i{row.operator}__"] = _iop(fn)
     return m

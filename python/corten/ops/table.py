@@ -7,12 +7,13 @@ public functions, the Tensor methods and operators and `__all__` from it; the
 tests parametrise over it; `tests/test_op_table.py` checks that it agrees with
 the C++ op list (cpp/op_list.h).
 
-Kinds (how the result dtype follows the promoted input dtype d):
+Kinds (how the result dtype follows the promoted input dtype d; the same names
+as the C++ kinds in cpp/op_list.h, which `_C.op_kinds()` exports):
   float      float-valued math: integers and bools compute in the default float
   numeric    d, refused for bool
   any        d, bool included
-  predicate  bool (comparisons, logical ops, isnan ...)
-  integer    d, integers and bools only (bitwise ops)
+  to_bool    bool (comparisons, logical ops, isnan ...)
+  integral   d, integers and bools only (bitwise ops)
 
 Gradient rules use differentiable Tensor methods, so higher-order gradients
 work: unary `rule(x, g)`, binary a pair `(rule_a(a, b, g), rule_b(a, b, g))`.
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("float", "numeric", "any", "predicate", "integer")
+KINDS = ("float", "numeric", "any", "to_bool", "integral")
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,11 @@ OPS: tuple[ElementwiseOp, ...] = (
     _unary("floor", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
     _unary("ceil", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
     _unary("round", "any", _zero, (0.1, 0.4, SIGNED), reads=""),
-    _unary("logical_not", "predicate"),
-    _unary("bitwise_not", "integer", aliases=("bitwise_invert",)),
-    _unary("isnan", "predicate"),
-    _unary("isinf", "predicate"),
-    _unary("isfinite", "predicate"),
+    _unary("logical_not", "to_bool"),
+    _unary("bitwise_not", "integral", aliases=("bitwise_invert",)),
+    _unary("isnan", "to_bool"),
+    _unary("isinf", "to_bool"),
+    _unary("isfinite", "to_bool"),
     # ---- binary -------------------------------------------------------------------------------
     _binary("add", "any", (lambda a, b, g: g, lambda a, b, g: g), ((-3, 3, NOSIGN), (-3, 3, NOSIGN)),
             reads=("", ""), operator="add", inplace=True),
@@ -126,18 +127,18 @@ OPS: tuple[ElementwiseOp, ...] = (
             ((0.5, 2.5, NOSIGN), (-2, 2, NOSIGN)), operator="pow", inplace=True),
     _binary("maximum", "any", (_max_share, lambda a, b, g: _max_share(b, a, g)), ((0, 1, NOSIGN), (2, 3, NOSIGN))),
     _binary("minimum", "any", (lambda a, b, g: _max_share(b, a, g), _max_share), ((2, 3, NOSIGN), (0, 1, NOSIGN))),
-    _binary("equal", "predicate", method_aliases=("eq",), operator="eq"),
-    _binary("not_equal", "predicate", method_aliases=("ne",), operator="ne"),
-    _binary("less", "predicate", method_aliases=("lt",), operator="lt"),
-    _binary("less_equal", "predicate", method_aliases=("le",), operator="le"),
-    _binary("greater", "predicate", method_aliases=("gt",), operator="gt"),
-    _binary("greater_equal", "predicate", method_aliases=("ge",), operator="ge"),
-    _binary("logical_and", "predicate"),
-    _binary("logical_or", "predicate"),
-    _binary("logical_xor", "predicate"),
-    _binary("bitwise_and", "integer", operator="and"),
-    _binary("bitwise_or", "integer", operator="or"),
-    _binary("bitwise_xor", "integer", operator="xor"),
+    _binary("equal", "to_bool", method_aliases=("eq",), operator="eq"),
+    _binary("not_equal", "to_bool", method_aliases=("ne",), operator="ne"),
+    _binary("less", "to_bool", method_aliases=("lt",), operator="lt"),
+    _binary("less_equal", "to_bool", method_aliases=("le",), operator="le"),
+    _binary("greater", "to_bool", method_aliases=("gt",), operator="gt"),
+    _binary("greater_equal", "to_bool", method_aliases=("ge",), operator="ge"),
+    _binary("logical_and", "to_bool"),
+    _binary("logical_or", "to_bool"),
+    _binary("logical_xor", "to_bool"),
+    _binary("bitwise_and", "integral", operator="and"),
+    _binary("bitwise_or", "integral", operator="or"),
+    _binary("bitwise_xor", "integral", operator="xor"),
 )
 
 BY_NAME: dict[str, ElementwiseOp] = {op.name: op for op in OPS}
