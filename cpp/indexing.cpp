@@ -476,7 +476,12 @@ void masked_select(const View& src, const View& mask, const View& out) {
   w.set(0, src.data, src.strides, dtype_size(src.dtype));
   w.set(1, mask.data, mask.strides, 1);
   w.collapse();
-  if (w.total == 0) return;
+  if (w.total == 0) {  // nothing selected: the output must be empty too
+    if (out.shape[0] != 0)
+      throw std::invalid_argument("masked_select: output of length " + std::to_string(out.shape[0]) +
+                                  " does not match the 0 selected elements");
+    return;
+  }
   Walk wm(mask.ndim, mask.shape, 1);
   wm.set(0, mask.data, mask.strides, 1);
   wm.collapse();
