@@ -25,7 +25,6 @@ settings.register_profile("asan", max_examples=15, **_COMMON)
 settings.load_profile(os.environ.get("CORTEN_HYPOTHESIS_PROFILE", "ci"))
 
 
-
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
