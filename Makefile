@@ -19,8 +19,11 @@ ASAN_ENV := LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-n
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	CORTEN_HYPOTHESIS_PROFILE=asan
 FUZZ_ENV := CORTEN_HYPOTHESIS_PROFILE=fuzz
+# `make ctest`: the C++ unit tests (tests/cpp) in their own CMake build dir,
+# without the Python extension; CMAKE_ARGS apply (CI adds -DCORTEN_WERROR=ON).
+CTEST_DIR := build/ctest
 
-.PHONY: demo test install bench lint clean sanitize fuzz
+.PHONY: demo test install bench lint clean sanitize fuzz ctest
 
 $(PY):
 	$(PYTHON) -m venv --system-site-packages $(VENV)
@@ -43,6 +46,13 @@ test: $(STAMP)
 
 fuzz: $(STAMP)
 	$(FUZZ_ENV) $(PY) -m pytest tests/fuzz -x
+
+ctest: $(STAMP)
+	bin="$$($(PY) -c 'import cmake; print(cmake.CMAKE_BIN_DIR)')" && \
+	"$$bin/cmake" -S . -B $(CTEST_DIR) -DCMAKE_BUILD_TYPE=Release -DCORTEN_BUILD_TESTS=ON \
+		-DCORTEN_BUILD_PYTHON=OFF $(CMAKE_ARGS) && \
+	"$$bin/cmake" --build $(CTEST_DIR) --parallel 2 && \
+	"$$bin/ctest" --test-dir $(CTEST_DIR) --output-on-failure
 
 $(ASAN_PY):
 	$(PYTHON) -m venv --system-site-packages $(ASAN_VENV)

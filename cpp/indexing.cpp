@@ -367,7 +367,12 @@ void masked_select(const View& src, const View& mask, const OutView& out) {
                                 shape_str(src) + " and the output must be 1-D of the source dtype");
   const View* both[] = {&src, &mask};
   const Walk<2> w = same_shape_walk<2>(both);
-  if (w.d.total == 0) return;
+  if (w.d.total == 0) {  // nothing selected: the output must be empty too
+    if (out.shape[0] != 0)
+      throw std::invalid_argument("masked_select: output of length " + std::to_string(out.shape[0]) +
+                                  " does not match the 0 selected elements");
+    return;
+  }
   const View* just_mask[] = {&mask};
   const Walk<1> wm = same_shape_walk<1>(just_mask);
   dispatch_bits(src.dtype, [&](auto tag) {

@@ -26,7 +26,11 @@ struct View {
     return n;
   }
   template <class T> T* ptr() const { return reinterpret_cast<T*>(data); }
+  // C order with no gaps. A view without elements is contiguous whatever its
+  // strides (NumPy gives zero-size arrays strides of 0).
   bool is_contiguous() const {
+    for (int i = 0; i < ndim; ++i)
+      if (shape[i] == 0) return true;
     int64_t expect = 1;
     for (int i = ndim - 1; i >= 0; --i) {
       if (shape[i] != 1 && strides[i] != expect) return false;

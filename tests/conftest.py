@@ -4,10 +4,18 @@
 - fuzz: many more examples for tests/fuzz (`make fuzz`).
 - asan: few examples, since everything runs several times slower under the
   sanitizers (`make sanitize`).
+
+With CI set (CI=true, as .ci/run and CI services do), PyTorch must be importable:
+the cross-checks against it use `pytest.importorskip("torch")`, and a CI run in
+which all of them skip would pass without checking anything. The sanitizer run
+is exempt (its venv has no PyTorch: the ASan runtime is preloaded into the
+interpreter and the cross-checks already ran in the plain build).
 """
 
+import importlib.util
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
@@ -16,3 +24,15 @@ settings.register_profile("fuzz", max_examples=2000, **_COMMON)
 settings.register_profile("asan", max_examples=15, **_COMMON)
 settings.load_profile(os.environ.get("CORTEN_HYPOTHESIS_PROFILE", "ci"))
 
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    under_asan = "libasan" in os.environ.get("LD_PRELOAD", "")
+    if _in_ci() and not under_asan and importlib.util.find_spec("torch") is None:
+        raise pytest.UsageError(
+            "CI is set but PyTorch is not importable, so every cross-check against it would be skipped: "
+            "install it (pip install torch, the `compare` extra) or unset CI"
+        )

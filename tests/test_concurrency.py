@@ -109,6 +109,102 @@ def test_thread_count_does_not_change_results():
         np.testing.assert_array_equal(r, res[0])
 
 
+# Kernels that promise results independent of the thread count (docs/architecture.md,
+# cpp/reduce_impl.h, cpp/gemm.cpp, cpp/loss.cpp, cpp/scan.cpp): reductions merge fixed
+# chunks in order, every element of a matmul is one thread's sum in a fixed order,
+# and row kernels (softmax, cross-entropy, scans) give each row to one thread.
+# Sizes are large enough that every count below really splits the work.
+_T = np.random.default_rng(1)
+_R32 = _T.standard_normal((1024, 1536)).astype(np.float32)
+_R64 = _T.standard_normal((700, 900))
+_LOGITS = _T.standard_normal((4096, 100)).astype(np.float32) * 4
+_LABELS = _T.integers(0, 100, 4096)
+_PROBS = _T.dirichlet(np.ones(100), 4096).astype(np.float32)
+
+
+def _grad_of(fn, a):
+    x = ct.tensor(a, requires_grad=True)
+    out = fn(x)
+    (out * ct.tensor(np.linspace(-1, 1, out.size).reshape(out.shape).astype(a.dtype))).sum().backward()
+    return out.detach().numpy(), x.grad.numpy()
+
+
+def _arrays(r):
+    return [np.asarray(v) for v in (r if isinstance(r, tuple) else (r,))]
+
+
+DETERMINISTIC = {
+    "sum_all": lambda: ct.tensor(_R32).sum().numpy(),
+    "sum_axis0": lambda: ct.tensor(_R32).sum(0).numpy(),
+    "sum_axis1": lambda: ct.tensor(_R32).sum(1).numpy(),
+    "sum_transposed": lambda: ct.tensor(_R32).T.sum(0).numpy(),
+    "mean_f64": lambda: ct.tensor(_R64).mean(1).numpy(),
+    "prod": lambda: ct.tensor(1 + _R32 / 1000).prod(0).numpy(),
+    "max_min": lambda: (ct.tensor(_R32).max(0).numpy(), ct.tensor(_R32).min().numpy()),
+    "argmax_argmin": lambda: (ct.tensor(_R32).argmax(1).numpy(), ct.tensor(_R64).argmin().numpy()),
+    "var_std": lambda: (ct.tensor(_R32).var(0).numpy(), ct.tensor(_R64).std().numpy()),
+    "logsumexp": lambda: ct.logsumexp(ct.tensor(_R32), axis=1).numpy(),
+    "norm": lambda: ct.vector_norm(ct.tensor(_R64), axis=0).numpy(),
+    "int_sum": lambda: ct.tensor((_R32 * 100).astype(np.int32)).sum(0).numpy(),
+    "cumsum": lambda: ct.cumsum(ct.tensor(_R32), axis=1).numpy(),
+    "matmul_f32": lambda: (ct.tensor(_R32[:512, :768]) @ ct.tensor(_R32[512:, 768:]).T).numpy(),
+    "matmul_f64_deep_k": lambda: (ct.tensor(_R64[:64]) @ ct.tensor(_R64[64:, :].T.copy())).numpy(),
+    "matmul_batched": lambda: (ct.tensor(_R32[:768].reshape(6, 128, 1536))
+                               @ ct.tensor(_R32[768:].T.copy()[:, :96])).numpy(),
+    "matmul_vector": lambda: (ct.tensor(_R32) @ ct.tensor(_R32[0])).numpy(),
+    "matmul_grad": lambda: _grad_of(lambda x: x @ ct.tensor(_R64[:900, :300].T.copy()), _R64[:, :300]),
+    "softmax": lambda: _grad_of(lambda x: ct.nn.functional.softmax(x, -1), _LOGITS),
+    "log_softmax_dim0": lambda: _grad_of(lambda x: ct.nn.functional.log_softmax(x, 0), _LOGITS),
+    "cross_entropy_index": lambda: _grad_of(
+        lambda x: ct.nn.functional.cross_entropy(x, ct.tensor(_LABELS), label_smoothing=0.1), _LOGITS),
+    "cross_entropy_rows": lambda: _grad_of(
+        lambda x: ct.nn.functional.cross_entropy(x, ct.tensor(_LABELS), reduction="none"), _LOGITS),
+    "cross_entropy_probs": lambda: _grad_of(lambda x: ct.nn.functional.cross_entropy(x, ct.tensor(_PROBS)),
+                                            _LOGITS),
+}
+
+
+@pytest.mark.parametrize("name", list(DETERMINISTIC))
+def test_thread_count_does_not_change_reductions_matmul_and_losses(name):
+    fn = DETERMINISTIC[name]
+    old = ct.get_num_threads()
+    try:
+        res = {}
+        for n in (1, 2, 3, 8):
+            ct.set_num_threads(n)
+            assert ct.get_num_threads() == n
+            res[n] = fn()
+    finally:
+        ct.set_num_threads(old)
+    for n in (2, 3, 8):
+        for got, want in zip(_arrays(res[n]), _arrays(res[1]), strict=True):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            # bitwise: the same bytes, NaN payloads and signed zeros included
+            assert got.tobytes() == want.tobytes(), f"{name}: {n} threads differ from 1"
+
+
+def test_thread_count_results_are_also_correct():
+    # The bitwise comparisons above would also pass if every count were equally
+    # wrong: check a few of the same workloads against NumPy (float64 references).
+    old = ct.get_num_threads()
+    try:
+        ct.set_num_threads(3)
+        np.testing.assert_allclose(ct.tensor(_R32).sum(0).numpy(), _R32.astype(np.float64).sum(0), rtol=1e-4,
+                                   atol=1e-3)
+        np.testing.assert_allclose(ct.tensor(_R64).std().numpy(), _R64.std(), rtol=1e-12)
+        got = (ct.tensor(_R32[:512, :768]) @ ct.tensor(_R32[512:, 768:]).T).numpy()
+        want = _R32[:512, :768].astype(np.float64) @ _R32[512:, 768:].T.astype(np.float64)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+        lse = np.log(np.exp(_LOGITS.astype(np.float64)).sum(1, keepdims=True))
+        got = ct.nn.functional.log_softmax(ct.tensor(_LOGITS), -1).numpy()
+        np.testing.assert_allclose(got, _LOGITS - lse, rtol=1e-5, atol=1e-5)
+        loss = ct.nn.functional.cross_entropy(ct.tensor(_LOGITS), ct.tensor(_LABELS)).item()
+        want = -(_LOGITS - lse)[np.arange(4096), _LABELS].mean()
+        np.testing.assert_allclose(loss, want, rtol=1e-5)
+    finally:
+        ct.set_num_threads(old)
+
+
 def test_gil_is_released_during_kernels():
     """While one thread runs long kernels, another thread keeps making progress."""
     x = ct.ones(16_000_000, dtype="float32")

@@ -246,18 +246,19 @@ def test_thread_count_does_not_change_results(dtype, restore_threads):
               (1, 5000, 300), (5000, 1, 300), (130, 130, 1000), (33, 45, 57), (128, 10, 512)]
     for m, n, k in shapes:
         a, b = rand((m, k), dtype), rand((k, n), dtype)
-        res = []
-        for t in (1, 2):
+        res = {}
+        for t in (1, 2, 3, 8):
             ct.set_num_threads(t)
-            res.append(mm(a, b))
-            res.append(mm(np.asfortranarray(a), b))
-        np.testing.assert_array_equal(res[0], res[2])
-        np.testing.assert_array_equal(res[1], res[3])
+            res[t] = (mm(a, b), mm(np.asfortranarray(a), b))
+        for t in (2, 3, 8):
+            assert res[t][0].tobytes() == res[1][0].tobytes(), ((m, n, k), t)
+            assert res[t][1].tobytes() == res[1][1].tobytes(), ((m, n, k), t, "F-order A")
     a, b = rand((40, 30, 20), dtype), rand((40, 20, 10), dtype)
     ct.set_num_threads(1)
     r1 = mm(a, b)
-    ct.set_num_threads(2)
-    np.testing.assert_array_equal(r1, mm(a, b))
+    for t in (2, 3, 8):
+        ct.set_num_threads(t)
+        assert mm(a, b).tobytes() == r1.tobytes(), t
 
 
 @pytest.fixture
@@ -333,11 +334,101 @@ def test_einsum(spec, shapes):
     np.testing.assert_allclose(r.numpy(), np.einsum(spec, *arrs), rtol=1e-12, atol=1e-12)
 
 
-def test_einsum_unsupported():
-    with pytest.raises(NotImplementedError):
-        ct.einsum("ii->i", ct.from_numpy(np.ones((3, 3))))
-    with pytest.raises(NotImplementedError):
-        ct.einsum("...ij->...ji", ct.from_numpy(np.ones((3, 3))))
+# Ellipsis broadcasting and repeated subscripts (diagonals), against np.einsum.
+EINSUM_EXTENDED = [
+    ("ii->i", [(4, 4)]),
+    ("ii", [(4, 4)]),
+    ("ii->", [(3, 3)]),
+    ("iij->ij", [(3, 3, 2)]),
+    ("iij", [(3, 3, 2)]),
+    ("iii->i", [(3, 3, 3)]),
+    ("ijij->ij", [(2, 3, 2, 3)]),
+    ("jii->ij", [(2, 3, 3)]),
+    ("ii,i->i", [(3, 3), (3,)]),
+    ("ij,jj->i", [(2, 3), (3, 3)]),
+    ("...ij->...ji", [(2, 3, 4, 5)]),
+    ("...ij->...ji", [(3, 4)]),
+    ("...ij,...jk->...ik", [(5, 1, 2, 3), (4, 3, 2)]),
+    ("...ij,...jk", [(2, 2, 3), (3, 4)]),
+    ("...i,...i->...", [(2, 1, 3), (4, 3)]),
+    ("i...->...", [(3, 4, 5)]),
+    ("ij...", [(2, 3, 4)]),
+    ("i...", [(3, 4, 2)]),
+    ("...", [(2, 3)]),
+    ("...,...", [(3,), (2, 1)]),
+    ("i...i->i...", [(2, 5, 2)]),
+    ("i...i", [(2, 5, 2)]),
+    ("...ii->...i", [(2, 3, 3)]),
+    ("ba...,a->...b", [(2, 3, 4), (3,)]),
+    ("ij,j->i...", [(2, 3), (3,)]),
+    ("i,i->...", [(3,), (3,)]),
+    ("i,i->i", [(1,), (3,)]),
+    ("ij,ij->ij", [(1, 3), (2, 3)]),
+    ("ii->i", [(0, 0)]),
+    ("ii", [(0, 0)]),
+    ("...ij,jk->...ik", [(0, 2, 3), (3, 4)]),
+    ("i,i->i", [(1,), (0,)]),
+    ("Ab,bA", [(2, 3), (3, 2)]),
+    ("bA", [(2, 3)]),
+]
+
+
+@pytest.mark.parametrize("spec, shapes", EINSUM_EXTENDED)
+def test_einsum_ellipsis_and_diagonals(spec, shapes):
+    arrs = [rand(s) for s in shapes]
+    r = ct.einsum(spec, *[ct.from_numpy(a) for a in arrs])
+    want = np.einsum(spec, *arrs)
+    assert r.shape == want.shape and r.dtype == ct.float64
+    np.testing.assert_allclose(r.numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_einsum_dtypes_and_layouts():
+    a = np.arange(24, dtype=np.int64).reshape(2, 3, 4)
+    t = ct.tensor(a)
+    for spec, ops in [("...ij->...ji", [a]), ("iij->ij", [a[:, :2, :2].transpose(1, 2, 0)]),
+                      ("ij,ij->i", [a[0], a[1]])]:
+        want = np.einsum(spec, *ops)
+        got = ct.einsum(spec, *[ct.tensor(o) for o in ops])
+        assert got.dtype == ct.int64
+        np.testing.assert_array_equal(got.numpy(), want)
+    # strided, transposed and reversed views as operands
+    b = rand((4, 6, 6))
+    for v in (b[:, ::2, ::2], b.transpose(1, 2, 0)[:4, :4], b[::-1, 1:5, 1:5]):
+        np.testing.assert_allclose(ct.einsum("...ii->...i", ct.from_numpy(v)).numpy(), np.einsum("...ii->...i", v))
+    # float32 with int operands promote as NumPy does
+    f = rand((3, 3), np.float32)
+    assert ct.einsum("ii,i->i", ct.tensor(f), ct.tensor(np.arange(3, dtype=np.int32))).dtype == ct.float64
+    assert ct.einsum("ii", t[0, :2, :2]).dtype == ct.int64
+    # the diagonal of one operand is a view of it, as in NumPy
+    d = ct.einsum("ii->i", ct.tensor(np.eye(3)))
+    assert d.shape == (3,) and d.numpy().tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "spec, shapes, match",
+    [
+        ("ii", [(2, 3)], r"collapsing index 'i' don't match \(2 != 3\)"),
+        ("ii,i->i", [(1, 3), (3,)], r"collapsing index 'i'"),
+        ("...i,...i", [(2, 3), (3, 3)], r"label '\.\.\.' \(dimension 0\) for operand 1 \(3\).*\(2\)"),
+        ("...->", [(2, 3)], r"no '\.\.\.'"),
+        ("i...", [()], r"operand 0 has 0 dimensions"),
+        ("ij", [(2,)], r"operand 0 has 1 dimensions but subscripts 'ij' name 2 \(use '\.\.\.'"),
+        ("i.j", [(2, 2)], r"'\.' that is not part of one ellipsis"),
+        ("...i...", [(2, 2)], r"'\.' that is not part of one ellipsis"),
+        ("..i", [(2, 3)], r"'\.' that is not part of one ellipsis"),
+        ("i->..i", [(2,)], r"'\.' that is not part of one ellipsis"),
+        ("i->ii", [(3,)], r"output subscript repeated"),
+        ("i->j", [(3,)], r"output subscript 'j' does not appear"),
+        ("i1", [(3, 3)], r"invalid subscript '1'"),
+        ("i->i->i", [(3,)], r"invalid subscripts"),
+        ("ij,jk", [(2, 3)], r"2 operand subscripts for 1 operands"),
+    ],
+)
+def test_einsum_bad_subscripts(spec, shapes, match):
+    with pytest.raises(ValueError, match=match):
+        ct.einsum(spec, *[ct.from_numpy(rand(s)) for s in shapes])
+    with pytest.raises(ValueError):  # NumPy refuses them too
+        np.einsum(spec, *[rand(s) for s in shapes])
 
 
 # ---- gradients ------------------------------------------------------------------------
@@ -366,9 +457,39 @@ def test_products_grad():
     )
 
 
-@pytest.mark.parametrize("spec, shapes", EINSUM_CASES)
+@pytest.mark.parametrize("spec, shapes", EINSUM_CASES + [c for c in EINSUM_EXTENDED if 0 not in sum(c[1], ())])
 def test_einsum_grad(spec, shapes):
     assert gradcheck(lambda *ts: ct.einsum(spec, *ts), [_leaf(s) for s in shapes])
+
+
+@pytest.mark.parametrize("spec, shapes", [
+    ("ii->i", [(4, 4)]), ("ii", [(3, 3)]), ("iij->ij", [(3, 3, 2)]), ("...ij,...jk->...ik", [(5, 1, 2, 3), (4, 3, 2)]),
+    ("i...i->i...", [(2, 5, 2)]), ("ij,jj->i", [(2, 3), (3, 3)]), ("...i,...i->...", [(2, 1, 3), (4, 3)]),
+    ("i,i->i", [(1,), (3,)]), ("iii->i", [(3, 3, 3)]),
+])
+def test_einsum_grad_against_torch(spec, shapes):
+    torch = pytest.importorskip("torch")
+    arrs = [rand(s) for s in shapes]
+    xs = [ct.tensor(a, requires_grad=True) for a in arrs]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrs]
+    out, tout = ct.einsum(spec, *xs), torch.einsum(spec, *ts)
+    g = rand(tuple(tout.shape))
+    (out * ct.tensor(g)).sum().backward()
+    (tout * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for x, t in zip(xs, ts, strict=True):
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_einsum_diagonal_double_backward():
+    # d/dx of sum(diag(x)^3) is 3 diag(x)^2 on the diagonal; its gradient again is 6 diag(x).
+    a = rand((3, 3))
+    x = ct.tensor(a, requires_grad=True)
+    (g,) = ct.autograd.grad((ct.einsum("ii->i", x) ** 3).sum(), [x], create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), np.diag(3 * np.diag(a) ** 2), rtol=1e-12)
+    (gg,) = ct.autograd.grad(ct.einsum("ii", g), [x])
+    np.testing.assert_allclose(gg.numpy(), np.diag(6 * np.diag(a)), rtol=1e-12)
+    assert gradcheck(lambda t: ct.einsum("iij->j", t) * ct.einsum("ii", t[..., 0]), [_leaf((3, 3, 2))])
 
 
 def test_matmul_double_backward():

@@ -8,6 +8,7 @@ differentiable ops in backward and give derivatives of any order.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -77,7 +78,10 @@ def _as_rows(a: np.ndarray, dim: int) -> np.ndarray:
     """a with `dim` moved last, as a contiguous (rows, C) array."""
     if dim != a.ndim - 1:
         a = np.moveaxis(a, dim, -1)
-    return np.ascontiguousarray(a).reshape(-1, a.shape[-1] if a.ndim else 1)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    # explicit row count: reshape(-1, 0) of a zero-size array is ambiguous
+    return np.ascontiguousarray(a).reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 def _from_rows(r: np.ndarray, shape: tuple, dim: int) -> np.ndarray:

@@ -4,6 +4,7 @@ reshapes and sums, so every one of them is differentiable."""
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 import numpy as np
@@ -277,41 +278,124 @@ def outer(a: Any, b: Any) -> Tensor:
 # ---- einsum -------------------------------------------------------------------------
 
 
-def _parse_einsum(subscripts: str, n_ops: int) -> tuple[list[str], str]:
-    s = subscripts.replace(" ", "")
-    if "." in s:
-        raise NotImplementedError("einsum: ellipsis ('...') is not supported")
-    if "->" in s:
-        lhs, rhs = s.split("->", 1)
-        if "->" in rhs:
-            raise ValueError(f"einsum: invalid subscripts {subscripts!r}")
-    else:
-        lhs, rhs = s, None
-    terms = lhs.split(",")
-    if len(terms) != n_ops:
-        raise ValueError(f"einsum: {len(terms)} operand subscripts for {n_ops} operands in {subscripts!r}")
-    for t in terms + ([rhs] if rhs is not None else []):
-        for c in t:
-            if not c.isalpha():
-                raise ValueError(f"einsum: invalid subscript {c!r} in {subscripts!r}")
-    for t in terms:
-        if len(set(t)) != len(t):
-            raise NotImplementedError(
-                f"einsum: repeated subscripts within one operand ({t!r}) are not supported"
+_LETTERS = frozenset(string.ascii_letters)
+_ELL0 = 0xE000  # ellipsis dimensions get private-use characters as labels, right-aligned
+
+
+def _label_name(c: str) -> str:
+    return repr(c) if c in _LETTERS else f"'...' (dimension {ord(c) - _ELL0})"
+
+
+def _check_term(t: str, where: str, subscripts: str) -> tuple[str, bool]:
+    """(the letters of one term, whether it has an ellipsis); ValueError for anything else."""
+    ell = "..." in t
+    letters = t.replace("...", "", 1)
+    for c in letters:
+        if c == ".":
+            raise ValueError(
+                f"einsum: {where} contains a '.' that is not part of one ellipsis ('...') in {subscripts!r}"
             )
+        if c not in _LETTERS:
+            raise ValueError(f"einsum: invalid subscript {c!r} in {subscripts!r} (letters a-z, A-Z only)")
+    return letters, ell
+
+
+def _parse_einsum(subscripts: str, ndims: list[int]) -> tuple[list[str], str]:
+    """Operand and output labels, one character per dimension: the letters, and a
+    private label per ellipsis dimension (right-aligned across operands, as NumPy
+    broadcasts them). Implicit output: the ellipsis dimensions, then the letters that
+    appear once, sorted."""
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: subscripts must be a string, got {type(subscripts).__name__}")
+    s = subscripts.replace(" ", "")
+    if s.count("->") > 1 or s.replace("->", "").count("-") or s.replace("->", "").count(">"):
+        raise ValueError(f"einsum: invalid subscripts {subscripts!r}")
+    lhs, rhs = s.split("->", 1) if "->" in s else (s, None)
+    raw = lhs.split(",")
+    if len(raw) != len(ndims):
+        raise ValueError(f"einsum: {len(raw)} operand subscripts for {len(ndims)} operands in {subscripts!r}")
+    parsed = [_check_term(t, f"operand {i}", subscripts) for i, t in enumerate(raw)]
+    n_ell = []
+    for i, ((letters, ell), nd) in enumerate(zip(parsed, ndims, strict=True)):
+        if nd < len(letters) or (nd != len(letters) and not ell):
+            raise ValueError(
+                f"einsum: operand {i} has {nd} dimensions but subscripts {raw[i]!r} name {len(letters)}"
+                + ("" if ell else " (use '...' for the others)")
+            )
+        n_ell.append(nd - len(letters) if ell else 0)
+    n_max = max(n_ell)
+    terms = []
+    for (letters, ell), t, e in zip(parsed, raw, n_ell, strict=True):
+        ell_labels = "".join(chr(_ELL0 + p) for p in range(n_max - e, n_max))
+        terms.append(t.replace("...", ell_labels, 1) if ell else letters)
+    all_ell = "".join(chr(_ELL0 + p) for p in range(n_max))
     if rhs is None:
         counts: dict[str, int] = {}
-        for t in terms:
-            for c in t:
+        for letters, _ in parsed:
+            for c in letters:
                 counts[c] = counts.get(c, 0) + 1
-        rhs = "".join(sorted(c for c, n in counts.items() if n == 1))
-    else:
-        if len(set(rhs)) != len(rhs):
-            raise ValueError(f"einsum: output subscript repeated in {subscripts!r}")
-        for c in rhs:
-            if not any(c in t for t in terms):
-                raise ValueError(f"einsum: output subscript {c!r} does not appear in the inputs")
-    return terms, rhs
+        return terms, all_ell + "".join(sorted(c for c, n in counts.items() if n == 1))
+    letters, ell = _check_term(rhs, "the output", subscripts)
+    if len(set(letters)) != len(letters):
+        raise ValueError(f"einsum: output subscript repeated in {subscripts!r}")
+    for c in letters:
+        if not any(c in t for t, _ in parsed):
+            raise ValueError(f"einsum: output subscript {c!r} does not appear in the inputs of {subscripts!r}")
+    if n_max and not ell:
+        raise ValueError(
+            f"einsum: the operands have {n_max} dimension(s) under '...' but the output {rhs!r} has no '...' "
+            f"in {subscripts!r}"
+        )
+    return terms, rhs.replace("...", all_ell, 1) if ell else rhs
+
+
+class _Diagonal(Function):
+    """The diagonal over axes p < q of equal size, as a view: axis q goes, axis p
+    steps along both (x[..., i, ..., i, ...] for each i)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, p: int, q: int) -> Tensor:
+        ctx.shape, ctx.p, ctx.q = x.shape, p, q
+        shape, strides = list(x.shape), list(x.strides)
+        strides[p] += strides[q]
+        del shape[q], strides[q]
+        return x._make_view(shape, strides, x._storage()[1])
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> Any:
+        return _DiagonalEmbed.apply(g, ctx.shape, ctx.p, ctx.q), None, None
+
+
+class _DiagonalEmbed(Function):
+    """Zeros of `shape` with g on the diagonal over axes p < q: the adjoint of _Diagonal."""
+
+    @staticmethod
+    def forward(ctx: Any, g: Tensor, shape: tuple, p: int, q: int) -> Tensor:
+        ctx.p, ctx.q = p, q
+        z = np.zeros(shape, g._a.dtype)
+        strides = list(z.strides)
+        strides[p] += strides[q]
+        del strides[q]
+        np.lib.stride_tricks.as_strided(z, g.shape, strides, writeable=True)[...] = g._a
+        return Tensor._wrap(z)
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> Any:
+        return _Diagonal.apply(gg, ctx.p, ctx.q), None, None, None
+
+
+def _take_diagonals(t: Tensor, labels: str, i: int) -> tuple[Tensor, str]:
+    """Collapse each label repeated within one operand ('ii' -> the diagonal 'i')."""
+    while len(set(labels)) != len(labels):
+        p = next(j for j, c in enumerate(labels) if labels.count(c) > 1)
+        q = labels.index(labels[p], p + 1)
+        if t.shape[p] != t.shape[q]:
+            raise ValueError(
+                f"einsum: dimensions in operand {i} for collapsing index {_label_name(labels[p])} don't match "
+                f"({t.shape[p]} != {t.shape[q]})"
+            )
+        t, labels = _Diagonal.apply(t, p, q), labels[:q] + labels[q + 1:]
+    return t, labels
 
 
 def _sum_out(t: Tensor, labels: str, keep: set) -> tuple[Tensor, str]:
@@ -348,9 +432,12 @@ def _contract(a: Tensor, la: str, b: Tensor, lb: str, keep: set) -> tuple[Tensor
 
 
 def einsum(subscripts: str, *operands: Any) -> Tensor:
-    """Einstein summation for products and sums: each label appears at most once
-    per operand; labels missing from the output are summed. Two-operand steps
-    become one permute + reshape + batched matmul, applied left to right."""
+    """Einstein summation with NumPy's rules: labels missing from the output are
+    summed; '...' stands for broadcast dimensions (size-1 dimensions broadcast,
+    for letters too); a label repeated within one operand takes the diagonal
+    ('ii->i', trace 'ii', 'iij->ij'). Diagonals are views; two-operand steps become
+    one permute + reshape + batched matmul, applied left to right; everything is
+    differentiable."""
     if not operands:
         raise ValueError("einsum: at least one operand is required")
     ts = [_tensor(x, "einsum", i) for i, x in enumerate(operands)]
@@ -358,20 +445,25 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
     for t in ts[1:]:
         d = d if t.dtype is d else promote_types(d, t.dtype)
     ts = [_cast(t, d) for t in ts]
-    terms, rhs = _parse_einsum(subscripts, len(ts))
+    terms, rhs = _parse_einsum(subscripts, [t.ndim for t in ts])
+    for i, t in enumerate(ts):
+        ts[i], terms[i] = _take_diagonals(t, terms[i], i)
     size: dict[str, int] = {}
     for i, (t, lab) in enumerate(zip(ts, terms, strict=True)):
-        if len(lab) != t.ndim:
-            raise ValueError(
-                f"einsum: operand {i} has {t.ndim} dimensions (shape {shape_str(t.shape)}) but subscripts "
-                f"{lab!r} name {len(lab)}"
-            )
         for c, n in zip(lab, t.shape, strict=True):
-            if size.setdefault(c, n) != n:
+            have = size.setdefault(c, n)
+            if have != n and 1 not in (have, n):
                 raise ValueError(
-                    f"einsum: size of label {c!r} for operand {i} ({n}) does not match previous "
-                    f"terms ({size[c]})"
+                    f"einsum: size of label {_label_name(c)} for operand {i} ({n}) does not match previous "
+                    f"terms ({have}); shapes {', '.join(shape_str(t.shape) for t in ts)}"
                 )
+            size[c] = n if have == 1 else have  # 1 broadcasts against any size, 0 included
+    for i, (t, lab) in enumerate(zip(ts, terms, strict=True)):
+        # A size-1 dimension against a longer one broadcasts: the operand does not vary along it.
+        ones = [j for j, c in enumerate(lab) if t.shape[j] == 1 and size[c] != 1]
+        if ones:
+            ts[i] = reshape(t, tuple(n for j, n in enumerate(t.shape) if j not in ones))
+            terms[i] = "".join(c for j, c in enumerate(lab) if j not in ones)
     cur, lab = ts[0], terms[0]
     for i in range(1, len(ts)):
         keep = set(rhs).union(*terms[i + 1:]) if i + 1 < len(ts) else set(rhs)

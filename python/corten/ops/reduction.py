@@ -284,7 +284,8 @@ class Var(Function):
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
         (x,) = ctx.saved_tensors
-        scale = 2.0 / builtins.max(_count(x, ctx.axes) - ctx.ddof, 0)
+        den = builtins.max(_count(x, ctx.axes) - ctx.ddof, 0)
+        scale = 2.0 / den if den else math.inf  # as the forward's division by zero: inf, or nan where d is 0
         d = x - mean(x, ctx.axes, keepdims=True)
         return _expand_back(g, x.shape, ctx.axes, ctx.keepdims) * d * scale, None, None, None
 
