@@ -43,6 +43,10 @@ REFUSALS = {
     # PyTorch rewrites the base's graph through a copy-slices node; corten does not (yet).
     "in-place on a view of a tensor that requires grad":
         re.compile(r"in-place operations on views of tensors that require grad are not supported"),
+    # Outputs that repeat memory (stride 0, from expand) are never written (docs/reliability.md);
+    # PyTorch allows fill_, index_put_ and copies of a single value there.
+    "write into memory repeated by expand":
+        re.compile(r"has elements that share memory \(a broadcast view\?\); it cannot be written"),
 }
 
 # Exceptions that count as "corten raised" (with a non-empty message); anything
@@ -122,6 +126,13 @@ def _record(category: str) -> None:
     """Count outcome categories (pytest --hypothesis-show-statistics); the fixed cases run outside hypothesis."""
     if currently_in_test_context():
         event(category)
+
+
+def _is_leaf_requiring_grad(t) -> bool:
+    try:
+        return t.is_leaf and t.requires_grad
+    except RuntimeError:  # PyTorch refuses to give the grad_fn of a stale multi-output view: not a leaf
+        return False
 
 
 def _describe(e: BaseException | None) -> str:
@@ -227,7 +238,7 @@ class Differential:
     def compare_grads(self) -> None:
         tc = self.worlds["ct"].tensors()
         for name, a in self.worlds["torch"].tensors().items():
-            if not (a.is_leaf and a.requires_grad):
+            if not _is_leaf_requiring_grad(a):
                 continue
             ga, gb = a.grad, tc[name].grad
             if (ga is None) != (gb is None):
@@ -487,7 +498,14 @@ class Gen:
             line = self.method(name, shape)
         if line is None:
             return
-        if self.draw(st.integers(0, 5)) == 0:  # optimizer-style write, outside the graph
+        # Writes outside the graph, as optimizers do. Mostly so for leaves that require
+        # grad (and their views), which refuse in-place writes in grad mode: else most
+        # programs would end at their first in-place step.
+        if _leaf_requiring_grad(t):
+            no_grad = self.draw(st.integers(0, 7)) > 0  # 7 in 8
+        else:
+            no_grad = self.draw(st.integers(0, 5)) == 0  # 1 in 6
+        if no_grad:
             line = f"with L.no_grad(): {line}"
         self.run(both(line))
 
@@ -541,6 +559,12 @@ def _spelled(prefix: str, expr: Step | str) -> Step:
     if isinstance(expr, Step):
         return Step(ct=(prefix + expr.ct).replace("L.", "ct."), torch=(prefix + expr.torch).replace("L.", "torch."))
     return both(prefix + expr)
+
+
+def _leaf_requiring_grad(t) -> bool:
+    """t is a leaf that requires grad, or a view of one (PyTorch refuses in-place writes on both)."""
+    base = t._base if t._base is not None else t
+    return base.is_leaf and base.requires_grad
 
 
 def _broadcasts_to(shape: tuple, target: tuple) -> bool:
