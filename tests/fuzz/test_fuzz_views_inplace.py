@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 
 PROFILE = os.environ.get("CORTEN_HYPOTHESIS_PROFILE", "ci")
-N = {"ci": 150, "fuzz": 5000, "asan": 10}[PROFILE]
+N = {"ci": 200, "fuzz": 5000, "asan": 10}[PROFILE]
 MAX_STEPS = 8
 RTOL, ATOL = 1e-10, 1e-12
 
@@ -78,9 +78,11 @@ def weights(lib):
     return lambda t: lib.tensor(np.cos(np.arange(1, t.numel() + 1)).reshape(tuple(t.shape)))
 
 
+# What a printed program needs in front of it to run on its own.
 PREAMBLE = {
-    "ct": "import corten as ct, numpy as np\nW = lambda t: ct.tensor(np.cos(np.arange(1, t.numel() + 1)).reshape(tuple(t.shape)))",
-    "torch": "import torch, numpy as np\nW = lambda t: torch.tensor(np.cos(np.arange(1, t.numel() + 1)).reshape(tuple(t.shape)))",
+    lib: f"import {imp}, numpy as np\n"
+         f"W = lambda t: {lib}.tensor(np.cos(np.arange(1, t.numel() + 1)).reshape(tuple(t.shape)))"
+    for lib, imp in (("ct", "corten as ct"), ("torch", "torch"))
 }
 
 
@@ -359,11 +361,28 @@ class Gen:
 
     # -- the steps
 
+    def pick(self, prefer_non_leaf: bool) -> str:
+        """A pool tensor; for in-place writes mostly a non-leaf or a view of one, where
+        PyTorch has to rewrite the graph (leaves that require grad only take no_grad writes)."""
+        if prefer_non_leaf and self.draw(st.integers(0, 3)) > 0:
+            inner = [n for n in self.names if not _leaf_requiring_grad(self.tensor(n))]
+            if inner:
+                return self.draw(st.sampled_from(inner))
+        return self.draw(st.sampled_from(self.names))
+
+    def base(self, name: str) -> None:
+        """A non-leaf copy of a leaf (`x * 1` ...): the usual target of in-place writes."""
+        # (Not exp/tanh/sigmoid: PyTorch saves their outputs, so writing into them makes
+        # backward() raise, and that would end most programs.)
+        form = self.draw(st.sampled_from(["{} * 1", "{} + 0", "{}.sin()", "{}.clone()", "{} * 2.0"]))
+        new = self.new_name()
+        self.run(both(f"{new} = {form.format(name)}"), new)
+
     def next_step(self) -> None:
-        name = self.draw(st.sampled_from(self.names))
-        t = self.tensor(name)
         kinds = ["view", "view", "copy_index", "op", "op", "inplace", "inplace", "inplace", "leaf"]
         kind = self.draw(st.sampled_from(kinds))
+        name = self.pick(prefer_non_leaf=kind == "inplace")
+        t = self.tensor(name)
         if kind == "leaf":
             shape = tuple(self.draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
             self.leaf(shape, self.draw(st.booleans()))
@@ -423,7 +442,7 @@ class Gen:
         if kind == "chunk":
             d = self.draw(st.integers(0, nd - 1))
             k = self.draw(st.integers(1, 3))
-            pieces = len(self.tensor(name).chunk(k, d)) if shape[d] else 0
+            pieces = -(-shape[d] // -(-shape[d] // k)) if shape[d] else 0  # as PyTorch's chunk
             if not pieces:
                 return f"{name}.detach()"
             return f"{name}.chunk({k}, {d})[{self.draw(st.integers(0, pieces - 1))}]"
@@ -477,7 +496,7 @@ class Gen:
         else:
             other = self.draw(st.sampled_from(self.names))
             try:
-                torch.matmul(t.detach(), self.tensor(other).detach())
+                torch.matmul(_probe(shape), _probe(tuple(self.tensor(other).shape)))
             except RuntimeError:
                 other = constant(self.values((shape[-1], 2)))
             expr = f"{name} @ {other}"
@@ -529,7 +548,7 @@ class Gen:
             index = self.basic_index(shape)
         else:
             index = self.list_index(shape, unique=True) or "..."  # unique: written values are well defined
-        target = eval(f"{name}[{index}]", self.diff.torch_ns)
+        target = eval(f"t[{index}]", {"t": _probe(shape)})
         if self.draw(st.booleans()):
             value = _fmt(self.draw(VALUES))
         else:
@@ -561,6 +580,12 @@ def _spelled(prefix: str, expr: Step | str) -> Step:
     return both(prefix + expr)
 
 
+def _probe(shape: tuple):
+    """A data-less tensor of that shape: shapes of results without touching the pool (PyTorch
+    raises on any use of a multi-output view whose base was modified in place)."""
+    return torch.empty(shape, device="meta")
+
+
 def _leaf_requiring_grad(t) -> bool:
     """t is a leaf that requires grad, or a view of one (PyTorch refuses in-place writes on both)."""
     base = t._base if t._base is not None else t
@@ -583,7 +608,9 @@ def test_views_and_inplace_ops_agree_with_pytorch(data):
     gen = Gen(data, diff)
     for _ in range(data.draw(st.integers(1, 3), label="leaves")):
         shape = tuple(data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
-        gen.leaf(shape, requires_grad=data.draw(st.integers(0, 4)) > 0)
+        leaf = gen.leaf(shape, requires_grad=data.draw(st.integers(0, 4)) > 0)
+        if data.draw(st.booleans()):
+            gen.base(leaf)
     for _ in range(data.draw(st.integers(1, MAX_STEPS), label="steps")):
         if diff.ended:
             return
