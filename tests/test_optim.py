@@ -204,11 +204,25 @@ def test_schedulers_match_torch():
             ts.step()
 
 
-def test_step_does_not_touch_autograd_versions():
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps),
+                                  lambda ps: optim.RMSprop(ps), lambda ps: optim.AdamW(ps)])
+def test_step_bumps_versions_so_a_stale_graph_raises(make):
+    """A step writes the parameters in place: backward through a graph that saved
+    them must refuse (as PyTorch does), not silently use the new weights."""
     p = ct.ones(3, requires_grad=True)
-    y = (p * p).sum()
-    opt = optim.SGD([p], lr=0.1)
+    x = ct.tensor([1.0, 2.0, 3.0])
+    y = (p * x).sum() + (p * p).sum()
     y.backward(retain_graph=True)
     v = p._bump_version(0)
-    opt.step()
-    assert p._bump_version(0) == v
+    make([p]).step()
+    assert p._bump_version(0) == v + 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_zero_grad_in_place_bumps_the_gradient_version():
+    p = ct.ones(3, requires_grad=True)
+    (p * 2).sum().backward()
+    v = p.grad._bump_version(0)
+    optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)
+    assert p.grad._bump_version(0) == v + 1 and p.grad.tolist() == [0.0, 0.0, 0.0]

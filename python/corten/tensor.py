@@ -15,7 +15,9 @@ import numpy as np
 
 from . import _shape
 from ._dtype import _BY_NP, DType, as_dtype
+from .autograd.grad_mode import _state as _grad_state
 from .autograd.grad_mode import is_grad_enabled
+from .autograd.views import register_view
 
 _object_new = object.__new__
 
@@ -31,7 +33,10 @@ class Tensor:
     # Class-level defaults keep construction cheap: a new tensor sets only `_a`.
     _base: np.ndarray | None = None  # 1-D array over the whole memory, for views
     _offset = 0  # element offset of this tensor's [0, ..., 0] in _base
-    _view_src: Tensor | None = None
+    _view_src: Tensor | None = None  # the root a view was cut from (autograd/views.py)
+    _views: list | None = None  # on a root: weak references to its views
+    _views_live = 0
+    _nograd_view = False  # a view made with grad mode off, outside a recorded op
     _vc: list | None = None  # version counter, shared with views
     _rg = False
     _grad_fn: Any = None
@@ -138,10 +143,14 @@ class Tensor:
         t._a = arr
         t._base = base
         t._offset = offset
-        t._view_src = self._view_src if self._view_src is not None else self
+        root = self._view_src if self._view_src is not None else self
+        t._view_src = root
         if self._vc is None:
             self._vc = [0]
         t._vc = self._vc
+        if not _grad_state.enabled:  # inside a recorded op's forward this is cleared on attach
+            t._nograd_view = True
+        register_view(root, t)
         return t
 
     def _bump_version(self, by: int = 1) -> int:
@@ -185,11 +194,12 @@ class Tensor:
         self._grad_fn = node
         self._out_index = index
         self._rg = True
+        self._nograd_view = False
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory and version counter)."""
-        t = Tensor._wrap(self._a)
-        t._base, t._offset, t._view_src = self._base, self._offset, self._view_src
+        t = Tensor._wrap(self._a)  # shares memory, but is a root for autograd (as in PyTorch)
+        t._base, t._offset = self._base, self._offset
         if self._vc is None:
             self._vc = [0]
         t._vc = self._vc

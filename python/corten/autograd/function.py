@@ -88,13 +88,13 @@ class Function(Context):
             return cls.forward(ctx, *args, **kwargs)
         tensor_type = _Tensor or _load_tensor_type()
         needs = tuple([type(a) is tensor_type and a._rg for a in args])
+        if True not in needs:  # nothing to record (and views it makes are ordinary views)
+            return cls.forward(ctx, *args, **kwargs)
         state.enabled = False
         try:
             out = cls.forward(ctx, *args, **kwargs)
         finally:
             state.enabled = True
-        if True not in needs:
-            return out
         ctx.needs_input_grad = needs
         ctx.next_edges = tuple([_edge(a) if need else None for a, need in zip(args, needs, strict=True)])
         non_diff = getattr(ctx, "_non_diff", ())
@@ -105,6 +105,8 @@ class Function(Context):
                     t._attach(ctx, i)
         elif id(out) not in non_diff and out._a.dtype.kind == "f":
             out._grad_fn, out._out_index, out._rg = ctx, 0, True  # out._attach(ctx, 0), inlined
+            if out._nograd_view:
+                out._nograd_view = False
         return out
 
     def name(self) -> str:

@@ -33,6 +33,7 @@ from .._dtype import (
 from .._shape import broadcast_shape, shape_str
 from ..autograd.function import Function, _edge
 from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.views import copy_slices, rebase_views
 from ..tensor import Tensor, _object_new
 
 # ---- operand conversion ---------------------------------------------------------
@@ -99,6 +100,7 @@ def _result_array(shape: tuple, dtype: DType, out: Tensor | None, op: str) -> np
             f"{op}: output with shape {shape_str(out.shape)} doesn't match "
             f"the broadcast shape {shape_str(shape)}"
         )
+    check_writable(out)
     return out._a
 
 
@@ -123,6 +125,7 @@ def _write_out(op: str, res: np.ndarray, out: Tensor) -> Tensor:
             f"Cannot cast {op} output from dtype {res.dtype} to dtype {out._a.dtype} "
             "with casting rule 'same_kind'"
         )
+    check_writable(out)
     _C.copy(res, out._a)
     out._bump_version()
     return out
@@ -313,20 +316,33 @@ class Unary(Function):
         return self.op.capitalize() + "Backward"
 
 
+# Ops whose gradient needs no operand values: saving them would make a later
+# in-place write to an operand refuse a backward that does not read it.
+_GRAD_READS_NOTHING = frozenset({"add", "subtract", "floor_divide"})
+
+
 class Binary(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor, op: str, out_dtype: DType) -> Tensor:
         ctx.op = op
-        ctx.save_for_backward(a, b)
+        if op in _GRAD_READS_NOTHING:
+            ctx.shapes = a.shape, b.shape
+        else:
+            ctx.save_for_backward(a, b)
         return run_binary(op, a, b, out_dtype)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
-        a, b = ctx.saved_tensors
+        if ctx.op in _GRAD_READS_NOTHING:
+            a = b = None
+            sa, sb = ctx.shapes
+        else:
+            a, b = ctx.saved_tensors
+            sa, sb = a.shape, b.shape
         ga_rule, gb_rule = BINARY_GRADS[ctx.op]
         need_a, need_b = ctx.needs_input_grad[:2]
-        ga = sum_to(ga_rule(a, b, g), a.shape) if need_a else None
-        gb = sum_to(gb_rule(a, b, g), b.shape) if need_b else None
+        ga = sum_to(ga_rule(a, b, g), sa) if need_a else None
+        gb = sum_to(gb_rule(a, b, g), sb) if need_b else None
         return ga, gb, None, None
 
     def name(self) -> str:
@@ -391,7 +407,7 @@ def _binary(op: str, a: Any, b: Any, out: Tensor | None = None) -> Tensor:
     if not (same and cd is d):  # bring both operands to the compute dtype
         ta, tb = _cast(ta, cd), _cast(tb, cd)
     if out is not None:
-        if _needs_graph(ta, tb, out):
+        if _needs_inplace_graph(out, ta, tb):
             return _inplace_graph(
                 out, lambda base: _binary(op, base if ta is out else ta, tb if tb is not out else base)
             )
@@ -413,8 +429,11 @@ def _record_binary(op: str, ta: Tensor, tb: Tensor, res: Tensor) -> None:
     apply costs about 2 us more, three times the kernel call on small tensors."""
     ctx = Binary()
     ctx.op = op
-    ctx._saved = (ta, tb)
-    ctx._versions = (ta._bump_version(0), tb._bump_version(0))
+    if op in _GRAD_READS_NOTHING:
+        ctx.shapes = ta._a.shape, tb._a.shape
+    else:
+        ctx._saved = (ta, tb)
+        ctx._versions = (ta._bump_version(0), tb._bump_version(0))
     ra, rb = ta._rg, tb._rg
     ctx.needs_input_grad = (ra, rb, False, False)
     ctx.next_edges = (_edge(ta) if ra else None, _edge(tb) if rb else None, None, None)
@@ -433,7 +452,7 @@ def _unary(op: str, x: Any, out: Tensor | None = None) -> Tensor:
     cd, od = _unary_dtypes(op, t.dtype)
     t = _cast(t, cd)
     if out is not None:
-        if _needs_graph(t, out):
+        if _needs_inplace_graph(out, t):
             return _inplace_graph(out, lambda base: _unary(op, base if t is out else t))
         return run_unary(op, t, od, out)
     if t._rg and op in UNARY_GRADS and od.kind == "f" and is_grad_enabled():
@@ -441,14 +460,47 @@ def _unary(op: str, x: Any, out: Tensor | None = None) -> Tensor:
     return run_unary(op, t, od)
 
 
+def _needs_inplace_graph(target: Tensor, *inputs: Tensor) -> bool:
+    """Whether writing into `target` must be recorded: an operand requires grad,
+    or target is a view of memory whose root does."""
+    if not is_grad_enabled():
+        return False
+    if target._rg or True in [t._rg for t in inputs]:
+        return True
+    root = target._view_src
+    return root is not None and root._rg
+
+
+def check_writable(target: Tensor) -> None:
+    """Refuse writes through a layout where several elements share one address
+    (an expanded tensor): the result would depend on the write order."""
+    a = target._a
+    if a.size > 1 and 0 in a.strides and any(n > 1 and s == 0 for n, s in zip(a.shape, a.strides, strict=True)):
+        raise ValueError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single "
+            "memory location. Please clone() the tensor before performing the operation."
+        )
+
+
 def _inplace_graph(target: Tensor, compute: Any) -> Tensor:
     """An in-place op while recording: compute out of place from a clone of the
-    target, write the result into the target's memory, and move the target onto
-    the new node. Leaves and views that need gradients cannot be changed in place."""
+    target, write the result into the target's memory, then bring the graph in
+    step with that memory (autograd/views.py): the target (or, for a view, its
+    root) moves onto the new node and every live view of the root is rebased."""
     if target._rg and target._grad_fn is None:
         raise RuntimeError("a leaf tensor that requires grad is being used in an in-place operation")
-    if target._view_src is not None and (target._rg or target._view_src._rg):
-        raise RuntimeError("in-place operations on views of tensors that require grad are not supported")
+    check_writable(target)
+    root = target._view_src
+    if root is not None:
+        if target._nograd_view:
+            raise RuntimeError(
+                "a view was created in no_grad mode and is being modified in place with grad mode enabled; "
+                "create the view and do the in-place operation both inside or both outside no_grad"
+            )
+        if root._rg and root._grad_fn is None:
+            raise RuntimeError(
+                "a view of a leaf tensor that requires grad is being used in an in-place operation"
+            )
     res = compute(clone(target))
     if res.shape != target.shape:
         raise ValueError(
@@ -456,8 +508,15 @@ def _inplace_graph(target: Tensor, compute: Any) -> Tensor:
             f"the broadcast shape {shape_str(res.shape)}"
         )
     _write_out("in-place", res._a, target)
-    if res._grad_fn is not None:
-        target._attach(res._grad_fn, res._out_index)
+    if root is None:
+        root = target
+        if res._grad_fn is not None:
+            target._attach(res._grad_fn, res._out_index)
+        else:  # a result without a gradient (e.g. floor_): the target no longer depends on anything
+            target._grad_fn, target._rg = None, False
+    else:
+        copy_slices(root, target, res)
+    rebase_views(root)
     return target
 
 
@@ -725,7 +784,7 @@ _METHODS.update({
     "tanh_": lambda self: tanh(self, out=self),
     "sigmoid_": lambda self: sigmoid(self, out=self),
     "neg_": lambda self: negative(self, out=self),
-    "clamp_": lambda self, min=None, max=None: _copy_into(self, clip(self, min, max)),
+    "clamp_": lambda self, min=None, max=None: _clamp_(self, min, max),
     "fill_": lambda self, value: _fill(self, value),
     "zero_": lambda self: _fill(self, 0),
     "copy_": lambda self, src: _copy_into(self, src),
@@ -737,16 +796,26 @@ def _copy_into(target: Tensor, src: Any) -> Tensor:
     s = _as_tensor(src)
     if s is None:
         s = _scalar_array(src, target.dtype)
-    if _needs_graph(target, s):
-        return _inplace_graph(target, lambda base: add(multiply(base, 0), _cast(s, target.dtype)))
     shape = broadcast_shape(target.shape, s.shape)
     if shape != target.shape:
         raise ValueError(
             f"could not broadcast input of shape {shape_str(s.shape)} into shape {shape_str(target.shape)}"
         )
+    if _needs_inplace_graph(target, s):
+        from .shape import broadcast_to
+
+        return _inplace_graph(target, lambda base: clone(broadcast_to(_cast(s, target.dtype), target.shape)))
+    check_writable(target)
     _C.copy(_unalias(s, target), target._a)
     target._bump_version()
     return target
+
+
+def _clamp_(target: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    bounds = [t for t in (_as_tensor(min), _as_tensor(max)) if t is not None]
+    if _needs_inplace_graph(target, *bounds):
+        return _inplace_graph(target, lambda base: clip(base, min, max))
+    return _copy_into(target, clip(target, min, max))
 
 
 def _fill(target: Tensor, value: Any) -> Tensor:

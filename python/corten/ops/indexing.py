@@ -21,9 +21,11 @@ from .elementwise import (
     _as_tensor,
     _inplace_graph,
     _needs_graph,
+    _needs_inplace_graph,
     _scalar_array,
     _unalias,
     astype,
+    check_writable,
     sum_to,
     where,
 )
@@ -285,6 +287,7 @@ def _broadcast_value(v: np.ndarray, shape: tuple, advanced: bool) -> np.ndarray:
 
 def _put(t: Tensor, plan: _Plan, value: Tensor, accumulate: bool) -> None:
     """Write (or add) value into t at the plan's positions; value has t's dtype."""
+    check_writable(t)
     advanced = plan.adv is not None or plan.mask is not None
     v = _unalias(value, t)
     vb = _broadcast_value(v, plan.out_shape, advanced)
@@ -376,7 +379,7 @@ def _value_tensor(value: Any, dtype: Any) -> Tensor:
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     plan = _parse(x.shape, index)
     v = _value_tensor(value, x.dtype)
-    if _needs_graph(x, v):
+    if _needs_inplace_graph(x, v):
         _inplace_graph(x, lambda base: IndexPut.apply(base, v, plan, False))
         return
     _put(x, plan, v, False)

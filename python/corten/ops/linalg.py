@@ -13,7 +13,17 @@ from .._dtype import promote_types
 from .._shape import broadcast_shape, normalize_axis, shape_str
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .elementwise import _as_tensor, _cast, _inplace_graph, _needs_graph, _write_out, add, multiply, sum_to
+from .elementwise import (
+    _as_tensor,
+    _cast,
+    _inplace_graph,
+    _needs_graph,
+    _needs_inplace_graph,
+    _write_out,
+    add,
+    multiply,
+    sum_to,
+)
 from .reduction import sum as _sum
 from .shape import permute, reshape
 
@@ -113,8 +123,8 @@ def matmul(a: Any, b: Any, out: Tensor | None = None, accumulate: bool = False) 
             return _matmul_nd(a, b, full)
         o = out._a if type(out) is Tensor else None
         if (
-            o is not None and o.shape == full and o.dtype == a._a.dtype and not _needs_graph(a, b, out)
-            and not np.may_share_memory(o, a._a) and not np.may_share_memory(o, b._a)
+            o is not None and o.shape == full and o.dtype == a._a.dtype and not _needs_inplace_graph(out, a, b)
+            and 0 not in o.strides and not np.may_share_memory(o, a._a) and not np.may_share_memory(o, b._a)
         ):
             _run_matmul(a, b, full, o, accumulate)
             out._bump_version()
@@ -150,7 +160,7 @@ def matmul(a: Any, b: Any, out: Tensor | None = None, accumulate: bool = False) 
             f"{shape_str(final)} "
             f"of {shape_str(ta.shape)} @ {shape_str(tb.shape)}"
         )
-    if _needs_graph(ta, tb, out):
+    if _needs_inplace_graph(out, ta, tb):
         if accumulate:
             return _inplace_graph(out, lambda base: add(base, matmul(ta, tb)))
         return _inplace_graph(out, lambda base: matmul(ta, tb))

@@ -2,7 +2,8 @@
 
 Subclasses implement `_update(p, grad, group, state)`, which hands the raw
 arrays (parameter, gradient, state) to one in-place C++ kernel (cpp/optim.cpp).
-Updates happen outside autograd and do not bump version counters, as in PyTorch.
+Updates happen outside autograd but bump each parameter's version counter, as any
+in-place write does: backward through a graph that saved the old values then raises.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     p.grad._a[...] = 0
+                    p.grad._bump_version()
 
     def step(self, closure: Any = None) -> Any:
         """One update of every parameter that has a gradient."""
@@ -90,6 +92,7 @@ class Optimizer:
                 if state is None:
                     state = self.state[p] = {}
                 self._update(p._a, g, group, state)
+                p._bump_version()
         return loss
 
     def _update(self, p: np.ndarray, g: np.ndarray, group: dict, state: dict) -> None:
