@@ -46,7 +46,8 @@ REFUSALS = {
     # Outputs that repeat memory (stride 0, from expand) are never written (docs/reliability.md);
     # PyTorch allows fill_, index_put_ and copies of a single value there.
     "write into memory repeated by expand":
-        re.compile(r"has elements that share memory \(a broadcast view\?\); it cannot be written"),
+        re.compile(r"has elements that share memory \(a broadcast view\?\); it cannot be written"
+                   r"|more than one element of the written-to tensor refers to a single memory location"),
 }
 
 # Exceptions that count as "corten raised" (with a non-empty message); anything
