@@ -253,10 +253,6 @@ class Differential:
 
 # ---- drawing steps (PyTorch's tensors give the shapes) --------------------------------
 
-def _fmt(x) -> str:
-    return repr(x)
-
-
 def constant(values: np.ndarray, requires_grad: bool = False) -> str:
     """Source text of a float64 tensor holding `values`."""
     rg = ", requires_grad=True" if requires_grad else ""
@@ -532,7 +528,7 @@ class Gen:
     def arith(self, name: str, shape: tuple) -> str | None:
         op = self.draw(st.sampled_from(["+", "-", "*", "/"]))
         if self.draw(st.booleans()):
-            other = _fmt(self.draw(DIVISORS if op == "/" else VALUES))
+            other = repr(self.draw(DIVISORS if op == "/" else VALUES))
         else:  # no pool tensors as divisors: they may hold zeros
             other = self.operand(shape, allow_pool=op != "/", positive=op == "/")
             if other is None:
@@ -551,7 +547,7 @@ class Gen:
             index = self.list_index(shape, unique=True) or "..."  # unique: written values are well defined
         target = eval(f"t[{index}]", {"t": _probe(shape)})
         if self.draw(st.booleans()):
-            value = _fmt(self.draw(VALUES))
+            value = repr(self.draw(VALUES))
         else:
             value = self.operand(tuple(target.shape))
             if value is None:
@@ -576,6 +572,7 @@ class Gen:
 
 
 def _spelled(prefix: str, expr: Step | str) -> Step:
+    """prefix + expr, where expr is spelled the same in both libraries or is already a Step."""
     if isinstance(expr, Step):
         return Step(ct=(prefix + expr.ct).replace("L.", "ct."), torch=(prefix + expr.torch).replace("L.", "torch."))
     return both(prefix + expr)
