@@ -42,58 +42,7 @@ from ._shape import AxisError
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .checkpoint import load, save
 from .ops.cumulative import cumprod, cumsum
-from .ops.elementwise import (
-    abs,
-    add,
-    astype,
-    bitwise_and,
-    bitwise_invert,
-    bitwise_not,
-    bitwise_or,
-    bitwise_xor,
-    ceil,
-    clamp,
-    clip,
-    clone,
-    cos,
-    divide,
-    equal,
-    exp,
-    expm1,
-    floor,
-    floor_divide,
-    greater,
-    greater_equal,
-    isfinite,
-    isinf,
-    isnan,
-    less,
-    less_equal,
-    log,
-    log1p,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    maximum,
-    minimum,
-    multiply,
-    negative,
-    not_equal,
-    pow,
-    reciprocal,
-    relu,
-    remainder,
-    round,
-    sigmoid,
-    sign,
-    sin,
-    sqrt,
-    square,
-    subtract,
-    tanh,
-    where,
-)
+from .ops.elementwise import *  # every op of the table in ops/table.py, plus where, clip, astype, clone
 from .ops.indexing import (
     index_add,
     index_select,
@@ -160,7 +109,6 @@ from .random import Generator, manual_seed, rand, randint, randn, randperm
 from .tensor import Tensor
 
 bool = bool_  # noqa: A001  (corten.bool, as torch.bool)
-sub, mul, div, true_divide, neg = subtract, multiply, divide, divide, negative
 expand = broadcast_to
 
 

@@ -214,7 +214,7 @@ class BCEWithLogits(Function):
         gx = g * ((1 + (pw - 1) * y) * sigmoid(x) - pw * y) if need_x else None
         gy = g * ((pw - 1) * sp - x) if need_y else None
         gpw = g * y * sp if need_pw else None
-        from ..ops.elementwise import sum_to
+        from ..ops.reduction import sum_to
 
         return (
             gx,

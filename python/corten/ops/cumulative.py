@@ -10,9 +10,7 @@ from .. import _C, _shape
 from .._dtype import as_dtype, int64
 from ..autograd.function import Function
 from ..tensor import Tensor
-from . import elementwise as ew
-from .elementwise import _needs_graph
-from .reduction import takes_tensor
+from ._common import _needs_graph, astype, takes_tensor
 
 
 def _scan(x: Tensor, axis: int, prod: bool, reverse: bool = False) -> Tensor:
@@ -72,7 +70,7 @@ def _prepare(x: Tensor, axis: Any, dim: Any, dtype: Any) -> tuple[Tensor, int]:
     if dim is not None:
         axis = dim
     if dtype is not None:
-        x = ew.astype(x, as_dtype(dtype))
+        x = astype(x, as_dtype(dtype))
     if axis is None:  # NumPy: flatten
         return x.reshape(-1), 0
     return x, _shape.normalize_axis(axis, x.ndim)

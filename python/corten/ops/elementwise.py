@@ -1,5 +1,6 @@
-"""Element-wise ops: dtype rules, broadcasting, out=/in-place handling, and the
-derivative of every op in two tables (UNARY_GRADS, BINARY_GRADS).
+"""Element-wise ops: dtype rules, broadcasting, out=/in-place handling; the ops
+themselves (names, dtype kinds, gradients) are rows of the table in ops/table.py,
+from which this module builds the public functions and the Tensor methods.
 
 Dtype rules: NumPy 2 promotion between tensors (and NumPy arrays/scalars);
 Python bool/int/float operands are weak and only change the kind. Where corten
@@ -14,121 +15,41 @@ deliberately differs from NumPy:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import numpy as np
 
 from .. import _C
-from .._dtype import (
-    _BY_NP,
-    ALL_DTYPES,
-    DType,
-    as_dtype,
-    bool_,
-    float_type_for,
-    promote_types,
-    scalar_result_type,
-)
+from .._dtype import _BY_NP, ALL_DTYPES, DType, bool_, float_type_for, promote_types
 from .._shape import broadcast_shape, shape_str
 from ..autograd.function import Function, _edge
 from ..autograd.grad_mode import is_grad_enabled
-from ..autograd.views import copy_slices, rebase_views
 from ..tensor import Tensor, _object_new
-
-# ---- operand conversion ---------------------------------------------------------
-
-
-def _scalar_array(value: Any, dtype: DType) -> Tensor:
-    try:
-        return Tensor._wrap(np.array(value, dtype=dtype.np))
-    except OverflowError:
-        raise OverflowError(f"Python integer {value} out of bounds for {dtype.name}") from None
-
-
-def _as_tensor(x: Any) -> Tensor | None:
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, (np.ndarray, np.generic)):
-        from .._creation import from_numpy
-
-        return from_numpy(np.asarray(x))
-    if isinstance(x, (list, tuple)):
-        from .._creation import tensor
-
-        return tensor(x)
-    return None
-
-
-def _is_py_scalar(x: Any) -> bool:
-    """A Python bool/int/float (weak). NumPy scalars such as np.float64, although
-    subclasses of float, keep their dtype as in NumPy 2."""
-    return isinstance(x, (bool, int, float)) and not isinstance(x, np.generic)
-
-
-def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor, DType] | None:
-    """Both operands as tensors plus their promoted dtype; Python scalars are weak."""
-    if type(a) is Tensor and type(b) is Tensor:
-        da, db = a.dtype, b.dtype
-        return a, b, da if da is db else promote_types(da, db)
-    if isinstance(a, Tensor) and _is_py_scalar(b):
-        d = scalar_result_type(a.dtype, b)
-        return a, _scalar_array(b, d), d
-    if isinstance(b, Tensor) and _is_py_scalar(a):
-        d = scalar_result_type(b.dtype, a)
-        return _scalar_array(a, d), b, d
-    ta, tb = _as_tensor(a), _as_tensor(b)
-    if ta is None or tb is None:
-        return None
-    return _operands(ta, tb)
-
-
-def _cast(t: Tensor, d: DType) -> Tensor:
-    return t if _BY_NP[t._a.dtype] is d else astype(t, d)
-
+from ._common import (
+    _as_tensor,
+    _cast,
+    _inplace_graph,
+    _is_py_scalar,
+    _needs_graph,
+    _needs_inplace_graph,
+    _operands,
+    _result_array,
+    _scalar_array,
+    _unalias,
+    _write_out,
+    astype,
+    check_writable,
+    clone,
+    forward_only,
+)
+from .reduction import sum_to
+from .table import BINARY_OPS, BY_NAME, OPS, UNARY_OPS, ElementwiseOp
 
 # ---- running kernels (no autograd) ----------------------------------------------
 
 _KERNELS = {name: getattr(_C, name) for name in dir(_C) if not name.startswith("_")}
-
-
-def _result_array(shape: tuple, dtype: DType, out: Tensor | None, op: str) -> np.ndarray:
-    if out is None:
-        return np.empty(shape, dtype.np)
-    if out.shape != shape:
-        raise ValueError(
-            f"{op}: output with shape {shape_str(out.shape)} doesn't match "
-            f"the broadcast shape {shape_str(shape)}"
-        )
-    check_writable(out)
-    return out._a
-
-
-def _unalias(x: Tensor, out: Tensor | None) -> np.ndarray:
-    """x's data, copied first if writing `out` element by element could clobber it
-    before it is read (NumPy gives results as if inputs were copied)."""
-    a = x._a
-    if out is None:
-        return a
-    o = out._a
-    if a is o or not np.may_share_memory(a, o):
-        return a
-    if a.shape == o.shape and a.strides == o.strides and a.ctypes.data == o.ctypes.data:
-        return a
-    return a.copy()
-
-
-def _write_out(op: str, res: np.ndarray, out: Tensor) -> Tensor:
-    """Cast-copy a result into out (NumPy's same_kind rule)."""
-    if not np.can_cast(res.dtype, out._a.dtype, "same_kind"):
-        raise TypeError(
-            f"Cannot cast {op} output from dtype {res.dtype} to dtype {out._a.dtype} "
-            "with casting rule 'same_kind'"
-        )
-    check_writable(out)
-    _C.copy(res, out._a)
-    out._bump_version()
-    return out
 
 
 def run_binary(op: str, a: Tensor, b: Tensor, out_dtype: DType, out: Tensor | None = None) -> Tensor:
@@ -169,35 +90,36 @@ def run_unary(op: str, x: Tensor, out_dtype: DType, out: Tensor | None = None) -
     return Tensor._wrap(o)
 
 
-# ---- dtype rules --------------------------------------------------------------
-
-_COMPARE = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"}
-_LOGICAL = {"logical_and", "logical_or", "logical_xor"}
-_BITWISE = {"bitwise_and", "bitwise_or", "bitwise_xor"}
-_NO_BOOL = {"subtract", "floor_divide", "remainder", "pow"}
-_FLOAT_UNARY = {"sqrt", "reciprocal", "exp", "log", "log1p", "expm1", "sin", "cos", "tanh", "sigmoid"}
-_PREDICATE = {"logical_not", "isnan", "isinf", "isfinite"}
-_NO_BOOL_UNARY = {"negative", "sign", "square", "relu"}
+# ---- dtype rules, from each op's kind ---------------------------------------------
 
 
 @cache
 def _binary_dtypes(op: str, d: DType) -> tuple[DType, DType]:
     """(dtype the kernel computes in, dtype it returns) for promoted input dtype d."""
-    if op == "divide":
+    return _dtypes_of_kind(op, BY_NAME[op].kind, d)
+
+
+@cache
+def _unary_dtypes(op: str, d: DType) -> tuple[DType, DType]:
+    return _dtypes_of_kind(op, BY_NAME[op].kind, d)
+
+
+def _dtypes_of_kind(op: str, kind: str, d: DType) -> tuple[DType, DType]:
+    if kind == "float":
         f = float_type_for(d)
         return f, f
-    if op in _COMPARE or op in _LOGICAL:
+    if kind == "predicate":
         return d, bool_
-    if op in _BITWISE and d.kind == "f":
+    if kind == "integer" and d.kind == "f":
         raise TypeError(f"{op} is only supported for integer and bool tensors, got {d.name}")
-    if d is bool_ and op in _NO_BOOL:
+    if kind == "numeric" and d is bool_:
         raise TypeError(f"{op} is not supported for bool tensors; cast to an integer dtype first")
     return d, d
 
 
-# (compute dtype, result dtype) for each op and supported promoted input dtype,
-# precomputed: the lookup is on every call.
 def _supported_rules(op: str) -> dict:
+    """(compute dtype, result dtype) per supported promoted input dtype, precomputed:
+    the lookup is on every call."""
     rules = {}
     for d in ALL_DTYPES:
         try:
@@ -207,97 +129,14 @@ def _supported_rules(op: str) -> dict:
     return rules
 
 
-_BINARY_OPS = ("add", "subtract", "multiply", "divide", "floor_divide", "remainder", "pow", "maximum",
-               "minimum", *sorted(_COMPARE), *sorted(_LOGICAL), *sorted(_BITWISE))
-_BINARY_RULES = {op: _supported_rules(op) for op in _BINARY_OPS}
+_BINARY_RULES = {op.name: _supported_rules(op.name) for op in BINARY_OPS}
+# Gradient rules, by name, for the graph nodes below (None: not differentiable).
+UNARY_GRADS = {op.name: op.grad for op in UNARY_OPS if op.differentiable}
+BINARY_GRADS = {op.name: op.grad for op in BINARY_OPS if op.differentiable}
+_GRAD_READS_NOTHING = frozenset(op.name for op in BINARY_OPS if not op.grad_reads_inputs)
 
 
-@cache
-def _unary_dtypes(op: str, d: DType) -> tuple[DType, DType]:
-    if op in _FLOAT_UNARY:
-        f = float_type_for(d)
-        return f, f
-    if op in _PREDICATE:
-        return d, bool_
-    if d is bool_ and op in _NO_BOOL_UNARY:
-        raise TypeError(f"{op} is not supported for bool tensors")
-    if op == "bitwise_not" and d.kind == "f":
-        raise TypeError(f"bitwise_not is only supported for integer and bool tensors, got {d.name}")
-    return d, d
-
-
-# ---- the derivative tables ----------------------------------------------------
-# Each rule maps the saved inputs and the incoming gradient g to the gradient of
-# the input, using differentiable ops so higher-order gradients work.
-
-
-def _zero(x: Tensor, g: Tensor) -> Tensor:
-    return zeros_like_g(g)
-
-
-UNARY_GRADS = {
-    "negative": lambda x, g: -g,
-    "abs": lambda x, g: g * sign(x),
-    "sqrt": lambda x, g: g / (2 * sqrt(x)),
-    "square": lambda x, g: g * (2 * x),
-    "reciprocal": lambda x, g: -g / square(x),
-    "exp": lambda x, g: g * exp(x),
-    "log": lambda x, g: g / x,
-    "log1p": lambda x, g: g / (1 + x),
-    "expm1": lambda x, g: g * exp(x),
-    "sin": lambda x, g: g * cos(x),
-    "cos": lambda x, g: -g * sin(x),
-    "tanh": lambda x, g: g * (1 - square(tanh(x))),
-    "sigmoid": lambda x, g: g * sigmoid(x) * (1 - sigmoid(x)),
-    "relu": lambda x, g: where(x > 0, g, 0.0),
-    "sign": _zero,
-    "floor": _zero,
-    "ceil": _zero,
-    "round": _zero,
-}
-
-
-def _pow_grad_base(a: Tensor, b: Tensor, g: Tensor) -> Tensor:
-    return g * b * pow(a, b - 1)
-
-
-def _pow_grad_exp(a: Tensor, b: Tensor, g: Tensor) -> Tensor:
-    return where((a == 0) & (b >= 0), 0.0, g * pow(a, b) * log(a))
-
-
-def _max_share(a: Tensor, b: Tensor, g: Tensor) -> Tensor:
-    # Ties split the gradient evenly, as PyTorch does.
-    return g * (astype(a > b, g.dtype) + astype(a == b, g.dtype) * 0.5)
-
-
-BINARY_GRADS = {
-    "add": (lambda a, b, g: g, lambda a, b, g: g),
-    "subtract": (lambda a, b, g: g, lambda a, b, g: -g),
-    "multiply": (lambda a, b, g: g * b, lambda a, b, g: g * a),
-    "divide": (lambda a, b, g: g / b, lambda a, b, g: -g * a / square(b)),
-    "pow": (_pow_grad_base, _pow_grad_exp),
-    "maximum": (_max_share, lambda a, b, g: _max_share(b, a, g)),
-    "minimum": (lambda a, b, g: _max_share(b, a, g), _max_share),
-    "remainder": (lambda a, b, g: g, lambda a, b, g: -g * floor_divide(a, b)),
-    "floor_divide": (lambda a, b, g: zeros_like_g(g), lambda a, b, g: zeros_like_g(g)),
-}
-
-
-def zeros_like_g(g: Tensor) -> Tensor:
-    return Tensor._wrap(np.zeros(g.shape, g.dtype.np))
-
-
-def sum_to(g: Tensor, shape: tuple) -> Tensor:
-    """Sum a broadcast gradient back down to an input's shape."""
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
-    axes = tuple(range(lead)) + stretched
-    from .reduction import sum as _sum
-
-    r = _sum(g, axis=axes, keepdims=True) if axes else g
-    return r.reshape(shape)
+# ---- graph nodes ---------------------------------------------------------------------
 
 
 class Unary(Function):
@@ -316,16 +155,11 @@ class Unary(Function):
         return self.op.capitalize() + "Backward"
 
 
-# Ops whose gradient needs no operand values: saving them would make a later
-# in-place write to an operand refuse a backward that does not read it.
-_GRAD_READS_NOTHING = frozenset({"add", "subtract", "floor_divide"})
-
-
 class Binary(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor, op: str, out_dtype: DType) -> Tensor:
         ctx.op = op
-        if op in _GRAD_READS_NOTHING:
+        if op in _GRAD_READS_NOTHING:  # a later in-place write to an operand must not refuse backward
             ctx.shapes = a.shape, b.shape
         else:
             ctx.save_for_backward(a, b)
@@ -349,39 +183,7 @@ class Binary(Function):
         return self.op.capitalize() + "Backward"
 
 
-class Cast(Function):
-    @staticmethod
-    def forward(ctx: Any, x: Tensor, dtype: DType) -> Tensor:
-        ctx.src = x.dtype
-        o = np.empty(x.shape, dtype.np)
-        _C.copy(x._a, o)
-        return Tensor._wrap(o)
-
-    @staticmethod
-    def backward(ctx: Any, g: Tensor) -> tuple:
-        return astype(g, ctx.src), None
-
-
-class Clone(Function):
-    @staticmethod
-    def forward(ctx: Any, x: Tensor) -> Tensor:
-        o = np.empty(x.shape, x._a.dtype)
-        _C.copy(x._a, o)
-        return Tensor._wrap(o)
-
-    @staticmethod
-    def backward(ctx: Any, g: Tensor) -> Tensor:
-        return g
-
-
 # ---- public functions -----------------------------------------------------------
-
-
-def _needs_graph(*ts: Tensor) -> bool:
-    for t in ts:
-        if t._rg:
-            return is_grad_enabled()
-    return False
 
 
 def _binary(op: str, a: Any, b: Any, out: Tensor | None = None) -> Tensor:
@@ -460,149 +262,31 @@ def _unary(op: str, x: Any, out: Tensor | None = None) -> Tensor:
     return run_unary(op, t, od)
 
 
-def _needs_inplace_graph(target: Tensor, *inputs: Tensor) -> bool:
-    """Whether writing into `target` must be recorded: an operand requires grad,
-    or target is a view of memory whose root does."""
-    if not is_grad_enabled():
-        return False
-    if target._rg or True in [t._rg for t in inputs]:
-        return True
-    root = target._view_src
-    return root is not None and root._rg
-
-
-def check_writable(target: Tensor) -> None:
-    """Refuse writes through a layout where several elements share one address
-    (an expanded tensor): the result would depend on the write order."""
-    a = target._a
-    if a.size > 1 and 0 in a.strides and any(n > 1 and s == 0 for n, s in zip(a.shape, a.strides, strict=True)):
-        raise ValueError(
-            "unsupported operation: more than one element of the written-to tensor refers to a single "
-            "memory location. Please clone() the tensor before performing the operation."
-        )
-
-
-def _inplace_graph(target: Tensor, compute: Any) -> Tensor:
-    """An in-place op while recording: compute out of place from a clone of the
-    target, write the result into the target's memory, then bring the graph in
-    step with that memory (autograd/views.py): the target (or, for a view, its
-    root) moves onto the new node and every live view of the root is rebased."""
-    if target._rg and target._grad_fn is None:
-        raise RuntimeError("a leaf tensor that requires grad is being used in an in-place operation")
-    check_writable(target)
-    root = target._view_src
-    if root is not None:
-        if target._nograd_view:
-            raise RuntimeError(
-                "a view was created in no_grad mode and is being modified in place with grad mode enabled; "
-                "create the view and do the in-place operation both inside or both outside no_grad"
-            )
-        if root._rg and root._grad_fn is None:
-            raise RuntimeError(
-                "a view of a leaf tensor that requires grad is being used in an in-place operation"
-            )
-    res = compute(clone(target))
-    if res.shape != target.shape:
-        raise ValueError(
-            f"output with shape {shape_str(target.shape)} doesn't match "
-            f"the broadcast shape {shape_str(res.shape)}"
-        )
-    _write_out("in-place", res._a, target)
-    if root is None:
-        root = target
-        if res._grad_fn is not None:
-            target._attach(res._grad_fn, res._out_index)
-        else:  # a result without a gradient (e.g. floor_): the target no longer depends on anything
-            target._grad_fn, target._rg = None, False
-    else:
-        copy_slices(root, target, res)
-    rebase_views(root)
-    return target
-
-
-def astype(x: Tensor, dtype: Any) -> Tensor:
-    """A copy converted to dtype (gradients flow back between float dtypes)."""
-    d = as_dtype(dtype)
-    if d.kind == "f" and x.dtype.kind == "f" and _needs_graph(x):
-        return Cast.apply(x, d)
-    o = np.empty(x.shape, d.np)
-    _C.copy(x._a, o)
-    return Tensor._wrap(o)
-
-
-def clone(x: Tensor) -> Tensor:
-    """A copy with the same dtype (differentiable)."""
-    if _needs_graph(x):
-        return Clone.apply(x)
-    o = np.empty(x.shape, x._a.dtype)
-    _C.copy(x._a, o)
-    return Tensor._wrap(o)
-
-
-def _make_binary(op: str):
+def _make_binary(op: str) -> Callable[..., Tensor]:
     def fn(a: Any, b: Any, *, out: Tensor | None = None) -> Tensor:
         return _binary(op, a, b, out)
 
-    fn.__name__ = op
+    fn.__name__ = fn.__qualname__ = op
     fn.__doc__ = f"Element-wise {op} with NumPy broadcasting and type promotion."
     return fn
 
 
-def _make_unary(op: str):
+def _make_unary(op: str) -> Callable[..., Tensor]:
     def fn(x: Any, *, out: Tensor | None = None) -> Tensor:
         return _unary(op, x, out)
 
-    fn.__name__ = op
+    fn.__name__ = fn.__qualname__ = op
     fn.__doc__ = f"Element-wise {op}."
     return fn
 
 
-add = _make_binary("add")
-subtract = _make_binary("subtract")
-multiply = _make_binary("multiply")
-divide = _make_binary("divide")
-floor_divide = _make_binary("floor_divide")
-remainder = _make_binary("remainder")
-pow = _make_binary("pow")
-maximum = _make_binary("maximum")
-minimum = _make_binary("minimum")
-equal = _make_binary("equal")
-not_equal = _make_binary("not_equal")
-less = _make_binary("less")
-less_equal = _make_binary("less_equal")
-greater = _make_binary("greater")
-greater_equal = _make_binary("greater_equal")
-logical_and = _make_binary("logical_and")
-logical_or = _make_binary("logical_or")
-logical_xor = _make_binary("logical_xor")
-bitwise_and = _make_binary("bitwise_and")
-bitwise_or = _make_binary("bitwise_or")
-bitwise_xor = _make_binary("bitwise_xor")
-
-negative = _make_unary("negative")
-abs = _make_unary("abs")
-sign = _make_unary("sign")
-sqrt = _make_unary("sqrt")
-square = _make_unary("square")
-reciprocal = _make_unary("reciprocal")
-exp = _make_unary("exp")
-log = _make_unary("log")
-log1p = _make_unary("log1p")
-expm1 = _make_unary("expm1")
-sin = _make_unary("sin")
-cos = _make_unary("cos")
-tanh = _make_unary("tanh")
-sigmoid = _make_unary("sigmoid")
-relu = _make_unary("relu")
-floor = _make_unary("floor")
-ceil = _make_unary("ceil")
-round = _make_unary("round")
-logical_not = _make_unary("logical_not")
-bitwise_not = _make_unary("bitwise_not")
-bitwise_invert = bitwise_not
-isnan = _make_unary("isnan")
-isinf = _make_unary("isinf")
-isfinite = _make_unary("isfinite")
+# The public functions: one per table row, plus its aliases.
+FUNCTIONS: dict[str, Callable[..., Tensor]] = {}
+for _op_row in OPS:
+    _fn = (_make_unary if _op_row.arity == 1 else _make_binary)(_op_row.name)
+    for _name in (_op_row.name, *_op_row.aliases):
+        FUNCTIONS[_name] = _fn
+globals().update(FUNCTIONS)
 
 
 # ---- ternary ----------------------------------------------------------------------
@@ -645,7 +329,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     ta, tb = _cast(ta, d), _cast(tb, d)
     if d.kind == "f" and _needs_graph(ta, tb):
         return Where.apply(c, ta, tb)
-    return Where.forward(_NoCtx(), c, ta, tb)
+    return forward_only(Where, c, ta, tb)
 
 
 class Clip(Function):
@@ -693,19 +377,10 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
     lo, hi = (_cast(b, d) for b in bounds)
     if d.kind == "f" and _needs_graph(t, lo, hi):
         return Clip.apply(t, lo, hi)
-    return Clip.forward(_NoCtx(), t, lo, hi)
+    return forward_only(Clip, t, lo, hi)
 
 
 clamp = clip
-
-
-class _NoCtx:
-    """A context for calling forward directly, outside the graph."""
-
-    needs_input_grad = ()
-
-    def save_for_backward(self, *tensors: Any) -> None:
-        pass
 
 
 # ---- Tensor methods and operators ---------------------------------------------------
@@ -741,49 +416,41 @@ def _iop(fn):
     return method
 
 
+_fn_of = FUNCTIONS.__getitem__
+
+
 def _invert(x: Tensor) -> Tensor:
-    return logical_not(x) if x.dtype is bool_ else bitwise_not(x)
+    return _fn_of("logical_not")(x) if x.dtype is bool_ else _fn_of("bitwise_not")(x)
 
 
-_METHODS = {
-    "__add__": _op(add), "__radd__": _op(add, True), "__iadd__": _iop(add),
-    "__sub__": _op(subtract), "__rsub__": _op(subtract, True), "__isub__": _iop(subtract),
-    "__mul__": _op(multiply), "__rmul__": _op(multiply, True), "__imul__": _iop(multiply),
-    "__truediv__": _op(divide), "__rtruediv__": _op(divide, True), "__itruediv__": _iop(divide),
-    "__floordiv__": _op(floor_divide), "__rfloordiv__": _op(floor_divide, True),
-    "__ifloordiv__": _iop(floor_divide),
-    "__mod__": _op(remainder), "__rmod__": _op(remainder, True), "__imod__": _iop(remainder),
-    "__pow__": _op(pow), "__rpow__": _op(pow, True), "__ipow__": _iop(pow),
-    "__and__": _op(bitwise_and), "__rand__": _op(bitwise_and, True), "__iand__": _iop(bitwise_and),
-    "__or__": _op(bitwise_or), "__ror__": _op(bitwise_or, True), "__ior__": _iop(bitwise_or),
-    "__xor__": _op(bitwise_xor), "__rxor__": _op(bitwise_xor, True), "__ixor__": _iop(bitwise_xor),
-    "__eq__": _op(equal), "__ne__": _op(not_equal), "__lt__": _op(less), "__le__": _op(less_equal),
-    "__gt__": _op(greater), "__ge__": _op(greater_equal),
-    "__neg__": negative, "__pos__": lambda self: self, "__abs__": abs, "__invert__": _invert,
-    "add": add, "sub": subtract, "subtract": subtract, "mul": multiply, "multiply": multiply,
-    "div": divide, "divide": divide, "true_divide": divide, "floor_divide": floor_divide,
-    "remainder": remainder, "pow": pow, "maximum": maximum, "minimum": minimum,
-    "eq": equal, "ne": not_equal, "lt": less, "le": less_equal, "gt": greater, "ge": greater_equal,
-    "logical_and": logical_and, "logical_or": logical_or, "logical_xor": logical_xor,
-    "neg": negative, "negative": negative, "abs": abs, "sign": sign, "sqrt": sqrt, "square": square,
-    "reciprocal": reciprocal, "exp": exp, "log": log, "log1p": log1p, "expm1": expm1, "sin": sin,
-    "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "floor": floor, "ceil": ceil,
-    "round": round, "logical_not": logical_not, "isnan": isnan, "isinf": isinf, "isfinite": isfinite,
+def _row_methods(row: ElementwiseOp) -> dict[str, Any]:
+    """The Tensor methods and operators one table row gives."""
+    fn = FUNCTIONS[row.name]
+    m: dict[str, Any] = {name: fn for name in (row.name, *row.aliases, *row.method_aliases)}
+    if row.inplace:
+        if row.arity == 1:
+            m.update({name + "_": (lambda f: lambda self: f(self, out=self))(fn) for name in (row.name, *row.aliases)})
+        else:
+            m.update({name + "_": _iop(fn) for name in (row.name, *row.aliases)})
+    if row.operator and row.arity == 1:
+        m[row.operator] = fn
+    elif row.operator:
+        m[f"__{row.operator}__"] = _op(fn)
+        if row.kind != "predicate":  # comparisons reflect into each other; Python handles that
+            m[f"__r{row.operator}__"] = _op(fn, True)
+            m[f"__i{row.operator}__"] = _iop(fn)
+    return m
+
+
+_METHODS: dict[str, Any] = {}
+for _op_row in OPS:
+    _METHODS.update(_row_methods(_op_row))
+_METHODS.update({
+    "__pos__": lambda self: self, "__invert__": _invert,
     "clip": clip, "clamp": clip, "astype": astype, "to": astype, "copy": clone, "clone": clone,
     "float": lambda self: astype(self, "float32"), "double": lambda self: astype(self, "float64"),
     "long": lambda self: astype(self, "int64"), "int": lambda self: astype(self, "int32"),
     "bool": lambda self: astype(self, "bool"),
-}
-for _name in ("add", "subtract", "multiply", "divide", "floor_divide", "remainder", "pow"):
-    _METHODS[_name + "_"] = _iop(globals()[_name])
-_METHODS.update({"sub_": _METHODS["subtract_"], "mul_": _METHODS["multiply_"], "div_": _METHODS["divide_"]})
-_METHODS.update({
-    "relu_": lambda self: relu(self, out=self),
-    "exp_": lambda self: exp(self, out=self),
-    "sqrt_": lambda self: sqrt(self, out=self),
-    "tanh_": lambda self: tanh(self, out=self),
-    "sigmoid_": lambda self: sigmoid(self, out=self),
-    "neg_": lambda self: negative(self, out=self),
     "clamp_": lambda self, min=None, max=None: _clamp_(self, min, max),
     "fill_": lambda self, value: _fill(self, value),
     "zero_": lambda self: _fill(self, 0),
@@ -822,6 +489,8 @@ def _fill(target: Tensor, value: Any) -> Tensor:
     return _copy_into(target, _scalar_array(value, target.dtype) if not isinstance(value, Tensor) else value)
 
 
+
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 
+__all__ = [*FUNCTIONS, "where", "clip", "clamp", "astype", "clone"]

@@ -17,7 +17,7 @@ from .._dtype import bool_
 from .._shape import shape_str
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .elementwise import (
+from ._common import (
     _as_tensor,
     _inplace_graph,
     _needs_graph,
@@ -26,9 +26,10 @@ from .elementwise import (
     _unalias,
     astype,
     check_writable,
-    sum_to,
-    where,
+    forward_only,
 )
+from .elementwise import where
+from .reduction import sum_to
 
 
 def _axis_of(axis: Any, ndim: int) -> int:
@@ -464,11 +465,7 @@ def index_add(x: Tensor, axis: int, index: Any, source: Any) -> Tensor:
     src = _value_tensor(source, x.dtype)
     if _needs_graph(x, src):
         return IndexPut.apply(x, src, plan, True)
-    return IndexPut.forward(_Ctx(), x, src, plan, True)
-
-
-class _Ctx:
-    needs_input_grad = ()
+    return forward_only(IndexPut, x, src, plan, True)
 
 
 def nonzero(x: Any) -> tuple:

@@ -12,7 +12,7 @@ from .. import _C
 from .._dtype import promote_types
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .elementwise import _as_tensor, _needs_graph, astype, clone
+from ._common import _as_tensor, _needs_graph, astype, clone, forward_only
 from .indexing import getitem, take
 from .shape import axes_of as normalize_axes
 from .shape import axis_of as normalize_axis
@@ -280,11 +280,7 @@ def _tri(x: Tensor, k: int, lower: bool, name: str) -> Tensor:
     k = int(k)
     if _needs_graph(x):
         return Tri.apply(x, k, lower)
-    return Tri.forward(_NoCtx(), x, k, lower)
-
-
-class _NoCtx:
-    pass
+    return forward_only(Tri, x, k, lower)
 
 
 def tril(x: Tensor, k: int = 0) -> Tensor:

@@ -13,18 +13,10 @@ from .._dtype import promote_types
 from .._shape import broadcast_shape, normalize_axis, shape_str
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .elementwise import (
-    _as_tensor,
-    _cast,
-    _inplace_graph,
-    _needs_graph,
-    _needs_inplace_graph,
-    _write_out,
-    add,
-    multiply,
-    sum_to,
-)
+from ._common import _as_tensor, _cast, _inplace_graph, _needs_graph, _needs_inplace_graph, _write_out
+from .elementwise import add, multiply
 from .reduction import sum as _sum
+from .reduction import sum_to
 from .shape import permute, reshape
 
 _SIG = "(n?,k),(k,m?)->(n?,m?)"

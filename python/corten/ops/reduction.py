@@ -10,7 +10,6 @@ tensors (mean, var, std, logsumexp, norm) give float64, as NumPy's mean does.
 from __future__ import annotations
 
 import builtins
-import functools
 import math
 from typing import Any
 
@@ -20,29 +19,26 @@ from .. import _C, _shape
 from .._dtype import as_dtype, bool_, float64, int64
 from ..autograd.function import Function
 from ..tensor import Tensor
-from . import elementwise as ew
-from .elementwise import _needs_graph
+from ._common import _needs_graph, astype, takes_tensor
 
 # ---- axis handling and kernel calls -------------------------------------------------
 
 
-def takes_tensor(fn: Any) -> Any:
-    """Let a function whose first argument is a tensor also take arrays, lists, scalars."""
+def _where(cond: Any, a: Any, b: Any) -> Tensor:
+    from .elementwise import where  # elementwise imports this module (sum_to)
 
-    @functools.wraps(fn)
-    def wrapper(x: Any, *args: Any, **kwargs: Any) -> Any:
-        if type(x) is not Tensor:
-            t = ew._as_tensor(x)
-            if t is None:
-                if not isinstance(x, (bool, int, float)):
-                    raise TypeError(f"{fn.__name__}: expected a tensor, got {type(x).__name__}")
-                from .._creation import tensor
+    return where(cond, a, b)
 
-                t = tensor(x)
-            x = t
-        return fn(x, *args, **kwargs)
 
-    return wrapper
+def sum_to(g: Tensor, shape: tuple) -> Tensor:
+    """Sum a broadcast gradient back down to an input's shape."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    axes = tuple(range(lead)) + stretched
+    r = sum(g, axis=axes, keepdims=True) if axes else g
+    return r.reshape(shape)
 
 
 def _axes(x: Tensor, axis: Any, dim: Any = None) -> tuple[int, ...]:
@@ -95,7 +91,7 @@ def _expand_back(g: Tensor, in_shape: tuple, axes: tuple, keepdims: bool) -> Ten
 
 
 def _as_float(x: Tensor) -> Tensor:
-    return x if x.dtype.kind == "f" else ew.astype(x, float64)
+    return x if x.dtype.kind == "f" else astype(x, float64)
 
 
 def _sum_dtype(x: Tensor) -> Any:
@@ -143,9 +139,9 @@ class Prod(Function):
         g = _expand_back(g, x.shape, ctx.axes, ctx.keepdims)
         zero = x == 0
         nzero = sum(zero, ctx.axes, keepdims=True)
-        safe = ew.where(zero, 1.0, x)
+        safe = _where(zero, 1.0, x)
         rest = prod(safe, ctx.axes, keepdims=True)
-        gx = ew.where(nzero == 0, g * rest / safe, ew.where(zero & (nzero == 1), g * rest, 0.0))
+        gx = _where(nzero == 0, g * rest / safe, _where(zero & (nzero == 1), g * rest, 0.0))
         return gx, None, None
 
 
@@ -157,7 +153,7 @@ def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
     bool/int tensors give int64; dtype= converts the input first."""
     axes, keep = _axes(x, axis, dim), _keep(keepdims, keepdim)
     if dtype is not None:
-        x = ew.astype(x, dtype)
+        x = astype(x, dtype)
     if _needs_graph(x) and x.dtype.kind == "f":
         return Sum.apply(x, axes, keep)
     return Sum.forward(Sum(), x, axes, keep)
@@ -169,7 +165,7 @@ def mean(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None
     """Arithmetic mean. Float tensors keep their dtype; bool and integer tensors
     give float64 (NumPy's choice). An empty reduction gives nan."""
     axes, keep = _axes(x, axis, dim), _keep(keepdims, keepdim)
-    x = ew.astype(x, dtype) if dtype is not None else _as_float(x)
+    x = astype(x, dtype) if dtype is not None else _as_float(x)
     if _needs_graph(x):
         return Mean.apply(x, axes, keep)
     return Mean.forward(Mean(), x, axes, keep)
@@ -182,7 +178,7 @@ def prod(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None
     gradient is exact when elements are zero."""
     axes, keep = _axes(x, axis, dim), _keep(keepdims, keepdim)
     if dtype is not None:
-        x = ew.astype(x, dtype)
+        x = astype(x, dtype)
     if _needs_graph(x) and x.dtype.kind == "f":
         return Prod.apply(x, axes, keep)
     return Prod.forward(Prod(), x, axes, keep)
@@ -205,7 +201,7 @@ class Extreme(Function):
         # Tied winners share the gradient evenly (as PyTorch's amax/amin).
         (x,) = ctx.saved_tensors
         best = _expand_back(Tensor._wrap(ctx.out), x.shape, ctx.axes, ctx.keepdims)
-        mask = ew.astype(x == best, x.dtype)
+        mask = astype(x == best, x.dtype)
         share = mask / sum(mask, ctx.axes, keepdims=True)
         return _expand_back(g, x.shape, ctx.axes, ctx.keepdims) * share, None, None, None
 
@@ -259,7 +255,7 @@ def argmin(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = No
 
 
 def _truth(x: Tensor) -> Tensor:
-    return x if x.dtype is bool_ else ew.not_equal(x.detach(), 0)
+    return x if x.dtype is bool_ else x.detach() != 0
 
 
 @takes_tensor
@@ -310,7 +306,7 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0,
 def std(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0,
         correction: float | None = None, dim: Any = None, keepdim: bool | None = None) -> Tensor:
     """Standard deviation: sqrt(var(...)), same arguments as var."""
-    return ew.sqrt(var(x, axis, keepdims, ddof=ddof, correction=correction, dim=dim, keepdim=keepdim))
+    return var(x, axis, keepdims, ddof=ddof, correction=correction, dim=dim, keepdim=keepdim).sqrt()
 
 
 class LogSumExp(Function):
@@ -319,15 +315,15 @@ class LogSumExp(Function):
         ctx.axes, ctx.keepdims = axes, keepdims
         ctx.save_for_backward(x)
         m = _run("reduce_max", x, axes, True, x.dtype)
-        m = ew.where(ew.isfinite(m), m, 0.0)  # all -inf (or inf/nan) rows: no shift
-        s = ew.log(sum(ew.exp(x - m), axes, keepdims=True)) + m
+        m = _where(m.isfinite(), m, 0.0)  # all -inf (or inf/nan) rows: no shift
+        s = sum((x - m).exp(), axes, keepdims=True).log() + m
         return s if keepdims else s.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
         (x,) = ctx.saved_tensors
         lse = logsumexp(x, ctx.axes, keepdims=True)
-        return _expand_back(g, x.shape, ctx.axes, ctx.keepdims) * ew.exp(x - lse), None, None
+        return _expand_back(g, x.shape, ctx.axes, ctx.keepdims) * (x - lse).exp(), None, None
 
 
 @takes_tensor
@@ -338,7 +334,7 @@ def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any =
     axes, keep = _axes(x, axis, dim), _keep(keepdims, keepdim)
     x = _as_float(x)
     if _count(x, axes) == 0:  # log(0)
-        return ew.log(sum(x, axes, keep))
+        return sum(x, axes, keep).log()
     if _needs_graph(x):
         return LogSumExp.apply(x, axes, keep)
     return LogSumExp.forward(LogSumExp(), x, axes, keep)
@@ -351,9 +347,9 @@ class PNorm(Function):
     def forward(ctx: Any, x: Tensor, p: float, axes: tuple, keepdims: bool) -> Tensor:
         ctx.p, ctx.axes, ctx.keepdims = p, axes, keepdims
         ctx.save_for_backward(x)
-        a = ew.abs(x)
+        a = x.abs()
         s = sum(a * a if p == 2 else a ** p, axes, keepdims)
-        return ew.sqrt(s) if p == 2 else s ** (1.0 / p)
+        return s.sqrt() if p == 2 else s ** (1.0 / p)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
@@ -361,12 +357,12 @@ class PNorm(Function):
         p = ctx.p
         n = _expand_back(vector_norm(x, p, ctx.axes, keepdims=True), x.shape, ctx.axes, True)
         g = _expand_back(g, x.shape, ctx.axes, ctx.keepdims)
-        safe = ew.where(n == 0, 1.0, n)
+        safe = _where(n == 0, 1.0, n)
         if p == 2:
             gx = g * x / safe
         else:
-            gx = g * ew.sign(x) * ew.abs(x) ** (p - 1) / safe ** (p - 1)
-        return ew.where(n == 0, 0.0, gx), None, None, None
+            gx = g * x.sign() * x.abs() ** (p - 1) / safe ** (p - 1)
+        return _where(n == 0, 0.0, gx), None, None, None
 
 
 @takes_tensor
@@ -380,13 +376,13 @@ def vector_norm(x: Tensor, ord: float = 2, axis: Any = None, keepdims: bool = Fa
     axes, keep = _axes(x, axis, dim), _keep(keepdims, keepdim)
     x = _as_float(x)
     if ord == math.inf:
-        return max(ew.abs(x), axes, keep) if _count(x, axes) else sum(ew.abs(x), axes, keep)
+        return max(x.abs(), axes, keep) if _count(x, axes) else sum(x.abs(), axes, keep)
     if ord == -math.inf:
-        return min(ew.abs(x), axes, keep)
+        return min(x.abs(), axes, keep)
     if ord == 0:
-        return ew.astype(sum(x.detach() != 0, axes, keep), x.dtype)
+        return astype(sum(x.detach() != 0, axes, keep), x.dtype)
     if ord == 1:
-        return sum(ew.abs(x), axes, keep)
+        return sum(x.abs(), axes, keep)
     if _needs_graph(x):
         return PNorm.apply(x, float(ord), axes, keep)
     return PNorm.forward(PNorm(), x, float(ord), axes, keep)

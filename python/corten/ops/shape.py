@@ -11,7 +11,7 @@ import numpy as np
 from .. import _C, _shape
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .elementwise import sum_to
+from .reduction import sum_to
 
 
 def _shape_args(shape: tuple) -> tuple:

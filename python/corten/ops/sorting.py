@@ -11,8 +11,7 @@ from .. import _C, _shape
 from .._dtype import int64
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .elementwise import _needs_graph
-from .reduction import takes_tensor
+from ._common import _needs_graph, takes_tensor
 
 
 def _last(a: np.ndarray, axis: int) -> np.ndarray:

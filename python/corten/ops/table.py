@@ -1,0 +1,142 @@
+"""The element-wise op table: each unary and binary op declared once.
+
+A row gives the op's name (the kernel in `corten._C`, the public function and
+the Tensor method), its dtype kind, its gradient rule and the input domain the
+gradient tests draw from. `ops/elementwise.py` builds the dtype rules, the
+public functions, the Tensor methods and operators and `__all__` from it; the
+tests parametrise over it; `tests/test_op_table.py` checks that it agrees with
+the C++ op list (cpp/op_list.h).
+
+Kinds (how the result dtype follows the promoted input dtype d):
+  float      float-valued math: integers and bools compute in the default float
+  numeric    d, refused for bool
+  any        d, bool included
+  predicate  bool (comparisons, logical ops, isnan ...)
+  integer    d, integers and bools only (bitwise ops)
+
+Gradient rules use differentiable Tensor methods, so higher-order gradients
+work: unary `rule(x, g)`, binary a pair `(rule_a(a, b, g), rule_b(a, b, g))`.
+`grad=None` means not differentiable (the result is bool or integer-valued).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("float", "numeric", "any", "predicate", "integer")
+
+
+@dataclass(frozen=True)
+class ElementwiseOp:
+    name: str
+    arity: int
+    kind: str
+    grad: Any = None
+    domain: tuple | None = None  # float64 test inputs where the op is smooth: (lo, hi, random_signs) per operand
+    aliases: tuple[str, ...] = ()  # more public names, as functions and Tensor methods
+    method_aliases: tuple[str, ...] = ()  # more Tensor method names only
+    operator: str | None = None  # "add" gives __add__, __radd__, __iadd__; a unary one is used as is
+    inplace: bool = False  # a Tensor method `name_` (and one per alias) writing into self
+    grad_reads_inputs: bool = True  # False: backward needs only shapes, so no operand is saved
+
+    @property
+    def differentiable(self) -> bool:
+        return self.grad is not None
+
+
+def _where(cond: Any, a: Any, b: Any) -> Any:
+    from .elementwise import where
+
+    return where(cond, a, b)
+
+
+def _zero(*args: Any) -> Any:
+    from .._creation import zeros
+
+    g = args[-1]
+    return zeros(g.shape, dtype=g.dtype)
+
+
+def _max_share(a: Any, b: Any, g: Any) -> Any:
+    # Ties split the gradient evenly, as PyTorch does.
+    return g * ((a > b).astype(g.dtype) + (a == b).astype(g.dtype) * 0.5)
+
+
+def _pow_grad_exp(a: Any, b: Any, g: Any) -> Any:
+    return _where((a == 0) & (b >= 0), 0.0, g * a.pow(b) * a.log())
+
+
+def _unary(name: str, kind: str, grad: Callable | None = None, domain: tuple | None = None,
+           **more: Any) -> ElementwiseOp:
+    return ElementwiseOp(name, 1, kind, grad, domain, **more)
+
+
+def _binary(name: str, kind: str, grad: tuple | None = None, domain: tuple | None = None,
+            **more: Any) -> ElementwiseOp:
+    return ElementwiseOp(name, 2, kind, grad, domain, **more)
+
+
+NOSIGN, SIGNED = False, True
+
+OPS: tuple[ElementwiseOp, ...] = (
+    # ---- unary --------------------------------------------------------------------------------
+    _unary("negative", "numeric", lambda x, g: -g, (-3, 3, NOSIGN), aliases=("neg",), operator="__neg__",
+           inplace=True),
+    _unary("abs", "any", lambda x, g: g * x.sign(), (0.2, 3, SIGNED), operator="__abs__"),
+    _unary("sign", "numeric", _zero, (0.2, 3, SIGNED)),
+    _unary("square", "numeric", lambda x, g: g * (2 * x), (-3, 3, NOSIGN)),
+    _unary("sqrt", "float", lambda x, g: g / (2 * x.sqrt()), (0.2, 4, NOSIGN), inplace=True),
+    _unary("reciprocal", "float", lambda x, g: -g / x.square(), (0.3, 3, NOSIGN)),
+    _unary("exp", "float", lambda x, g: g * x.exp(), (-3, 3, NOSIGN), inplace=True),
+    _unary("log", "float", lambda x, g: g / x, (0.2, 4, NOSIGN)),
+    _unary("log1p", "float", lambda x, g: g / (1 + x), (-0.7, 3, NOSIGN)),
+    _unary("expm1", "float", lambda x, g: g * x.exp(), (-3, 3, NOSIGN)),
+    _unary("sin", "float", lambda x, g: g * x.cos(), (-3, 3, NOSIGN)),
+    _unary("cos", "float", lambda x, g: -g * x.sin(), (-3, 3, NOSIGN)),
+    _unary("tanh", "float", lambda x, g: g * (1 - x.tanh().square()), (-2, 2, NOSIGN), inplace=True),
+    _unary("sigmoid", "float", lambda x, g: g * x.sigmoid() * (1 - x.sigmoid()), (-4, 4, NOSIGN), inplace=True),
+    _unary("relu", "numeric", lambda x, g: _where(x > 0, g, 0.0), (0.1, 3, SIGNED), inplace=True),
+    _unary("floor", "any", _zero, (0.1, 0.9, SIGNED)),
+    _unary("ceil", "any", _zero, (0.1, 0.9, SIGNED)),
+    _unary("round", "any", _zero, (0.1, 0.4, SIGNED)),
+    _unary("logical_not", "predicate"),
+    _unary("bitwise_not", "integer", aliases=("bitwise_invert",)),
+    _unary("isnan", "predicate"),
+    _unary("isinf", "predicate"),
+    _unary("isfinite", "predicate"),
+    # ---- binary -------------------------------------------------------------------------------
+    _binary("add", "any", (lambda a, b, g: g, lambda a, b, g: g), ((-3, 3, NOSIGN), (-3, 3, NOSIGN)),
+            operator="add", inplace=True, grad_reads_inputs=False),
+    _binary("subtract", "numeric", (lambda a, b, g: g, lambda a, b, g: -g), ((-3, 3, NOSIGN), (-3, 3, NOSIGN)),
+            aliases=("sub",), operator="sub", inplace=True, grad_reads_inputs=False),
+    _binary("multiply", "any", (lambda a, b, g: g * b, lambda a, b, g: g * a), ((-3, 3, NOSIGN), (-3, 3, NOSIGN)),
+            aliases=("mul",), operator="mul", inplace=True),
+    _binary("divide", "float", (lambda a, b, g: g / b, lambda a, b, g: -g * a / b.square()),
+            ((-3, 3, NOSIGN), (0.5, 3, SIGNED)), aliases=("div", "true_divide"), operator="truediv", inplace=True),
+    _binary("floor_divide", "numeric", (_zero, _zero), ((0.1, 0.9, NOSIGN), (1.5, 2.5, NOSIGN)),
+            operator="floordiv", inplace=True, grad_reads_inputs=False),
+    _binary("remainder", "numeric", (lambda a, b, g: g, lambda a, b, g: -g * a.floor_divide(b)),
+            ((0.1, 0.9, NOSIGN), (1.5, 2.5, NOSIGN)), operator="mod", inplace=True),
+    _binary("pow", "numeric", (lambda a, b, g: g * b * a.pow(b - 1), _pow_grad_exp),
+            ((0.5, 2.5, NOSIGN), (-2, 2, NOSIGN)), operator="pow", inplace=True),
+    _binary("maximum", "any", (_max_share, lambda a, b, g: _max_share(b, a, g)), ((0, 1, NOSIGN), (2, 3, NOSIGN))),
+    _binary("minimum", "any", (lambda a, b, g: _max_share(b, a, g), _max_share), ((2, 3, NOSIGN), (0, 1, NOSIGN))),
+    _binary("equal", "predicate", method_aliases=("eq",), operator="eq"),
+    _binary("not_equal", "predicate", method_aliases=("ne",), operator="ne"),
+    _binary("less", "predicate", method_aliases=("lt",), operator="lt"),
+    _binary("less_equal", "predicate", method_aliases=("le",), operator="le"),
+    _binary("greater", "predicate", method_aliases=("gt",), operator="gt"),
+    _binary("greater_equal", "predicate", method_aliases=("ge",), operator="ge"),
+    _binary("logical_and", "predicate"),
+    _binary("logical_or", "predicate"),
+    _binary("logical_xor", "predicate"),
+    _binary("bitwise_and", "integer", operator="and"),
+    _binary("bitwise_or", "integer", operator="or"),
+    _binary("bitwise_xor", "integer", operator="xor"),
+)
+
+BY_NAME: dict[str, ElementwiseOp] = {op.name: op for op in OPS}
+UNARY_OPS = tuple(op for op in OPS if op.arity == 1)
+BINARY_OPS = tuple(op for op in OPS if op.arity == 2)
