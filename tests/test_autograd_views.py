@@ -97,13 +97,18 @@ def test_expanded_view_cannot_be_written():
         y[0:1].expand(2, 3).add_(1)
 
 
-def test_non_differentiable_in_place_result_cuts_the_gradient():
+def test_overwriting_a_tensor_gives_its_old_value_a_zero_gradient():
     x = _leaf([1.5, 2.5])
     y = x * 1
     y.copy_(ct.tensor([3.0, 4.0], dtype="float64"))
-    assert not y.requires_grad
-    (y * x).sum().backward()
-    assert x.grad.tolist() == [3.0, 4.0]
+    assert y.requires_grad  # as in PyTorch: still in the graph, with a zero gradient to x
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_detach_in_place_of_a_view_is_refused():
+    with pytest.raises(RuntimeError, match="detach"):
+        ct.zeros(3)[1:].detach_()
 
 
 def test_copy_into_a_base_holding_inf_gives_the_source():

@@ -489,3 +489,16 @@ def test_float32_softmax_family_matches_torch(th):
         th.nn.functional.cross_entropy(tx, th.from_numpy(t)),
         rtol=1e-5,
     )
+
+
+def test_embedding_gradient_is_differentiable_again():
+    """Embedding's backward uses corten ops, so a gradient of its gradient exists:
+    d/dw of sum(v * d/dw sum(E(w)^2)) = 2 * count(row) * v."""
+    idx = ct.tensor([[0, 2], [2, 3]])
+    w = ct.tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+    v = ct.tensor(np.linspace(-1, 1, 12).reshape(4, 3))
+    (gw,) = ct.autograd.grad((ct.nn.functional.embedding(idx, w) ** 2).sum(), [w], create_graph=True)
+    (gw * v).sum().backward()
+    counts = np.array([1, 0, 2, 1.0])[:, None]
+    np.testing.assert_allclose(w.grad.numpy(), 2 * counts * v.numpy())
+    np.testing.assert_allclose(gw.detach().numpy(), 2 * counts * w.detach().numpy())

@@ -206,6 +206,8 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        if self._view_src is not None:
+            raise RuntimeError("can't detach views in-place: use detach() instead, which gives a new tensor")
         self._grad_fn = None
         self._rg = False
         return self

@@ -121,8 +121,9 @@ class Function(Context):
         self._hooks.setdefault(index, []).append(fn)
 
     def _release(self) -> None:
-        self._saved = ()
-        self._freed = True
+        if self._saved:  # a node that saved nothing can run again, as in PyTorch
+            self._saved = ()
+            self._freed = True
 
 
 def _edge(t: Any) -> Any:

@@ -1,16 +1,14 @@
-"""Loss functions of corten.nn.functional. Softmax cross-entropy is one fused
-C++ kernel forward and backward (cpp/loss.cpp)."""
+"""Loss functions of corten.nn.functional: argument checks and shapes here; softmax
+cross-entropy and NLL are fused ops (ops/fused.py), the rest compose corten ops."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from .. import _C
 from .._shape import shape_str
 from ..autograd.function import Function
 from ..ops.elementwise import abs, exp, log1p, relu, sigmoid, square
+from ..ops.fused import nll_rows, softmax_cross_entropy
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -27,57 +25,6 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
         return loss
     s = loss.sum()
     return s if reduction == "sum" else s / loss.size if loss.size else s * float("nan")
-
-
-def _scalar_or_rows(rows: np.ndarray, reduction: str, denom: float) -> tuple[np.ndarray, float | None]:
-    """(forward result, scale of the upstream scalar gradient) for a reduction."""
-    if reduction == "none":
-        return rows, None
-    total = rows.sum(dtype=np.float64)
-    if reduction == "sum":
-        return np.array(total, rows.dtype), 1.0
-    return np.array(total / denom if denom else np.nan, rows.dtype), (1.0 / denom if denom else np.nan)
-
-
-def _row_grads(ctx: Any, g: Tensor, n: int, dtype: np.dtype) -> np.ndarray:
-    if ctx.scale is None:
-        return np.ascontiguousarray(g._a, dtype)
-    return np.full(n, g.item() * ctx.scale, dtype)
-
-
-class SoftmaxCrossEntropy(Function):
-    """Cross-entropy of (rows, classes) logits against class indices or probabilities."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Tensor, target: Tensor, ignore_index: int, smoothing: float, reduction: str):
-        xa = np.ascontiguousarray(x._a)
-        n = xa.shape[0]
-        probs = target.dtype.kind == "f"
-        ta = np.ascontiguousarray(target._a, xa.dtype if probs else np.int64)
-        rows, lse = np.empty(n, xa.dtype), np.empty(n, np.float64)
-        if probs:
-            _C.xent_prob_forward(xa, ta, smoothing, rows, lse)
-            denom = n
-        else:
-            _C.xent_index_forward(xa, ta, ignore_index, smoothing, rows, lse)
-            denom = int(np.count_nonzero(ta != ignore_index))
-        out, ctx.scale = _scalar_or_rows(rows, reduction, denom)
-        ctx.xa, ctx.ta, ctx.lse, ctx.probs = xa, ta, lse, probs
-        ctx.ignore, ctx.smoothing = ignore_index, smoothing
-        ctx.save_for_backward(x)
-        return Tensor._wrap(out)
-
-    @staticmethod
-    def backward(ctx: Any, g: Tensor) -> tuple:
-        ctx.saved_tensors  # noqa: B018  (checks that x was not modified in place)
-        xa = ctx.xa
-        gr = _row_grads(ctx, g, xa.shape[0], xa.dtype)
-        gx = np.empty_like(xa)
-        if ctx.probs:
-            _C.xent_prob_backward(xa, ctx.ta, ctx.lse, gr, ctx.smoothing, gx)
-        else:
-            _C.xent_index_backward(xa, ctx.ta, ctx.lse, gr, ctx.ignore, ctx.smoothing, gx)
-        return Tensor._wrap(gx), None, None, None, None
 
 
 def _class_last(x: Tensor) -> Tensor:
@@ -129,35 +76,10 @@ def cross_entropy(
     else:
         out_shape = _check_index_target(input, target, "cross_entropy")
         t2 = target.reshape(-1)
-    out = SoftmaxCrossEntropy.apply(
+    out = softmax_cross_entropy(
         _class_last(input), t2, int(ignore_index), float(label_smoothing), reduction
     )
     return out.reshape(out_shape) if reduction == "none" else out
-
-
-class NLL(Function):
-    @staticmethod
-    def forward(ctx: Any, x: Tensor, target: Tensor, ignore_index: int, reduction: str):
-        xa, ta = x._a, target._a.astype(np.int64, copy=False)
-        n, c = xa.shape
-        valid = ta != ignore_index
-        bad = valid & ((ta < 0) | (ta >= c))
-        if bad.any():
-            raise IndexError(f"nll_loss: target {ta[bad][0]} is out of bounds for {c} classes")
-        rows_idx = np.arange(n)
-        safe = np.where(valid, ta, 0)
-        rows = np.where(valid, -xa[rows_idx, safe], 0).astype(xa.dtype)
-        out, ctx.scale = _scalar_or_rows(rows, reduction, int(np.count_nonzero(valid)))
-        ctx.shape, ctx.dtype, ctx.safe, ctx.valid = xa.shape, xa.dtype, safe, valid
-        return Tensor._wrap(out)
-
-    @staticmethod
-    def backward(ctx: Any, g: Tensor) -> tuple:
-        n = ctx.shape[0]
-        gr = _row_grads(ctx, g, n, ctx.dtype)
-        gx = np.zeros(ctx.shape, ctx.dtype)
-        gx[np.arange(n), ctx.safe] = np.where(ctx.valid, -gr, 0)
-        return Tensor._wrap(gx), None, None, None
 
 
 def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
@@ -166,7 +88,7 @@ def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100, reduction:
     if input.ndim == 0:
         raise ValueError("nll_loss: input must have at least 1 dimension (the classes)")
     out_shape = _check_index_target(input, target, "nll_loss")
-    out = NLL.apply(_class_last(input), target.reshape(-1), int(ignore_index), reduction)
+    out = nll_rows(_class_last(input), target.reshape(-1), int(ignore_index), reduction)
     return out.reshape(out_shape) if reduction == "none" else out
 
 

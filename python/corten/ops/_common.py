@@ -130,6 +130,25 @@ class Clone(Function):
         return g
 
 
+class Overwrite(Function):
+    """`old` replaced by `value` (broadcast): old's gradient is zero, value's the
+    incoming one summed back to its shape. copy_, fill_ and zero_ while recording."""
+
+    @staticmethod
+    def forward(ctx: Any, old: Tensor, value: Tensor) -> Tensor:
+        ctx.vshape = value.shape
+        o = np.empty(old.shape, old._a.dtype)
+        _C.copy(value._a, o)
+        return Tensor._wrap(o)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        from .reduction import sum_to  # reduction imports this module
+
+        zero = Tensor._wrap(np.zeros(g.shape, g._a.dtype)) if ctx.needs_input_grad[0] else None
+        return zero, sum_to(g, ctx.vshape) if ctx.needs_input_grad[1] else None
+
+
 def astype(x: Tensor, dtype: Any) -> Tensor:
     """A copy converted to dtype (gradients flow back between float dtypes)."""
     d = as_dtype(dtype)
@@ -232,7 +251,10 @@ def _inplace_graph(target: Tensor, compute: Any) -> Tensor:
             raise RuntimeError(
                 "a view of a leaf tensor that requires grad is being used in an in-place operation"
             )
-    res = compute(clone(target))
+    old = clone(target)
+    res = compute(old)
+    if old._rg and not res._rg:  # e.g. zero_(): the new value does not depend on the old one
+        res = Overwrite.apply(old, res)
     if res.shape != target.shape:
         raise ValueError(
             f"output with shape {shape_str(target.shape)} doesn't match "
@@ -243,8 +265,6 @@ def _inplace_graph(target: Tensor, compute: Any) -> Tensor:
         root = target
         if res._grad_fn is not None:
             target._attach(res._grad_fn, res._out_index)
-        else:  # a result without a gradient (e.g. floor_): the target no longer depends on anything
-            target._grad_fn, target._rg = None, False
     else:
         copy_slices(root, target, res)
     rebase_views(root)

@@ -28,6 +28,7 @@ from ..autograd.function import Function, _edge
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, _object_new
 from ._common import (
+    Overwrite,
     _as_tensor,
     _cast,
     _inplace_graph,
@@ -133,7 +134,29 @@ _BINARY_RULES = {op.name: _supported_rules(op.name) for op in BINARY_OPS}
 # Gradient rules, by name, for the graph nodes below (None: not differentiable).
 UNARY_GRADS = {op.name: op.grad for op in UNARY_OPS if op.differentiable}
 BINARY_GRADS = {op.name: op.grad for op in BINARY_OPS if op.differentiable}
-_GRAD_READS_NOTHING = frozenset(op.name for op in BINARY_OPS if not op.grad_reads_inputs)
+
+
+def _binary_saves(row: ElementwiseOp) -> dict:
+    """(save a, save b) for each (a needs grad, b needs grad): only what the rules read."""
+    reads_a, reads_b = row.grad_reads
+    saves = {}
+    for need_a in (False, True):
+        for need_b in (False, True):
+            reads = (reads_a if need_a else "") + (reads_b if need_b else "")
+            saves[need_a, need_b] = ("a" in reads, "b" in reads)
+    return saves
+
+
+_BINARY_SAVES = {op.name: _binary_saves(op) for op in BINARY_OPS if op.differentiable}
+_UNARY_SAVES = frozenset(op.name for op in UNARY_OPS if op.grad_reads)
+
+
+def _save_operands(ctx: Any, op: str, a: Tensor, b: Tensor, need_a: bool, need_b: bool) -> None:
+    save_a, save_b = _BINARY_SAVES[op][need_a, need_b]
+    ctx.shapes = a._a.shape, b._a.shape
+    if save_a or save_b:
+        ctx._saved = (a if save_a else None, b if save_b else None)
+        ctx._versions = (a._bump_version(0) if save_a else 0, b._bump_version(0) if save_b else 0)
 
 
 # ---- graph nodes ---------------------------------------------------------------------
@@ -143,12 +166,13 @@ class Unary(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, op: str, out_dtype: DType) -> Tensor:
         ctx.op = op
-        ctx.save_for_backward(x)
+        if op in _UNARY_SAVES:
+            ctx.save_for_backward(x)
         return run_unary(op, x, out_dtype)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
-        (x,) = ctx.saved_tensors
+        x = ctx.saved_tensors[0] if ctx._saved or ctx._freed else None
         return UNARY_GRADS[ctx.op](x, g), None, None
 
     def name(self) -> str:
@@ -156,23 +180,12 @@ class Unary(Function):
 
 
 class Binary(Function):
-    @staticmethod
-    def forward(ctx: Any, a: Tensor, b: Tensor, op: str, out_dtype: DType) -> Tensor:
-        ctx.op = op
-        if op in _GRAD_READS_NOTHING:  # a later in-place write to an operand must not refuse backward
-            ctx.shapes = a.shape, b.shape
-        else:
-            ctx.save_for_backward(a, b)
-        return run_binary(op, a, b, out_dtype)
+    """The node of a binary op; `_record_binary` builds it without `apply`."""
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
-        if ctx.op in _GRAD_READS_NOTHING:
-            a = b = None
-            sa, sb = ctx.shapes
-        else:
-            a, b = ctx.saved_tensors
-            sa, sb = a.shape, b.shape
+        a, b = ctx.saved_tensors if ctx._saved or ctx._freed else (None, None)
+        sa, sb = ctx.shapes
         ga_rule, gb_rule = BINARY_GRADS[ctx.op]
         need_a, need_b = ctx.needs_input_grad[:2]
         ga = sum_to(ga_rule(a, b, g), sa) if need_a else None
@@ -227,16 +240,13 @@ def _binary(op: str, a: Any, b: Any, out: Tensor | None = None) -> Tensor:
 
 
 def _record_binary(op: str, ta: Tensor, tb: Tensor, res: Tensor) -> None:
-    """What Binary.apply(ta, tb, op, od) records, written out: the generic
-    apply costs about 2 us more, three times the kernel call on small tensors."""
+    """Make `res` the output of a Binary node. Written out rather than through
+    Function.apply, which costs about 2 us more: three times the kernel call on
+    small tensors."""
     ctx = Binary()
     ctx.op = op
-    if op in _GRAD_READS_NOTHING:
-        ctx.shapes = ta._a.shape, tb._a.shape
-    else:
-        ctx._saved = (ta, tb)
-        ctx._versions = (ta._bump_version(0), tb._bump_version(0))
     ra, rb = ta._rg, tb._rg
+    _save_operands(ctx, op, ta, tb, ra, rb)
     ctx.needs_input_grad = (ra, rb, False, False)
     ctx.next_edges = (_edge(ta) if ra else None, _edge(tb) if rb else None, None, None)
     res._grad_fn, res._out_index, res._rg = ctx, 0, True
@@ -469,9 +479,7 @@ def _copy_into(target: Tensor, src: Any) -> Tensor:
             f"could not broadcast input of shape {shape_str(s.shape)} into shape {shape_str(target.shape)}"
         )
     if _needs_inplace_graph(target, s):
-        from .shape import broadcast_to
-
-        return _inplace_graph(target, lambda base: clone(broadcast_to(_cast(s, target.dtype), target.shape)))
+        return _inplace_graph(target, lambda base: Overwrite.apply(base, _cast(s, target.dtype)))
     check_writable(target)
     _C.copy(_unalias(s, target), target._a)
     target._bump_version()

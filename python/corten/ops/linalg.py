@@ -84,15 +84,18 @@ def _run_matmul(a: Tensor, b: Tensor, shape: tuple, out: np.ndarray | None = Non
 class MatMul(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> Tensor:
-        ctx.save_for_backward(a, b)
+        # a's gradient reads only b and b's only a: save just what is needed, so an
+        # in-place write to the other operand does not refuse the backward pass.
+        ctx.shapes = a.shape, b.shape
+        ctx.save_for_backward(a if b._rg else None, b if a._rg else None)
         return Tensor._wrap(_run_matmul(a, b, _matmul_shape(a.shape, b.shape)))
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad[:2]
-        ga = sum_to(matmul(g, b.mT), a.shape) if need_a else None
-        gb = sum_to(matmul(a.mT, g), b.shape) if need_b else None
+        ga = sum_to(matmul(g, b.mT), ctx.shapes[0]) if need_a else None
+        gb = sum_to(matmul(a.mT, g), ctx.shapes[1]) if need_b else None
         return ga, gb
 
 

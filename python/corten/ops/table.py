@@ -39,7 +39,9 @@ class ElementwiseOp:
     method_aliases: tuple[str, ...] = ()  # more Tensor method names only
     operator: str | None = None  # "add" gives __add__, __radd__, __iadd__; a unary one is used as is
     inplace: bool = False  # a Tensor method `name_` (and one per alias) writing into self
-    grad_reads_inputs: bool = True  # False: backward needs only shapes, so no operand is saved
+    # Which operands each gradient rule reads ("x" for a unary rule; "a", "b" or "ab" per binary
+    # rule): only those are saved, so an in-place write to an operand nobody reads is allowed.
+    grad_reads: Any = None
 
     @property
     def differentiable(self) -> bool:
@@ -69,23 +71,23 @@ def _pow_grad_exp(a: Any, b: Any, g: Any) -> Any:
 
 
 def _unary(name: str, kind: str, grad: Callable | None = None, domain: tuple | None = None,
-           **more: Any) -> ElementwiseOp:
-    return ElementwiseOp(name, 1, kind, grad, domain, **more)
+           reads: str = "x", **more: Any) -> ElementwiseOp:
+    return ElementwiseOp(name, 1, kind, grad, domain, grad_reads=reads if grad else "", **more)
 
 
 def _binary(name: str, kind: str, grad: tuple | None = None, domain: tuple | None = None,
-            **more: Any) -> ElementwiseOp:
-    return ElementwiseOp(name, 2, kind, grad, domain, **more)
+            reads: tuple[str, str] = ("ab", "ab"), **more: Any) -> ElementwiseOp:
+    return ElementwiseOp(name, 2, kind, grad, domain, grad_reads=reads if grad else ("", ""), **more)
 
 
 NOSIGN, SIGNED = False, True
 
 OPS: tuple[ElementwiseOp, ...] = (
     # ---- unary --------------------------------------------------------------------------------
-    _unary("negative", "numeric", lambda x, g: -g, (-3, 3, NOSIGN), aliases=("neg",), operator="__neg__",
+    _unary("negative", "numeric", lambda x, g: -g, (-3, 3, NOSIGN), reads="", aliases=("neg",), operator="__neg__",
            inplace=True),
     _unary("abs", "any", lambda x, g: g * x.sign(), (0.2, 3, SIGNED), operator="__abs__"),
-    _unary("sign", "numeric", _zero, (0.2, 3, SIGNED)),
+    _unary("sign", "numeric", _zero, (0.2, 3, SIGNED), reads=""),
     _unary("square", "numeric", lambda x, g: g * (2 * x), (-3, 3, NOSIGN)),
     _unary("sqrt", "float", lambda x, g: g / (2 * x.sqrt()), (0.2, 4, NOSIGN), inplace=True),
     _unary("reciprocal", "float", lambda x, g: -g / x.square(), (0.3, 3, NOSIGN)),
@@ -98,9 +100,9 @@ OPS: tuple[ElementwiseOp, ...] = (
     _unary("tanh", "float", lambda x, g: g * (1 - x.tanh().square()), (-2, 2, NOSIGN), inplace=True),
     _unary("sigmoid", "float", lambda x, g: g * x.sigmoid() * (1 - x.sigmoid()), (-4, 4, NOSIGN), inplace=True),
     _unary("relu", "numeric", lambda x, g: _where(x > 0, g, 0.0), (0.1, 3, SIGNED), inplace=True),
-    _unary("floor", "any", _zero, (0.1, 0.9, SIGNED)),
-    _unary("ceil", "any", _zero, (0.1, 0.9, SIGNED)),
-    _unary("round", "any", _zero, (0.1, 0.4, SIGNED)),
+    _unary("floor", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
+    _unary("ceil", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
+    _unary("round", "any", _zero, (0.1, 0.4, SIGNED), reads=""),
     _unary("logical_not", "predicate"),
     _unary("bitwise_not", "integer", aliases=("bitwise_invert",)),
     _unary("isnan", "predicate"),
@@ -108,17 +110,18 @@ OPS: tuple[ElementwiseOp, ...] = (
     _unary("isfinite", "predicate"),
     # ---- binary -------------------------------------------------------------------------------
     _binary("add", "any", (lambda a, b, g: g, lambda a, b, g: g), ((-3, 3, NOSIGN), (-3, 3, NOSIGN)),
-            operator="add", inplace=True, grad_reads_inputs=False),
+            reads=("", ""), operator="add", inplace=True),
     _binary("subtract", "numeric", (lambda a, b, g: g, lambda a, b, g: -g), ((-3, 3, NOSIGN), (-3, 3, NOSIGN)),
-            aliases=("sub",), operator="sub", inplace=True, grad_reads_inputs=False),
+            reads=("", ""), aliases=("sub",), operator="sub", inplace=True),
     _binary("multiply", "any", (lambda a, b, g: g * b, lambda a, b, g: g * a), ((-3, 3, NOSIGN), (-3, 3, NOSIGN)),
-            aliases=("mul",), operator="mul", inplace=True),
+            reads=("b", "a"), aliases=("mul",), operator="mul", inplace=True),
     _binary("divide", "float", (lambda a, b, g: g / b, lambda a, b, g: -g * a / b.square()),
-            ((-3, 3, NOSIGN), (0.5, 3, SIGNED)), aliases=("div", "true_divide"), operator="truediv", inplace=True),
+            ((-3, 3, NOSIGN), (0.5, 3, SIGNED)), reads=("b", "ab"), aliases=("div", "true_divide"),
+            operator="truediv", inplace=True),
     _binary("floor_divide", "numeric", (_zero, _zero), ((0.1, 0.9, NOSIGN), (1.5, 2.5, NOSIGN)),
-            operator="floordiv", inplace=True, grad_reads_inputs=False),
+            reads=("", ""), operator="floordiv", inplace=True),
     _binary("remainder", "numeric", (lambda a, b, g: g, lambda a, b, g: -g * a.floor_divide(b)),
-            ((0.1, 0.9, NOSIGN), (1.5, 2.5, NOSIGN)), operator="mod", inplace=True),
+            ((0.1, 0.9, NOSIGN), (1.5, 2.5, NOSIGN)), reads=("", "ab"), operator="mod", inplace=True),
     _binary("pow", "numeric", (lambda a, b, g: g * b * a.pow(b - 1), _pow_grad_exp),
             ((0.5, 2.5, NOSIGN), (-2, 2, NOSIGN)), operator="pow", inplace=True),
     _binary("maximum", "any", (_max_share, lambda a, b, g: _max_share(b, a, g)), ((0, 1, NOSIGN), (2, 3, NOSIGN))),

@@ -1,0 +1,229 @@
+"""Fused kernels as ops: a linear layer, GELU, softmax rows, embedding rows and
+softmax cross-entropy / NLL, each one graph node over a C++ row kernel
+(cpp/loss.cpp) or a single matmul. nn/ calls these instead of reaching into
+corten._C. GELU, softmax and cross-entropy differentiate through C++ backward
+kernels, so they give first derivatives only; linear and embedding use
+differentiable ops in backward and give derivatives of any order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _C
+from .._creation import zeros
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .indexing import index_add
+from .linalg import matmul as _matmul
+
+# ---- linear ---------------------------------------------------------------------------
+
+
+class Linear(Function):
+    """y = x @ w.T + b for 2-D x, as one graph node."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        ctx.save_for_backward(x, w)
+        y = _matmul(x, w.mT)
+        if b is not None:
+            _C.add(y._a, b._a, y._a)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = _matmul(g, w) if need_x else None
+        gw = _matmul(g.mT, x) if need_w else None
+        gb = g.sum(axis=0) if need_b else None
+        return gx, gw, gb
+
+
+def linear_rows(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """x @ weight.T + bias for 2-D x, as one graph node."""
+    return Linear.apply(x, weight, bias)
+
+
+# ---- activations ------------------------------------------------------------------------
+
+
+class Gelu(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, approx: bool) -> Tensor:
+        ctx.approx = approx
+        xa = np.ascontiguousarray(x._a)
+        ctx.x = xa
+        o = np.empty_like(xa)
+        _C.gelu(xa, o, approx)
+        return Tensor._wrap(o)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        gi = np.empty_like(ctx.x)
+        _C.gelu_backward(ctx.x, np.ascontiguousarray(g._a), gi, ctx.approx)
+        return Tensor._wrap(gi), None
+
+
+def gelu(x: Tensor, approximate: bool) -> Tensor:
+    """GELU (exact, or the tanh approximation) on the C++ kernel."""
+    return Gelu.apply(x, approximate)
+
+
+def _as_rows(a: np.ndarray, dim: int) -> np.ndarray:
+    """a with `dim` moved last, as a contiguous (rows, C) array."""
+    if dim != a.ndim - 1:
+        a = np.moveaxis(a, dim, -1)
+    return np.ascontiguousarray(a).reshape(-1, a.shape[-1] if a.ndim else 1)
+
+
+def _from_rows(r: np.ndarray, shape: tuple, dim: int) -> np.ndarray:
+    moved = shape[:dim] + shape[dim + 1 :] + (shape[dim],) if shape else ()
+    out = r.reshape(moved)
+    return np.moveaxis(out, -1, dim) if shape and dim != len(shape) - 1 else out
+
+
+class SoftmaxRows(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, dim: int, log: bool) -> Tensor:
+        ctx.dim, ctx.log, ctx.shape = dim, log, x.shape
+        xr = _as_rows(x._a, dim)
+        y = np.empty_like(xr)
+        if y.size:
+            _C.softmax_rows(xr, y, log)
+        ctx.y = y  # detached output data, for backward
+        return Tensor._wrap(_from_rows(y, x.shape, dim))
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        gr = _as_rows(g._a, ctx.dim)
+        gi = np.empty_like(gr)
+        if gi.size:
+            _C.softmax_rows_backward(ctx.y, gr, gi, ctx.log)
+        return Tensor._wrap(_from_rows(gi, ctx.shape, ctx.dim)), None, None
+
+
+def softmax_rows(x: Tensor, dim: int, log: bool) -> Tensor:
+    """softmax (or log_softmax) along a normalised dim, on the C++ row kernel."""
+    return SoftmaxRows.apply(x, dim, log)
+
+
+# ---- embedding ----------------------------------------------------------------------------
+
+
+class Embed(Function):
+    """Rows of w picked by integer indices; the gradient adds each row's gradients
+    back with index_add, a differentiable op, so higher-order gradients work."""
+
+    @staticmethod
+    def forward(ctx: Any, idx: Tensor, w: Tensor, padding_idx: int | None) -> Tensor:
+        ctx.idx, ctx.lead, ctx.n, ctx.pad = idx.reshape(-1), idx.ndim, w.shape[0], padding_idx
+        return Tensor._wrap(np.take(w._a, idx._a, axis=0))
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        tail = g.shape[ctx.lead :]
+        rows = g.reshape((-1,) + tail)
+        gw = index_add(zeros((ctx.n,) + tail, dtype=g.dtype), 0, ctx.idx, rows)
+        if ctx.pad is not None:
+            keep = np.ones((ctx.n, 1), g._a.dtype)
+            keep[ctx.pad] = 0
+            gw = gw * Tensor._wrap(keep)
+        return None, gw, None
+
+
+def embedding_rows(idx: Tensor, weight: Tensor, padding_idx: int | None) -> Tensor:
+    """weight[idx] for validated integer indices (padding_idx's row gets no gradient)."""
+    return Embed.apply(idx, weight, padding_idx)
+
+
+# ---- losses over (rows, classes) ------------------------------------------------------------
+
+
+def _scalar_or_rows(rows: np.ndarray, reduction: str, denom: float) -> tuple[np.ndarray, float | None]:
+    """(forward result, scale of the upstream scalar gradient) for a reduction."""
+    if reduction == "none":
+        return rows, None
+    total = rows.sum(dtype=np.float64)
+    if reduction == "sum":
+        return np.array(total, rows.dtype), 1.0
+    return np.array(total / denom if denom else np.nan, rows.dtype), (1.0 / denom if denom else np.nan)
+
+
+def _row_grads(ctx: Any, g: Tensor, n: int, dtype: np.dtype) -> np.ndarray:
+    if ctx.scale is None:
+        return np.ascontiguousarray(g._a, dtype)
+    return np.full(n, g.item() * ctx.scale, dtype)
+
+
+class SoftmaxCrossEntropy(Function):
+    """Cross-entropy of (rows, classes) logits against class indices or probabilities."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, target: Tensor, ignore_index: int, smoothing: float, reduction: str):
+        xa = np.ascontiguousarray(x._a)
+        n = xa.shape[0]
+        probs = target.dtype.kind == "f"
+        ta = np.ascontiguousarray(target._a, xa.dtype if probs else np.int64)
+        rows, lse = np.empty(n, xa.dtype), np.empty(n, np.float64)
+        if probs:
+            _C.xent_prob_forward(xa, ta, smoothing, rows, lse)
+            denom = n
+        else:
+            _C.xent_index_forward(xa, ta, ignore_index, smoothing, rows, lse)
+            denom = int(np.count_nonzero(ta != ignore_index))
+        out, ctx.scale = _scalar_or_rows(rows, reduction, denom)
+        ctx.xa, ctx.ta, ctx.lse, ctx.probs = xa, ta, lse, probs
+        ctx.ignore, ctx.smoothing = ignore_index, smoothing
+        ctx.save_for_backward(x)
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        ctx.saved_tensors  # noqa: B018  (checks that x was not modified in place)
+        xa = ctx.xa
+        gr = _row_grads(ctx, g, xa.shape[0], xa.dtype)
+        gx = np.empty_like(xa)
+        if ctx.probs:
+            _C.xent_prob_backward(xa, ctx.ta, ctx.lse, gr, ctx.smoothing, gx)
+        else:
+            _C.xent_index_backward(xa, ctx.ta, ctx.lse, gr, ctx.ignore, ctx.smoothing, gx)
+        return Tensor._wrap(gx), None, None, None, None
+
+
+def softmax_cross_entropy(x: Tensor, target: Tensor, ignore_index: int, smoothing: float, reduction: str) -> Tensor:
+    """Cross-entropy of (rows, classes) logits against indices (rows,) or probabilities."""
+    return SoftmaxCrossEntropy.apply(x, target, ignore_index, smoothing, reduction)
+
+
+class NLL(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, target: Tensor, ignore_index: int, reduction: str):
+        xa, ta = x._a, target._a.astype(np.int64, copy=False)
+        n, c = xa.shape
+        valid = ta != ignore_index
+        bad = valid & ((ta < 0) | (ta >= c))
+        if bad.any():
+            raise IndexError(f"nll_loss: target {ta[bad][0]} is out of bounds for {c} classes")
+        rows_idx = np.arange(n)
+        safe = np.where(valid, ta, 0)
+        rows = np.where(valid, -xa[rows_idx, safe], 0).astype(xa.dtype)
+        out, ctx.scale = _scalar_or_rows(rows, reduction, int(np.count_nonzero(valid)))
+        ctx.shape, ctx.dtype, ctx.safe, ctx.valid = xa.shape, xa.dtype, safe, valid
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        n = ctx.shape[0]
+        gr = _row_grads(ctx, g, n, ctx.dtype)
+        gx = np.zeros(ctx.shape, ctx.dtype)
+        gx[np.arange(n), ctx.safe] = np.where(ctx.valid, -gr, 0)
+        return Tensor._wrap(gx), None, None, None
+
+
+def nll_rows(x: Tensor, target: Tensor, ignore_index: int, reduction: str) -> Tensor:
+    """Negative log-likelihood of (rows, classes) log-probabilities at target classes."""
+    return NLL.apply(x, target, ignore_index, reduction)
