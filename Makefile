@@ -61,8 +61,9 @@ bench: $(STAMP)
 	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=median,iqr,rounds --benchmark-sort=name
 
 lint: $(STAMP)
-	$(PY) -m pip install -q ruff
+	$(PY) -m pip install -q ruff mypy
 	$(PY) -m ruff check python tests benchmarks examples
+	$(PY) -m mypy python/corten  # sees Tensor's methods through the generated declarations (tools/gen_tensor_api.py)
 
 clean:
 	rm -rf build $(VENV) $(ASAN_VENV) python/corten/*.so

@@ -1,9 +1,18 @@
 """Run the corten training job and its PyTorch twin one after the other with
 the same recipe and report accuracy, time and peak memory of each.
 
-    .venv/bin/python benchmarks/compare_train.py [--epochs 5] [--threads N]
+    .venv/bin/python benchmarks/compare_train.py [--epochs 5] [--threads N] [--repeat N]
 
-Each run is a separate process; peak RSS comes from os.wait4 of that process.
+Each run is a separate process started with this script's environment, unchanged:
+the harness tunes neither side (corten's own defaults, which its import and its
+training job apply, are part of corten). Both batch the same way: a random
+permutation per epoch, one gather per tensor per batch. Reported per side:
+- step: the training loop's time over its steps (forward, loss, backward,
+  optimizer step, and the loss/accuracy bookkeeping), evaluation excluded;
+- process: end to end, from starting the process to its exit (interpreter,
+  imports, data loading, training, evaluation, writing results);
+- peak RSS, from os.wait4 of that process.
+With --repeat N the two alternate (the first one alternates too) and the medians are shown.
 """
 
 from __future__ import annotations
@@ -33,6 +42,11 @@ def run(cmd: list[str]) -> tuple[str, float, float]:
     return out, wall, usage.ru_maxrss / 1024
 
 
+def step_seconds(history: list[dict]) -> float:
+    """The training loops' time over their steps, across epochs."""
+    return sum(h["seconds"] for h in history) / sum(h["steps"] for h in history)
+
+
 def run_corten(common: list[str]) -> tuple:
     with tempfile.TemporaryDirectory() as out_dir:
         _, wall, rss = run(
@@ -40,13 +54,13 @@ def run_corten(common: list[str]) -> tuple:
         )
         with open(os.path.join(out_dir, "history.json")) as f:
             h = json.load(f)
-    return ("corten", h["test_acc"], h["train_seconds"], wall, rss)
+    return ("corten", h["test_acc"], step_seconds(h["history"]), wall, rss)
 
 
 def run_torch(common: list[str]) -> tuple:
     out, wall, rss = run([sys.executable, os.path.join(HERE, "train_torch_twin.py"), "--json"] + common)
     t = json.loads(out.strip().splitlines()[-1])
-    return (t["framework"], t["test_acc"], t["train_seconds"], wall, rss)
+    return (t["framework"], t["test_acc"], step_seconds(t["history"]), wall, rss)
 
 
 def main() -> None:
@@ -59,26 +73,30 @@ def main() -> None:
     common = ["--epochs", str(args.epochs), "--seed", str(args.seed)]
     if args.threads:
         common += ["--threads", str(args.threads)]
+    if args.epochs < 1 or args.repeat < 1 or (args.threads is not None and args.threads < 1):
+        p.error("--epochs, --repeat and --threads need at least 1")
     runs: dict = {"corten": [], "torch": []}
-    for _ in range(args.repeat):
-        runs["corten"].append(run_corten(common))
-        runs["torch"].append(run_torch(common))
+    sides = {"corten": run_corten, "torch": run_torch}
+    for r in range(args.repeat):
+        for name in (("corten", "torch") if r % 2 == 0 else ("torch", "corten")):
+            runs[name].append(sides[name](common))
 
     def median(rows: list, i: int) -> float:
         return statistics.median(r[i] for r in rows)
 
     rows = [(rs[0][0], *(median(rs, i) for i in range(1, 5))) for rs in runs.values()]
-    threads = args.threads or os.cpu_count()
+    threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}" if args.threads \
+        else "each library's default threads"
     print(
-        f"{args.epochs} epochs, Linear 784-512-10, RMSprop, batch 128, Fashion-MNIST, {threads} threads"
+        f"{args.epochs} epochs, Linear 784-512-10, RMSprop, batch 128, Fashion-MNIST, {threads}"
         + (f", median of {args.repeat} alternating runs" if args.repeat > 1 else "")
     )
-    print(f"{'':18s} {'test acc':>9s} {'train s':>8s} {'process s':>10s} {'peak RSS MiB':>13s}")
-    for name, acc, tr, wall, rss in rows:
-        print(f"{name:18s} {acc:9.4f} {tr:8.1f} {wall:10.1f} {rss:13.0f}")
+    print(f"{'':18s} {'test acc':>9s} {'step ms':>8s} {'process s':>10s} {'peak RSS MiB':>13s}")
+    for name, acc, step, wall, rss in rows:
+        print(f"{name:18s} {acc:9.4f} {1e3 * step:8.2f} {wall:10.1f} {rss:13.0f}")
     c, t = rows
     print(
-        f"corten / torch: training time {c[2] / t[2]:.2f}x, process time {c[3] / t[3]:.2f}x, "
+        f"corten / torch: step time {c[2] / t[2]:.2f}x, process time (start to exit) {c[3] / t[3]:.2f}x, "
         f"peak RSS {c[4] / t[4]:.2f}x"
     )
 

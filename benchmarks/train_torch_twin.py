@@ -1,9 +1,14 @@
 """The training job's recipe in idiomatic PyTorch, for comparison with
 `python -m corten train`: pixels standardised with the training set's mean and
 std, Linear 784->512, ReLU, Linear 512->10, cross-entropy,
-RMSprop (lr 1e-3, alpha 0.9), batch 128, shuffled torch DataLoader over a
-TensorDataset, test accuracy after each epoch. The same IDX files are read
-with corten.datasets so both runs see identical data.
+RMSprop (lr 1e-3, alpha 0.9), batch 128, test accuracy after each epoch.
+
+Batches are made as corten's DataLoader makes them: a fresh random permutation
+per epoch, then one gather per tensor per batch (`x[idx]`), the last batch
+short (469 steps per epoch). The same IDX files are read (the search order of
+corten.datasets: --data, $CORTEN_DATA/NAME, /usr/share/datasets/NAME,
+~/.cache/corten/NAME) with NumPy, without importing corten: this process is
+PyTorch's alone, with PyTorch's defaults.
 
     python benchmarks/train_torch_twin.py [--epochs 5] [--threads N] [--json]
 """
@@ -11,13 +16,48 @@ with corten.datasets so both runs see identical data.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import math
+import os
 import time
+from pathlib import Path
 
+import numpy as np
 import torch
-from corten.datasets import MNIST, FashionMNIST
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+
+FILES = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+         False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def read_idx(folder: Path, base: str) -> np.ndarray:
+    """An IDX file (gzipped or not) as an array; the header's shape must match the data."""
+    path = folder / base if (folder / base).is_file() else folder / (base + ".gz")
+    raw = path.read_bytes()
+    buf = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    if buf[:3] != b"\0\0\x08":
+        raise SystemExit(f"{path}: not an unsigned-byte IDX file")
+    nd = buf[3]
+    shape = tuple(int.from_bytes(buf[4 + 4 * i: 8 + 4 * i], "big") for i in range(nd))
+    data = np.frombuffer(buf, np.uint8, offset=4 + 4 * nd)
+    if data.size != math.prod(shape):
+        raise SystemExit(f"{path}: {data.size} bytes of data for shape {shape}")
+    return data.reshape(shape)
+
+
+def load(name: str, root: str | None, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, 784) float32 pixels in [0, 1] and int64 labels."""
+    dirs = [Path(root), Path(root) / name] if root else []
+    if os.environ.get("CORTEN_DATA"):
+        dirs.append(Path(os.environ["CORTEN_DATA"]) / name)
+    dirs += [Path("/usr/share/datasets") / name, Path.home() / ".cache" / "corten" / name]
+    for d in dirs:
+        if all((d / f).is_file() or (d / (f + ".gz")).is_file() for f in FILES[train]):
+            images, labels = (read_idx(d, f) for f in FILES[train])
+            x = images.reshape(len(images), -1).astype(np.float32) * np.float32(1 / 255)
+            return torch.from_numpy(x), torch.from_numpy(labels.astype(np.int64))
+    raise SystemExit(f"{name}: data files not found in " + ", ".join(map(str, dirs)))
 
 
 def main() -> None:
@@ -38,31 +78,26 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    cls = FashionMNIST if args.dataset == "fashion-mnist" else MNIST
-    sets = []
-    mean = std = None
-    for train in (True, False):
-        ds = cls(args.data, train=train)
-        x = torch.from_numpy(ds.images.numpy().reshape(len(ds), -1))
-        if not args.no_normalize:
-            if mean is None:  # the training set's statistics, as the corten job
-                mean, std = x.double().mean().item(), x.double().std(correction=0).item()
-            x = (x - mean) / std
-        sets.append(TensorDataset(x, torch.from_numpy(ds.labels.numpy())))
-    train_ds, test_ds = sets
+    (x_train, y_train), (x_test, y_test) = (load(args.dataset, args.data, train) for train in (True, False))
+    if not args.no_normalize:  # the training set's statistics, as the corten job
+        mean, std = x_train.double().mean().item(), x_train.double().std(correction=0).item()
+        x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     t_data = time.perf_counter() - t0
 
     model = nn.Sequential(nn.Linear(784, args.hidden), nn.ReLU(), nn.Linear(args.hidden, 10))
     opt = torch.optim.RMSprop(model.parameters(), lr=args.lr, alpha=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True)
+    n, bs = len(x_train), args.batch_size
     history = []
     t_train = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         model.train()
         te = time.perf_counter()
-        total, correct, seen = 0.0, 0, 0
-        for xb, yb in loader:
+        total, correct, seen, steps = 0.0, 0, 0, 0
+        order = torch.randperm(n)
+        for lo in range(0, n, bs):
+            idx = order[lo:lo + bs]
+            xb, yb = x_train[idx], y_train[idx]
             logits = model(xb)
             loss = loss_fn(logits, yb)
             opt.zero_grad()
@@ -71,19 +106,20 @@ def main() -> None:
             total += loss.item() * len(yb)
             correct += int((logits.argmax(1) == yb).sum())
             seen += len(yb)
+            steps += 1
         secs = time.perf_counter() - te
         model.eval()
         with torch.no_grad():
-            hits = sum(
-                int((model(xb).argmax(1) == yb).sum()) for xb, yb in DataLoader(test_ds, batch_size=1000)
-            )
+            hits = sum(int((model(x_test[i:i + 1000]).argmax(1) == y_test[i:i + 1000]).sum())
+                       for i in range(0, len(x_test), 1000))
         history.append(
             {
                 "epoch": epoch,
                 "train_loss": total / seen,
                 "train_acc": correct / seen,
-                "test_acc": hits / len(test_ds),
+                "test_acc": hits / len(x_test),
                 "seconds": secs,
+                "steps": steps,
             }
         )
         if not args.json:

@@ -11,6 +11,7 @@
 #include "indexing.h"
 #include "nn.h"
 #include "parallel.h"
+#include "peak.h"
 #include "reduce.h"
 #include "sort.h"
 #include "random_fill.h"
@@ -81,6 +82,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("set_num_threads", &set_num_threads);
   m.def("simd_level", &simd_level);
   m.def("set_simd_generic", &set_simd_generic);
+  m.def("peak_gflops", &peak_gflops, py::call_guard<py::gil_scoped_release>());
 
 #define CORTEN_BIND_UNARY(name, F)                                      \
   m.def(#name, [](const py::array& x, const py::array& out) {          \

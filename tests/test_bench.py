@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -140,6 +142,38 @@ def test_peak_and_machine_line():
     assert machine.physical_cores() >= 1
 
 
+def test_measured_peak_rejects_bad_input():
+    import math
+
+    import corten
+
+    peak = machine.measured_peak_gflops(1, "float64", seconds=0.002, repeats=1)
+    assert math.isfinite(peak) and peak > 0
+    with pytest.raises(ValueError, match="at least 1 thread"):
+        machine.measured_peak_gflops(0)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        machine.measured_peak_gflops(1, "int8")
+    with pytest.raises(ValueError, match="threads must be in"):
+        corten._C.peak_gflops(False, 0, 0.01, False)
+    with pytest.raises(ValueError, match="seconds must be in"):
+        corten._C.peak_gflops(False, 1, 0.0, False)
+
+
+def test_peak_column_uses_the_peak_in_the_machine_info():
+    from corten.bench import report
+
+    w = Workload("matmul/f64/x", "matmul", dict, {}, flops=2e9, dtype="float64")
+    r = runner.Result(w, {"corten": runner.LibResult([0.1, 0.1, 0.1], 1)})  # 20 GFLOP/s
+    m = {"peak_gflops_float32": 80.0, "peak_gflops_float64": 40.0, "peak_source": "measured",
+         "threads": 2, "cores": 2, "copy_gbs": None, "method_text": "x"}
+    assert report.peak_fraction(r, m) == pytest.approx(0.5)
+    assert "measured peak of 2 cores" in report.table([r], ["corten", "numpy"], m)
+    nominal = machine.describe({"corten": "0", "numpy": "0"}, {"corten": 1, "numpy": 1}, None, "same-process",
+                               {}, measure=False)
+    assert nominal["peak_source"] == "nominal" and "peak (nominal)" in nominal["line"]
+    assert "nominal 1 core x 32 flop/cycle" in report.table([r], ["corten"], nominal)
+
+
 def test_dispatcher(capsys):
     assert corten_main(["bench", "--list"]) == 0
     assert "matmul/f32/512" in capsys.readouterr().out
@@ -149,20 +183,80 @@ def test_dispatcher(capsys):
     assert "bench" in capsys.readouterr().out
 
 
-def test_command_runs_with_short_spinning_thread_pools():
-    import os
-    import subprocess
+TUNING = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT", "OPENBLAS_NUM_THREADS")
 
-    drop = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT", "OPENBLAS_NUM_THREADS")
-    env = {k: v for k, v in os.environ.items() if k not in drop}
+
+def _command(*args: str, tmp_path=None) -> tuple[str, dict | None]:
+    """`python -m corten bench` in a fresh process, without PyTorch and without any
+    thread-pool setting in the environment; its stdout and --json document."""
+    env = {k: v for k, v in os.environ.items() if k not in TUNING}
     env["CORTEN_BENCH_NO_TORCH"] = "1"
-    proc = subprocess.run([sys.executable, "-m", "corten", "bench", *TINY, "--threads", "1"], env=env,
-                          capture_output=True, text=True, timeout=120)
+    extra = ["--json", str(tmp_path / "run.json")] if tmp_path else []
+    proc = subprocess.run([sys.executable, "-m", "corten", "bench", *TINY, *args, *extra], env=env,
+                          capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
-    line = proc.stdout.splitlines()[0]
+    assert "overhead/add/10" in proc.stdout
+    return proc.stdout, json.loads((tmp_path / "run.json").read_text()) if tmp_path else None
+
+
+def test_command_runs_each_library_in_its_own_process_with_its_defaults(tmp_path):
+    out, doc = _command("--threads", "1", tmp_path=tmp_path)
+    line = out.splitlines()[0]
+    assert "method: each library in its own process with its own defaults" in line, line
+    assert not any(k in line for k in TUNING), line  # the harness set none of them
+    lines = out.splitlines()
+    table_head = lines[lines.index(header(out)) - 1]  # the table says it too
+    assert table_head.startswith("method: each library in its own process"), table_head
+    m = doc["machine"]
+    assert m["method"] == "per-process" and doc["settings"]["method"] == "per-process"
+    assert m["lib_threads"] == {"corten": 1, "numpy": 1}
+    numpy, corten = m["workers"]["numpy"], m["workers"]["corten"]
+    assert len({numpy["pid"], corten["pid"], os.getpid()}) == 3
+    assert not numpy["imports_corten"] and corten["imports_corten"]
+    # --threads 1 reaches NumPy's BLAS through its worker's environment only; nothing else is set
+    assert numpy["env"] == {"OPENBLAS_NUM_THREADS": "1"}
+    assert corten["env"] == {"GOMP_SPINCOUNT": "10000"}  # corten's own default, set by its import
+
+
+def test_worker_environment():
+    import corten
+    from corten.bench import procs
+
+    # the user's settings, without what importing corten set in this process
+    user = {k: None if k in corten.ENV_SET_ON_IMPORT else os.environ.get(k) for k in TUNING}
+    for lib in ("corten", "numpy", "torch"):
+        env = procs.worker_env(lib, None)
+        assert {k: env.get(k) for k in TUNING} == user
+    numpy, torch = procs.worker_env("numpy", 3), procs.worker_env("torch", 3)
+    assert numpy["OPENBLAS_NUM_THREADS"] == "3" and torch["CORTEN_BENCH_THREADS"] == "3"
+    assert torch.get("OPENBLAS_NUM_THREADS") == os.environ.get("OPENBLAS_NUM_THREADS")
+
+
+def test_same_process_runs_with_short_spinning_thread_pools():
+    out, _ = _command("--threads", "1", "--same-process")
+    line = out.splitlines()[0]
     assert "GOMP_SPINCOUNT=10000" in line and "OPENBLAS_THREAD_TIMEOUT=20" in line, line
     assert "OPENBLAS_NUM_THREADS=1" in line, line
-    assert "overhead/add/10" in proc.stdout
+    assert "method: same process, equal short spin for every pool" in line, line
+
+
+def test_wait_idle_waits_for_a_busy_process_only():
+    from corten.bench import procs
+
+    if procs._running_threads(os.getpid()) is None:
+        pytest.skip("needs /proc")
+    code = "import sys, time; print('ready', flush=True); {}"
+    idle = subprocess.Popen([sys.executable, "-c", code.format("time.sleep(60)")], stdout=subprocess.PIPE)
+    busy = subprocess.Popen([sys.executable, "-c", code.format("exec('while True: pass')")], stdout=subprocess.PIPE)
+    try:
+        for p in (idle, busy):
+            assert p.stdout.readline() == b"ready\n"
+        assert procs.wait_idle(idle.pid, timeout=30) < 30
+        assert procs.wait_idle(busy.pid, timeout=0.05) > 0.05  # gave up: still running
+    finally:
+        for p in (idle, busy):
+            p.kill()
+            p.wait()
 
 
 def test_threads_option(capsys):
@@ -174,3 +268,20 @@ def test_threads_option(capsys):
     assert corten.get_num_threads() == before  # restored after the run
     assert cli.main(["--threads", "0"]) == 2
     assert "--threads needs at least 1" in capsys.readouterr().err
+
+
+def test_a_worker_that_exits_is_a_note_and_the_others_go_on():
+    from corten.bench import procs
+
+    workers, notes = procs.start_workers(["corten", "numpy"], 1)
+    try:
+        assert notes == [] and set(workers) == {"corten", "numpy"}
+        w = next(w for w in workloads.WORKLOADS if w.name == "overhead/add/10")
+        workers["numpy"].proc.kill()
+        workers["numpy"].proc.wait()
+        r = procs.run_workload(w, workers, 0.01)
+        assert set(r.libs) == {"corten"} and len(r.libs["corten"].samples) >= 3
+        assert "numpy setup failed: the numpy worker exited" in r.note
+    finally:
+        for wk in workers.values():
+            wk.close()

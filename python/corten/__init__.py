@@ -8,16 +8,34 @@
 from __future__ import annotations
 
 # ruff: noqa: E402  (the OpenMP setting below must precede loading the kernels)
+import builtins
 import os
 
-# Idle kernel workers spin for about 0.3 ms (10,000 rounds) before they sleep.
-# A training step runs dozens of parallel loops microseconds apart; waking a
-# sleeping worker costs ~25 us here, which made a 784-512-10 step 2.2 ms instead
-# of 1.85 ms. The libgomp default (300,000 rounds, several ms) keeps a core busy
-# long after the work is done, which a busy machine pays for. Read once when the
-# OpenMP runtime loads with corten._C; a user's OMP_WAIT_POLICY or spin count wins.
-if "OMP_WAIT_POLICY" not in os.environ:
-    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# Idle kernel workers spin for 10,000 rounds before they sleep (tens of us here;
+# a round is one `pause`, whose cost varies by CPU). A training step runs dozens
+# of parallel loops microseconds apart; waking a sleeping worker costs ~25 us
+# here, which made a 784-512-10 step 2.2 ms instead of 1.85 ms. The libgomp
+# default (300,000 rounds: 1-4 ms here) keeps a core busy after the work is
+# done, which a busy machine pays for. libgomp reads the setting once, when it
+# loads, and has no call to change it later; PyTorch loads the same runtime (one
+# libgomp per process), so whichever library is imported first decides. When
+# the runtime is already loaded (PyTorch imported first), setting it here would
+# change nothing in this process, only in child processes, so it is left alone.
+# A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT always wins. See docs/benchmarks.md
+# ("One OpenMP runtime per process") for the measurements.
+
+
+def _openmp_loaded() -> builtins.bool:
+    try:
+        with open("/proc/self/maps") as f:
+            return "libgomp" in f.read()
+    except OSError:
+        return False
+
+
+ENV_SET_ON_IMPORT: dict[str, str] = {}  # what this import added to os.environ
+if not ({"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & os.environ.keys()) and not _openmp_loaded():
+    os.environ["GOMP_SPINCOUNT"] = ENV_SET_ON_IMPORT["GOMP_SPINCOUNT"] = "10000"
 
 from . import _C, data, nn, optim
 from ._creation import (
@@ -41,6 +59,7 @@ from ._dtype import DType, bool_, float32, float64, int32, int64, promote_types,
 from ._shape import AxisError
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .checkpoint import load, save
+from .ops import methods as _methods  # attaches every op's Tensor methods
 from .ops.cumulative import cumprod, cumsum
 from .ops.elementwise import *  # every op of the table in ops/table.py, plus where, clip, astype, clone
 from .ops.indexing import (
@@ -128,9 +147,9 @@ def gemm_kernel() -> str:
     return _C.gemm_kernel()
 
 
-def set_gemm_fallback(on: bool) -> None:
+def set_gemm_fallback(on: builtins.bool) -> None:
     """Force the portable matmul kernel (also: CORTEN_GEMM_FALLBACK=1)."""
-    _C.set_gemm_fallback(True if on else False)
+    _C.set_gemm_fallback(builtins.bool(on))  # corten.bool (the dtype) shadows the builtin here
 
 
 def simd_level() -> str:

@@ -158,9 +158,8 @@ def full(shape: Shape, fill_value: Any, dtype: Any = None, requires_grad: bool =
         if isinstance(fill_value, Tensor):
             d = fill_value.dtype
         else:
-            d = {bool: as_dtype("bool"), int: default_int, float: default_float}.get(type(fill_value))
-            if d is None:
-                d = as_dtype(np.asarray(fill_value).dtype)
+            found = {bool: as_dtype("bool"), int: default_int, float: default_float}.get(type(fill_value))
+            d = found if found is not None else as_dtype(np.asarray(fill_value).dtype)
     else:
         d = as_dtype(dtype)
     t = empty(shape, dtype=d)

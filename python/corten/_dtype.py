@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -12,9 +13,9 @@ class DType:
 
     __slots__ = ("name", "np", "itemsize", "kind")
 
-    def __init__(self, name: str, np_dtype: np.dtype, kind: str) -> None:
+    def __init__(self, name: str, np_dtype: Any, kind: str) -> None:
         self.name = name
-        self.np = np.dtype(np_dtype)
+        self.np: np.dtype = np.dtype(np_dtype)
         self.itemsize = self.np.itemsize
         self.kind = kind  # "b" bool, "i" integer (signed or not), "f" floating
 
@@ -72,7 +73,7 @@ def as_dtype(x: object) -> DType:
     elif x in _BY_PYTYPE:
         return _BY_PYTYPE[x]
     try:
-        d = _BY_NP.get(np.dtype(x))
+        d = _BY_NP.get(np.dtype(x))  # type: ignore[call-overload]  # anything NumPy accepts
     except TypeError:
         d = None
     if d is None:

@@ -66,7 +66,7 @@ class _Formatter:
             s = f"{v:{self.width}.{PRECISION}e}"
         elif self.int_mode:
             s = f"{v:.0f}"
-            if math.isfinite(v):
+            if math.isfinite(float(v)):  # type: ignore[arg-type]  # a NumPy float here
                 s += "."
         else:
             s = f"{v:.{PRECISION}f}"

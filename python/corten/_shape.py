@@ -3,7 +3,7 @@ axis normalisation. Strides here are in elements, not bytes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 _INT64_MAX = 2**63 - 1
 
@@ -19,7 +19,7 @@ def shape_str(shape: Sequence[int]) -> str:
     return "(" + ",".join(str(s) for s in shape) + ")"
 
 
-def size_of(shape: Sequence[int]) -> int:
+def size_of(shape: Iterable[int]) -> int:
     n = 1
     for s in shape:
         n *= s

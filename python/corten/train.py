@@ -155,6 +155,7 @@ def train_epoch(
         "train_loss": total_loss / seen,
         "train_acc": correct / seen,
         "seconds": secs,
+        "steps": len(loader),
         "samples_per_s": seen / secs,
     }
 

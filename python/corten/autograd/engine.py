@@ -39,7 +39,7 @@ def run_backward(
     retain_graph: bool,
     create_graph: bool,
     capture: Sequence[Any] | None = None,
-) -> list | None:
+) -> list:
     """Propagate grad_outputs from outputs. With `capture` (the inputs of
     autograd.grad), return their gradients instead of accumulating into .grad."""
     from ..tensor import Tensor
@@ -124,7 +124,7 @@ def run_backward(
                     owned = builtin and _fresh(g, grads, in_grads)
                     _deliver_leaf(edge, g, create_graph, captured, cap_leaf, owned)
     if capture is None:
-        return None
+        return []
     return [captured.get(i) for i in range(len(capture))]
 
 

@@ -8,7 +8,7 @@ without recording, then, if any input needs a gradient, makes the context the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .grad_mode import _state
 
@@ -31,6 +31,11 @@ class Context:
     _versions: tuple = ()
     _freed = False
     needs_input_grad: tuple = ()
+
+    if TYPE_CHECKING:  # forward keeps whatever backward needs as plain attributes (ctx.shape, ...)
+
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     def save_for_backward(self, *tensors: Any) -> None:
         self._saved = tensors

@@ -1,4 +1,5 @@
-"""The machine line: CPU, cores, clock, float32 peak, copy bandwidth, library versions."""
+"""The machine line: CPU, cores, clock, measured float32/float64 peaks, copy bandwidth,
+library versions and the timing method."""
 
 from __future__ import annotations
 
@@ -52,11 +53,28 @@ def physical_cores() -> int:
 
 
 def peak_gflops(cores: int, mhz: float | None, dtype: str = "float32") -> float | None:
-    """cores x 32 flop/cycle x clock for float32; half of that for float64."""
+    """Nominal: cores x 32 flop/cycle x clock for float32; half of that for float64. The
+    clock in /proc/cpuinfo is the base clock, so boosting cores beat this figure."""
     if not mhz:
         return None
     peak = cores * FLOP_PER_CYCLE_F32 * mhz / 1e3
     return peak / 2 if dtype == "float64" else peak
+
+
+def measured_peak_gflops(threads: int, dtype: str = "float32", seconds: float = 0.02,
+                         repeats: int = 5) -> float:
+    """The best of `repeats` runs of corten's FMA loop (cpp/peak.cpp) on `threads` threads:
+    independent multiply-add chains, AVX2/FMA when the matmul kernel uses it. The best run
+    is the one least disturbed by other processes; the cores run at the clock they reach
+    under all-core vector load, as during a large matmul."""
+    import corten
+
+    if threads < 1:
+        raise ValueError(f"measured_peak_gflops: need at least 1 thread, got {threads}")
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"measured_peak_gflops: dtype must be float32 or float64, got {dtype!r}")
+    portable = corten.gemm_kernel() != "avx2-fma"
+    return max(corten._C.peak_gflops(dtype == "float64", threads, seconds, portable) for _ in range(repeats))
 
 
 def copy_bandwidth_gbs(nbytes: int = 64 << 20, repeats: int = 5) -> float:
@@ -90,29 +108,47 @@ def numpy_blas() -> str | None:
         return None
 
 
-def versions(libs: dict) -> dict:
-    return {name: getattr(mod, "__version__", "?") for name, mod in libs.items()}
+METHODS = {
+    "per-process": "each library in its own process with its own defaults, interleaved round by round",
+    "same-process": "same process, equal short spin for every pool, interleaved round by round",
+}
 
 
-def describe(libs: dict, threads: int, measure_bandwidth: bool = True) -> dict:
+def describe(versions: dict[str, str], lib_threads: dict[str, int], numpy_blas: str | None, method: str,
+             env: dict[str, str], measure: bool = True) -> dict:
+    """Everything the machine line shows. `lib_threads`: each library's thread count (corten's
+    sets the peak: min(its threads, cores)); `env`: the environment the libraries ran with (the
+    ENV_KEYS in it are shown). `measure=False` skips the timed peak and copy."""
     import corten
 
     cores = physical_cores()
     mhz = clock_mhz()
+    threads = lib_threads["corten"]
     used = min(threads, cores)
+    peaks: dict[str, float | None]
+    if measure:
+        peaks = {dt: measured_peak_gflops(used, dt) for dt in ("float32", "float64")}
+        source = "measured"
+    else:
+        peaks = {dt: peak_gflops(used, mhz, dt) for dt in ("float32", "float64")}
+        source = "nominal"
     info = {
         "cpu": cpu_model(),
         "cores": cores,
         "threads": threads,
+        "lib_threads": dict(lib_threads),
         "simd": corten.simd_level(),
         "gemm_kernel": corten.gemm_kernel() if hasattr(corten, "gemm_kernel") else None,
         "clock_mhz": mhz,
-        "peak_gflops_float32": peak_gflops(used, mhz),
-        "peak_gflops_float64": peak_gflops(used, mhz, "float64"),
-        "copy_gbs": copy_bandwidth_gbs() if measure_bandwidth else None,
-        "versions": versions(libs),
-        "numpy_blas": numpy_blas(),
-        "env": {k: os.environ[k] for k in ENV_KEYS if k in os.environ},
+        "peak_gflops_float32": peaks["float32"],
+        "peak_gflops_float64": peaks["float64"],
+        "peak_source": source,
+        "copy_gbs": copy_bandwidth_gbs() if measure else None,
+        "versions": dict(versions),
+        "numpy_blas": numpy_blas,
+        "env": {k: env[k] for k in ENV_KEYS if k in env},
+        "method": method,
+        "method_text": METHODS[method],
         "python": platform.python_version(),
         "load": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None,
     }
@@ -121,12 +157,18 @@ def describe(libs: dict, threads: int, measure_bandwidth: bool = True) -> dict:
 
 
 def machine_line(m: dict) -> str:
-    threads = f"{m['threads']} thread" + ("s" if m["threads"] != 1 else "")
+    counts = set((m.get("lib_threads") or {"corten": m["threads"]}).values())
+    if len(counts) == 1:
+        threads = f"{m['threads']} thread" + ("s" if m["threads"] != 1 else "")
+    else:
+        threads = "threads " + ", ".join(f"{k} {v}" for k, v in m["lib_threads"].items())
     parts = [f"{m['cpu']}, {m['cores']} cores, {threads}, simd {m['simd']}"]
     if m.get("gemm_kernel"):
         parts[0] += f" (gemm {m['gemm_kernel']})"
-    if m.get("clock_mhz"):
-        parts.append(f"{m['clock_mhz']:.0f} MHz, peak f32 {m['peak_gflops_float32']:.0f} GFLOP/s")
+    if m.get("peak_gflops_float32"):
+        clock = f"{m['clock_mhz']:.0f} MHz, " if m.get("clock_mhz") else ""
+        parts.append(f"{clock}peak ({m.get('peak_source', 'nominal')}) f32 {m['peak_gflops_float32']:.0f} "
+                     f"f64 {m['peak_gflops_float64']:.0f} GFLOP/s")
     if m.get("copy_gbs"):
         parts.append(f"copy {m['copy_gbs']:.1f} GB/s")
     if m.get("load") is not None:
@@ -135,4 +177,6 @@ def machine_line(m: dict) -> str:
     parts.append(libs + (f" (numpy BLAS: {m['numpy_blas']})" if m.get("numpy_blas") else ""))
     if m.get("env"):
         parts.append(" ".join(f"{k}={v}" for k, v in m["env"].items()))
+    if m.get("method"):
+        parts.append(f"method: {m['method_text']}")
     return " | ".join(parts)

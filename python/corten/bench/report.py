@@ -10,7 +10,7 @@ from typing import Any
 from .runner import Result
 from .workloads import LIBRARIES
 
-JSON_VERSION = 1
+JSON_VERSION = 2  # 2: machine has method, method_text, lib_threads, peak_source
 
 
 def fmt_time(t: float | None) -> str:
@@ -62,7 +62,8 @@ def table(results: Sequence[Result], libs: Sequence[str], machine: dict) -> str:
         rest = [f"{c:>{w}}" for c, w in zip(cells[1:-1], widths[1:-1], strict=True)]
         return "  ".join([first, *rest, cells[-1]]).rstrip()
 
-    out = [line(head), line(["-" * w for w in widths[:-1]] + [""])]
+    out = [f"method: {machine['method_text']}"] if machine.get("method_text") else []
+    out += [line(head), line(["-" * w for w in widths[:-1]] + [""])]
     out += [line(row) for row in rows]
     out.append(f"vs X = X's time / corten's time (above 1: corten is faster); peak = {_peak_legend(machine)}")
     out.append("spread = the noisiest library's interquartile range / median of its samples "
@@ -72,7 +73,12 @@ def table(results: Sequence[Result], libs: Sequence[str], machine: dict) -> str:
 
 def _peak_legend(machine: dict) -> str:
     cores = min(machine["threads"], machine["cores"])
-    s = f"{cores} core{'s' if cores != 1 else ''} x 32 flop/cycle x clock for GFLOP/s (half for float64)"
+    on = f"{cores} core{'s' if cores != 1 else ''}"
+    if machine.get("peak_source") == "measured":
+        s = (f"the measured peak of {on} for GFLOP/s (FMA loop at start: f32 {machine['peak_gflops_float32']:.0f}, "
+             f"f64 {machine['peak_gflops_float64']:.0f} GFLOP/s)")
+    else:
+        s = f"nominal {on} x 32 flop/cycle x base clock for GFLOP/s (half for float64)"
     return s + (", the measured copy rate for GB/s" if machine.get("copy_gbs") else "")
 
 
@@ -148,7 +154,7 @@ def compare(new: dict, old: dict) -> str:
     lines.append("change = new time / old time - 1 (negative: faster); "
                  f"earlier run {old.get('created', '?')}")
     if _setup_key(old.get("machine", {})) != _setup_key(new.get("machine", {})):
-        lines.append(f"the machine or versions differ; earlier: {old.get('machine', {}).get('line', '?')}")
+        lines.append(f"the machine, versions or method differ; earlier: {old.get('machine', {}).get('line', '?')}")
     if gone:
         lines.append(f"{len(gone)} earlier workloads not in this run" if len(gone) > 6
                      else "not in this run: " + ", ".join(gone))
@@ -157,7 +163,7 @@ def compare(new: dict, old: dict) -> str:
 
 def _setup_key(m: dict) -> tuple:
     """What must match for two runs to compare: not the clock reading, load or copy rate."""
-    keys = ("cpu", "cores", "threads", "simd", "gemm_kernel", "versions", "numpy_blas", "env")
+    keys = ("cpu", "cores", "threads", "simd", "gemm_kernel", "versions", "numpy_blas", "env", "method")
     return tuple(json.dumps(m.get(k), sort_keys=True) for k in keys)
 
 

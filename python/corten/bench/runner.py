@@ -1,6 +1,8 @@
 """Timing: each workload for every library, interleaved round by round.
 
-Per workload: make the shared data, set each library up, warm each one up (two calls
+Where the timed calls run is the method: one worker process per library (the default,
+bench/procs.py) or all libraries in this process (`--same-process`, `run_workload` here).
+Either way, per workload: make the data, set each library up, warm each one up (two calls
 when cheap; the second call's time sizes a sample), then rounds until the time budget
 is spent (at least `min_rounds`). A round takes one sample per library, in an order
 that rotates each round, so drift (clock, heat, a noisy neighbour) hits all alike.
@@ -18,15 +20,16 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from .worker import sample, warm
 from .workloads import LIBRARIES, Workload, missing_features
 
 QUICK_BUDGET = 0.25  # seconds per workload, all libraries together
 FULL_BUDGET = 2.0
 MAX_ROUNDS = 200
-# Pause before each sample, longer than any pool's idle spin (about 0.4 ms, see
-# bench/cli.py), so the library that ran last has no worker left spinning on a core.
+# Same-process method: pause before each sample, longer than any pool's idle spin there
+# (about 0.4 ms, see bench/cli.py), so the library that ran last has no worker left spinning.
 SETTLE_SECONDS = 0.001
 
 
@@ -119,65 +122,62 @@ def set_threads(libs: dict[str, Any], n: int | None) -> tuple[int, Callable[[], 
     return n, restore
 
 
-def _sample(fn: Callable[[], Any], n: int) -> float:
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
-        t = time.perf_counter()
-        for _ in range(n):
-            fn()
-        return (time.perf_counter() - t) / n
-    finally:
-        if gc_was:
-            gc.enable()
+class Side(Protocol):
+    """One library's callable for the workload, wherever it runs."""
+
+    def warm(self, twice: bool) -> float: ...
+
+    def sample(self, n: int) -> float: ...
 
 
-def _warm(fn: Callable[[], Any], twice: bool) -> float:
-    t = _sample(fn, 1)
-    return _sample(fn, 1) if twice and t < 0.05 else t
+class _InProcess:
+    """The same-process method: the callable runs here, after a pause for the last pool's spin."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+
+    def warm(self, twice: bool) -> float:
+        return warm(self.fn, twice)
+
+    def sample(self, n: int) -> float:
+        time.sleep(SETTLE_SECONDS)
+        return sample(self.fn, n)
 
 
-def run_workload(w: Workload, libs: dict[str, Any], budget: float) -> Result:
-    res = Result(w)
+def skip_note(w: Workload) -> str | None:
+    """Why the workload cannot run (a corten feature missing, no data), else None."""
     missing = missing_features(w)
-    note = w.available()
     if missing:
-        res.note = "skipped: needs " + ", ".join(missing)
-        return res
-    if note:
-        res.note = "skipped: " + note
-        return res
-    names = [lib for lib in LIBRARIES if lib in libs and lib in w.setups]
-    data = w.data()
-    fns: dict[str, Callable[[], Any]] = {}
-    errors = []
-    for lib in names:
-        try:
-            fns[lib] = w.setups[lib](libs[lib], data)
-        except Exception as e:  # a peer's missing feature must not stop the suite
-            errors.append(f"{lib} setup failed: {type(e).__name__}: {e}")
+        return "skipped: needs " + ", ".join(missing)
+    note = w.available()
+    return "skipped: " + note if note else None
+
+
+def time_rounds(res: Result, sides: dict[str, Side], budget: float, errors: list[str]) -> Result:
+    """Warm each side up, then rounds of one sample per side in a rotating order until the
+    budget is spent (at least the workload's min_rounds); fills res.libs and res.note."""
+    w = res.workload
     start = time.perf_counter()
     n_calls = {}
-    for lib in list(fns):
+    target = max(0.002, budget / (max(1, len(sides)) * 15))
+    for lib in list(sides):
         try:
-            t = _warm(fns[lib], w.warmup) if w.warmup else None
+            t = sides[lib].warm(w.warmup) if w.warmup else None
         except Exception as e:
-            errors.append(f"{lib} failed: {type(e).__name__}: {e}")
-            del fns[lib]
+            errors.append(f"{lib} failed: {_error(e)}")
+            del sides[lib]
             continue
-        target = max(0.002, budget / (len(names) * 15))
         n_calls[lib] = max(1, int(target / t)) if t else 1
-    samples: dict[str, list[float]] = {lib: [] for lib in fns}
-    order = list(fns)
+    samples: dict[str, list[float]] = {lib: [] for lib in sides}
+    order = list(sides)
     rounds = 0
     while order and rounds < MAX_ROUNDS and (rounds < w.min_rounds or time.perf_counter() - start < budget):
         k = rounds % len(order)
         for lib in order[k:] + order[:k]:
-            time.sleep(SETTLE_SECONDS)
             try:
-                samples[lib].append(_sample(fns[lib], n_calls[lib]))
+                samples[lib].append(sides[lib].sample(n_calls[lib]))
             except Exception as e:
-                errors.append(f"{lib} failed: {type(e).__name__}: {e}")
+                errors.append(f"{lib} failed: {_error(e)}")
                 order.remove(lib)
         rounds += 1
     res.libs = {lib: LibResult(samples[lib], n_calls[lib]) for lib in order if samples[lib]}
@@ -187,15 +187,42 @@ def run_workload(w: Workload, libs: dict[str, Any], budget: float) -> Result:
     return res
 
 
-def run(workloads: Sequence[Workload], libs: dict[str, Any], budget: float,
-        progress: bool = True) -> list[Result]:
+class WorkerError(RuntimeError):
+    """A request failed in a worker process (its message names the exception), or the worker is gone."""
+
+
+def _error(e: Exception) -> str:
+    return str(e) if isinstance(e, WorkerError) else f"{type(e).__name__}: {e}"
+
+
+def run_workload(w: Workload, libs: dict[str, Any], budget: float) -> Result:
+    """The same-process method: every library's callable in this process."""
+    res = Result(w)
+    note = skip_note(w)
+    if note:
+        res.note = note
+        return res
+    names = [lib for lib in LIBRARIES if lib in libs and lib in w.setups]
+    data = w.data()
+    sides: dict[str, Side] = {}
+    errors = []
+    for lib in names:
+        try:
+            sides[lib] = _InProcess(w.setups[lib](libs[lib], data))
+        except Exception as e:  # a peer's missing feature must not stop the suite
+            errors.append(f"{lib} setup failed: {type(e).__name__}: {e}")
+    return time_rounds(res, sides, budget, errors)
+
+
+def run(workloads: Sequence[Workload], one: Callable[[Workload], Result], progress: bool = True) -> list[Result]:
+    """`one(w)` for each workload (the same-process or the per-process method), with progress."""
     results = []
     bar = _progress(len(workloads)) if progress else None
     for i, w in enumerate(workloads):
         if bar is not None:
             bar(i, w.name)
         gc.collect()
-        results.append(run_workload(w, libs, budget))
+        results.append(one(w))
     if bar is not None:
         bar(len(workloads), None)
     return results

@@ -123,7 +123,7 @@ class DataLoader:
             if fast:
                 yield self.dataset.batch(idx)
             else:
-                rows = range(lo, hi) if order is None else idx.tolist()
+                rows = range(lo, hi) if order is None else order[lo:hi].tolist()
                 yield self.collate_fn([self.dataset[i] for i in rows])
 
 

@@ -157,7 +157,8 @@ def binary_cross_entropy_with_logits(
     _pair(input, target, "binary_cross_entropy_with_logits")
     loss = BCEWithLogits.apply(input, target.astype(input.dtype), pos_weight)
     if loss.shape != input.shape:
-        raise ValueError(f"pos_weight of shape {shape_str(pos_weight.shape)} does not broadcast to the input")
+        pw_shape = shape_str(pos_weight.shape) if pos_weight is not None else "()"
+        raise ValueError(f"pos_weight of shape {pw_shape} does not broadcast to the input")
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

@@ -169,12 +169,14 @@ def batch_norm(
         mean = _mean(x, axes)
         xc = x - mean
         var = _mean(xc * xc, axes)
-        if running_mean is not None:
+        if running_mean is not None and running_var is not None:
             m = momentum
             with no_grad():
                 running_mean.mul_(1 - m).add_(mean.reshape(-1) * m)
                 running_var.mul_(1 - m).add_(var.reshape(-1) * (m * n / (n - 1)))
     else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation needs running_mean and running_var")
         mean = running_mean.reshape(bshape)
         xc = x - mean
         var = running_var.reshape(bshape)

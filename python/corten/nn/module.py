@@ -40,7 +40,7 @@ class Parameter(metaclass=_ParameterMeta):
 
             arr = asarray(data)._a
         t = Tensor._wrap(arr)
-        t._is_param = True
+        t._is_param = True  # type: ignore[attr-defined]  # marks a Parameter
         t.requires_grad = requires_grad
         return t
 

@@ -94,5 +94,4 @@ def cumprod(x: Tensor, axis: Any = None, *, dim: Any = None, dtype: Any = None) 
     return _scan(x, axis, True)
 
 
-Tensor.cumsum = cumsum
-Tensor.cumprod = cumprod
+METHODS = {"cumsum": cumsum, "cumprod": cumprod}  # attached in ops/methods.py

@@ -70,7 +70,7 @@ def _index_array(it: Any) -> np.ndarray | _Mask:
 def _items(index: Any) -> list:
     if not isinstance(index, tuple):
         index = (index,)
-    out = []
+    out: list = []
     for it in index:
         if it is None or it is Ellipsis or isinstance(it, slice):
             out.append(it)
@@ -108,7 +108,7 @@ class _Plan:
             cols = _nonzero_array(self.mask)
             self.adv = [(d, cols[d], d) for d in range(self.mask.ndim)]
             self.bshape = (cols.shape[1],)
-        return self.adv
+        return self.adv or []
 
 
 def _parse(shape: tuple, index: Any) -> _Plan:
@@ -516,9 +516,8 @@ def one_hot(indices: Any, num_classes: int = -1) -> Tensor:
     return Tensor._wrap(out.reshape(t.shape + (num_classes,)))
 
 
-for _name, _fn in {
+METHODS = {  # attached in ops/methods.py
     "__getitem__": getitem, "__setitem__": setitem, "take": take, "index_select": index_select,
     "take_along_axis": take_along_axis, "put_along_axis": put_along_axis, "index_add": index_add,
     "nonzero": nonzero, "masked_fill": masked_fill, "masked_fill_": _masked_fill_,
-}.items():
-    setattr(Tensor, _name, _fn)
+}

@@ -293,8 +293,7 @@ def triu(x: Tensor, k: int = 0) -> Tensor:
     return _tri(x, k, False, "triu")
 
 
-for _name, _fn in {
+METHODS = {  # attached in ops/methods.py
     "split": split, "array_split": array_split, "chunk": chunk, "flip": flip, "roll": roll,
     "repeat": repeat, "tile": tile, "tril": tril, "triu": triu,
-}.items():
-    setattr(Tensor, _name, _fn)
+}

@@ -190,8 +190,8 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
             ax_a, ax_b = axes
         except (TypeError, ValueError):
             raise ValueError("tensordot: axes must be an integer or a pair of axis sequences") from None
-        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
-        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
+        ax_a = [int(ax_a)] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
+        ax_b = [int(ax_b)] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
         if len(ax_a) != len(ax_b):
             raise ValueError("tensordot: the two axis sequences must have the same length")
         ax_a = [normalize_axis(int(x), ta.ndim) for x in ax_a]
@@ -398,8 +398,7 @@ def _imatmul(self: Tensor, other: Any) -> Tensor:
     return matmul(self, other, out=self)
 
 
-for _name, _fn in {
+METHODS = {  # attached in ops/methods.py
     "__matmul__": _matmul_method, "__rmatmul__": _rmatmul, "__imatmul__": _imatmul,
     "matmul": matmul, "dot": dot, "inner": inner, "outer": outer, "vdot": vdot, "tensordot": tensordot,
-}.items():
-    setattr(Tensor, _name, _fn)
+}

@@ -391,10 +391,8 @@ def vector_norm(x: Tensor, ord: float = 2, axis: Any = None, keepdims: bool = Fa
 norm = vector_norm
 amax, amin = max, min
 
-_METHODS = {
+METHODS = {  # attached in ops/methods.py
     "sum": sum, "mean": mean, "prod": prod, "max": max, "min": min, "amax": max, "amin": min,
     "argmax": argmax, "argmin": argmin, "any": any, "all": all, "var": var, "std": std,
     "logsumexp": logsumexp, "norm": vector_norm,
 }
-for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, _fn)

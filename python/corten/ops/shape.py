@@ -235,11 +235,10 @@ def broadcast_arrays(*tensors: Any) -> tuple:
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
-for _name, _fn in {
+METHODS = {  # attached in ops/methods.py
     "flatten": flatten, "ravel": ravel, "moveaxis": moveaxis, "squeeze": squeeze,
     "unsqueeze": unsqueeze, "expand_dims": expand_dims,
     "reshape": reshape, "view": view, "permute": permute, "transpose": transpose,
     "swapaxes": swapaxes, "broadcast_to": broadcast_to, "expand": broadcast_to,
     "contiguous": contiguous, "T": property(_T), "mT": property(_mT),
-}.items():
-    setattr(Tensor, _name, _fn)
+}

@@ -145,7 +145,6 @@ def _msort(self: Tensor, axis: Any = -1, descending: bool = False, stable: bool 
     return sort_with_indices(self, axis, descending, stable, dim=dim)
 
 
-for _name, _fn in {"sort": _msort, "argsort": argsort, "topk": topk, "unique": unique}.items():
-    setattr(Tensor, _name, _fn)
+METHODS = {"sort": _msort, "argsort": argsort, "topk": topk, "unique": unique}  # attached in ops/methods.py
 
 __all__ = ["sort", "argsort", "sort_with_indices", "topk", "unique", "int64"]
