@@ -20,7 +20,8 @@
 #define CORTEN_UNARY_OPS(X)                                                          \
   X(negative, Negative) X(abs, Abs) X(sign, Sign) X(square, Square) X(sqrt, Sqrt)      \
   X(reciprocal, Reciprocal) X(exp, Exp) X(log, Log) X(log1p, Log1p) X(expm1, Expm1)    \
-  X(sin, Sin) X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(relu, Relu)              \
+  X(sin, Sin) X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(softplus, Softplus)      \
+  X(relu, Relu)                                                                        \
   X(floor, Floor) X(ceil, Ceil) X(round, Round) X(logical_not, LogicalNot)             \
   X(bitwise_not, BitwiseNot) X(isnan, IsNan) X(isinf, IsInf) X(isfinite, IsFinite)
 

@@ -167,6 +167,11 @@ struct Tanh : Float {
   template <class T> T operator()(T x) const { return corten::vm::tanh(x); } };
 struct Sigmoid : Float {
   template <class T> T operator()(T x) const { return corten::vm::sigmoid(x); } };
+// log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|); NaN stays NaN.
+struct Softplus : Float {
+  template <class T> T operator()(T x) const {
+    const T a = x < T(0) ? -x : x;
+    return (x > T(0) ? x : T(0)) + corten::vm::log1p(corten::vm::exp(-a)); } };
 struct Relu : Numeric {
   template <class T> T operator()(T x) const { return x > T(0) ? x : (x != x ? x : T(0)); } };
 struct Floor : Any {

@@ -247,7 +247,7 @@ def test_inplace_change_of_saved_tensor_is_detected():
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.backward()
     a = ct.tensor([1.0, 2.0], requires_grad=True)
-    s = ct.exp(a).sum()  # exp saved the leaf a
+    s = ct.log(a).sum()  # log saved the leaf a (exp differentiates through its output, as PyTorch)
     a.detach().add_(1)  # detach() shares memory and the version counter
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         s.backward()

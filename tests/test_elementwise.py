@@ -51,7 +51,7 @@ def np_relu(x):
     return np.where(np.isnan(x), x, np.maximum(x, 0)).astype(x.dtype)
 
 
-NP_UNARY = {"sigmoid": np_sigmoid, "relu": np_relu}
+NP_UNARY = {"sigmoid": np_sigmoid, "relu": np_relu, "softplus": lambda x: np.logaddexp(0, x)}
 
 
 def np_fn(name):

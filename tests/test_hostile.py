@@ -144,6 +144,8 @@ def _np_unary(name, a):
         return np.where(np.isnan(a), a, np.maximum(a, 0))
     if name == "sigmoid":
         return 1 / (1 + np.exp(-a))
+    if name == "softplus":
+        return np.logaddexp(0, a)
     return getattr(np, name)(a)
 
 

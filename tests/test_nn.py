@@ -502,3 +502,27 @@ def test_embedding_gradient_is_differentiable_again():
     counts = np.array([1, 0, 2, 1.0])[:, None]
     np.testing.assert_allclose(w.grad.numpy(), 2 * counts * v.numpy())
     np.testing.assert_allclose(gw.detach().numpy(), 2 * counts * w.detach().numpy())
+
+
+@pytest.mark.parametrize("beta,threshold", [(1.0, 20.0), (2.0, 5.0), (0.5, 1.0)])
+def test_softplus_module_matches_pytorch(beta, threshold):
+    torch = pytest.importorskip("torch")
+    x = np.linspace(-30, 30, 61)
+    ours = ct.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    y = ct.nn.Softplus(beta, threshold)(ours)
+    t = torch.nn.Softplus(beta, threshold)(theirs)
+    np.testing.assert_allclose(y.detach().numpy(), t.detach().numpy(), rtol=1e-12, atol=1e-300)
+    (y * y).sum().backward()
+    (t * t).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+
+
+def test_softplus_second_derivative():
+    """d2/dx2 softplus(x) = sigmoid(x) (1 - sigmoid(x)), through the op's own gradient rule."""
+    x = ct.tensor([-3.0, 0.0, 2.5], dtype="float64", requires_grad=True)
+    (g,) = ct.autograd.grad(ct.softplus(x).sum(), [x], create_graph=True)
+    g.sum().backward()
+    s = 1 / (1 + np.exp(-np.array([-3.0, 0.0, 2.5])))
+    np.testing.assert_allclose(g.detach().numpy(), s, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), s * (1 - s), rtol=1e-12)

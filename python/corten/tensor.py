@@ -38,6 +38,7 @@ class Tensor:
     _views: list | None = None  # on a root: weak references to its views
     _views_live = 0
     _nograd_view = False  # a view made with grad mode off, outside a recorded op
+    _multi_view = False  # one of several views one call returned (split, chunk)
     _vc: list | None = None  # version counter, shared with views
     _rg = False
     _grad_fn: Any = None
@@ -611,6 +612,7 @@ class Tensor:
         def sigmoid_(self) -> Any: ...
         def sign(self, *, out: Tensor | None = None) -> Tensor: ...
         def sin(self, *, out: Tensor | None = None) -> Tensor: ...
+        def softplus(self, *, out: Tensor | None = None) -> Tensor: ...
         def sort(
             self,
             axis: Any = -1,

@@ -38,6 +38,8 @@ def ref_unary(name, a):
         a = a.astype(F32)
     if name == "sigmoid":
         return (1 / (1 + np.exp(-a))).astype(a.dtype)
+    if name == "softplus":
+        return np.logaddexp(a.dtype.type(0), a)
     if name == "relu":
         if a.dtype.kind == "b":
             raise TypeError("relu of bool")

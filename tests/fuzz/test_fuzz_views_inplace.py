@@ -42,9 +42,6 @@ RTOL, ATOL = 1e-10, 1e-12
 # corten raising where PyTorch computes is allowed only for these documented limits
 # (message patterns). Each is a category of "corten refuses".
 REFUSALS = {
-    # PyTorch rewrites the base's graph through a copy-slices node; corten does not (yet).
-    "in-place on a view of a tensor that requires grad":
-        re.compile(r"in-place operations on views of tensors that require grad are not supported"),
     # Outputs that repeat memory (stride 0, from expand) are never written (docs/reliability.md);
     # PyTorch allows fill_, index_put_ and copies of a single value there.
     "write into memory repeated by expand":

@@ -43,20 +43,27 @@ class Context:
 
     @property
     def saved_tensors(self) -> tuple:
+        for i in range(len(self._saved) if not self._freed else 1):
+            self.saved_tensor(i)
+        return self._saved
+
+    def saved_tensor(self, i: int) -> Any:
+        """The i-th saved tensor, checked alone: a node that saved alternatives
+        (an input and its output) reads only the one it needs."""
         if self._freed:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved tensors "
                 "after they have already been freed). Specify retain_graph=True if you need to "
                 "backward through the graph a second time."
             )
-        for i, (t, v) in enumerate(zip(self._saved, self._versions, strict=False)):
-            if t is not None and t._bump_version(0) != v:
-                raise RuntimeError(
-                    f"one of the tensors needed for gradient computation has been modified by an "
-                    f"inplace operation: saved tensor {i} of {type(self).__name__} with shape "
-                    f"{tuple(t.shape)} is at version {t._bump_version(0)}; expected version {v} instead"
-                )
-        return self._saved
+        t, v = self._saved[i], self._versions[i]
+        if t is not None and t._bump_version(0) != v:
+            raise RuntimeError(
+                f"one of the tensors needed for gradient computation has been modified by an "
+                f"inplace operation: saved tensor {i} of {type(self).__name__} with shape "
+                f"{tuple(t.shape)} is at version {t._bump_version(0)}; expected version {v} instead"
+            )
+        return t
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         self._non_diff = {id(t) for t in tensors}

@@ -52,8 +52,13 @@ def rebase_views(root: Any) -> None:
     if not root._rg:
         return
     for view in live_views(root):
-        if view._nograd_view:  # ambiguous: was the write meant to reach it? (PyTorch refuses too)
-            view._grad_fn, view._out_index, view._rg = StaleNoGradView(), 0, True
+        if view._nograd_view or view._multi_view:  # ambiguous, and PyTorch refuses too
+            stale = StaleView()
+            stale.why = (
+                "a view was created in no_grad mode" if view._nograd_view
+                else "a view is one of several returned by one call (split, chunk)"
+            )
+            view._grad_fn, view._out_index, view._rg = stale, 0, True
             continue
         node = AsStrided()
         node.needs_input_grad = (True,)
@@ -105,16 +110,17 @@ class AsStrided(Function):
         return (index_add(flat, 0, pos.ravel(), g.reshape(-1)).reshape(shape),)
 
 
-class StaleNoGradView(Function):
-    """The node of a view made in no_grad mode whose memory was then written while
-    recording: differentiating through it has no single meaning."""
+class StaleView(Function):
+    """The node of a view made in no_grad mode, or by a multi-view call (split,
+    chunk), whose memory was then written while recording: PyTorch refuses to
+    differentiate through it, and so does corten."""
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
         raise RuntimeError(
-            "a view was created in no_grad mode and its base or another view of its base has been modified "
-            "in place with grad mode enabled; create the view and do the in-place operation both inside "
-            "or both outside no_grad"
+            f"{ctx.why} and its base or another view of its base has been modified in place with grad "
+            "mode enabled; create the view and do the in-place operation both inside or both outside "
+            "no_grad, or clone() the view"
         )
 
 

@@ -16,6 +16,7 @@ from .layers import (
     Sequential,
     Sigmoid,
     Softmax,
+    Softplus,
     Tanh,
 )
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
@@ -34,6 +35,7 @@ __all__ = [
     "LeakyReLU",
     "GELU",
     "Sigmoid",
+    "Softplus",
     "Tanh",
     "Softmax",
     "LogSoftmax",

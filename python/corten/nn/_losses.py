@@ -7,7 +7,7 @@ from typing import Any
 
 from .._shape import shape_str
 from ..autograd.function import Function
-from ..ops.elementwise import abs, exp, log1p, relu, sigmoid, square
+from ..ops.elementwise import abs, sigmoid, softplus, square
 from ..ops.fused import nll_rows, softmax_cross_entropy
 from ..tensor import Tensor
 
@@ -112,7 +112,7 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 
 def _softplus_neg(x: Tensor) -> Tensor:
     """log(1 + exp(-x)), stable for any x."""
-    return log1p(exp(-abs(x))) + relu(-x)
+    return softplus(-x)
 
 
 class BCEWithLogits(Function):

@@ -14,6 +14,7 @@ from .._shape import normalize_axis, shape_str
 from ..autograd.grad_mode import no_grad
 from ..ops import fused
 from ..ops.elementwise import relu, sigmoid, sqrt, tanh, where
+from ..ops.elementwise import softplus as _softplus
 from ..ops.fused import embedding_rows, linear_rows, softmax_rows
 from ..ops.indexing import one_hot
 from ..random import bernoulli_mask
@@ -26,6 +27,7 @@ __all__ = [
     "gelu",
     "sigmoid",
     "tanh",
+    "softplus",
     "softmax",
     "log_softmax",
     "dropout",
@@ -64,6 +66,15 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 # ---- activations ----------------------------------------------------------------------
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
+    if beta <= 0:
+        raise ValueError(f"softplus: beta must be positive, got {beta}")
+    bx = x if beta == 1 else x * beta
+    y = _softplus(bx) if beta == 1 else _softplus(bx) / beta
+    return where(bx > threshold, x, y)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:

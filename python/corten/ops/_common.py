@@ -242,6 +242,12 @@ def _inplace_graph(target: Tensor, compute: Any) -> Tensor:
     check_writable(target)
     root = target._view_src
     if root is not None:
+        if target._multi_view:
+            raise RuntimeError(
+                "this view is one of several returned by one call (split, chunk) and is being modified "
+                "in place while recording; as in PyTorch this is not allowed: use an out-of-place op, or "
+                "clone() the piece first"
+            )
         if target._nograd_view:
             raise RuntimeError(
                 "a view was created in no_grad mode and is being modified in place with grad mode enabled; "

@@ -149,6 +149,7 @@ def _binary_saves(row: ElementwiseOp) -> dict:
 
 _BINARY_SAVES = {op.name: _binary_saves(op) for op in BINARY_OPS if op.differentiable}
 _UNARY_SAVES = frozenset(op.name for op in UNARY_OPS if op.grad_reads)
+_OUTPUT_GRADS = {op.name: op.grad_from_output for op in UNARY_OPS if op.grad_from_output}
 
 
 def _save_operands(ctx: Any, op: str, a: Tensor, b: Tensor, need_a: bool, need_b: bool) -> None:
@@ -166,14 +167,22 @@ class Unary(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, op: str, out_dtype: DType) -> Tensor:
         ctx.op = op
-        if op in _UNARY_SAVES:
+        out = run_unary(op, x, out_dtype)
+        if op in _OUTPUT_GRADS:  # save the output too, as an alias sharing its version counter
+            y = Tensor._wrap(out._a)
+            y._vc = out._vc = [0]
+            ctx.save_for_backward(x, y)
+        elif op in _UNARY_SAVES:
             ctx.save_for_backward(x)
-        return run_unary(op, x, out_dtype)
+        return out
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
-        x = ctx.saved_tensors[0] if ctx._saved or ctx._freed else None
-        return UNARY_GRADS[ctx.op](x, g), None, None
+        op = ctx.op
+        if op in _OUTPUT_GRADS and not is_grad_enabled():  # first derivative: from the output
+            return _OUTPUT_GRADS[op](ctx.saved_tensor(1), g), None, None
+        x = ctx.saved_tensor(0) if ctx._saved or ctx._freed else None
+        return UNARY_GRADS[op](x, g), None, None
 
     def name(self) -> str:
         return self.op.capitalize() + "Backward"
@@ -315,6 +324,7 @@ if TYPE_CHECKING:
     def cos(x: Any, *, out: Tensor | None = None) -> Tensor: ...
     def tanh(x: Any, *, out: Tensor | None = None) -> Tensor: ...
     def sigmoid(x: Any, *, out: Tensor | None = None) -> Tensor: ...
+    def softplus(x: Any, *, out: Tensor | None = None) -> Tensor: ...
     def relu(x: Any, *, out: Tensor | None = None) -> Tensor: ...
     def floor(x: Any, *, out: Tensor | None = None) -> Tensor: ...
     def ceil(x: Any, *, out: Tensor | None = None) -> Tensor: ...

@@ -23,7 +23,6 @@ from ._common import (
     _needs_graph,
     _needs_inplace_graph,
     _scalar_array,
-    _unalias,
     astype,
     check_writable,
     forward_only,
@@ -290,7 +289,9 @@ def _put(t: Tensor, plan: _Plan, value: Tensor, accumulate: bool) -> None:
     """Write (or add) value into t at the plan's positions; value has t's dtype."""
     check_writable(t)
     advanced = plan.adv is not None or plan.mask is not None
-    v = _unalias(value, t)
+    # Element i of value goes to the plan's i-th position, not to i: any shared
+    # memory could be overwritten before it is read, so copy first (NumPy's result).
+    v = value._a.copy() if np.may_share_memory(value._a, t._a) else value._a
     vb = _broadcast_value(v, plan.out_shape, advanced)
     if not advanced:
         view = _basic_view(t, plan.basic)

@@ -103,7 +103,10 @@ def stack(tensors: Any, axis: int = 0) -> Tensor:
 
 
 def _split_at(x: Tensor, points: list, axis: int) -> list:
-    return [getitem(x, _axis_slice(axis, slice(a, b))) for a, b in zip(points[:-1], points[1:], strict=True)]
+    pieces = [getitem(x, _axis_slice(axis, slice(a, b))) for a, b in zip(points[:-1], points[1:], strict=True)]
+    for piece in pieces:  # as PyTorch's multi-output views: no in-place writes while recording
+        piece._multi_view = True
+    return pieces
 
 
 def array_split(x: Tensor, indices_or_sections: Any, axis: int = 0) -> list:

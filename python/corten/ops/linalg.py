@@ -18,7 +18,7 @@ from ._common import _as_tensor, _cast, _inplace_graph, _needs_graph, _needs_inp
 from .elementwise import add, multiply
 from .reduction import sum as _sum
 from .reduction import sum_to
-from .shape import permute, reshape
+from .shape import permute, reshape, reshape_result
 
 _SIG = "(n?,k),(k,m?)->(n?,m?)"
 
@@ -148,7 +148,7 @@ def matmul(a: Any, b: Any, out: Tensor | None = None, accumulate: bool = False) 
 
     if out is None:
         r = _matmul_nd(a2, b2, full)
-        return r if r.shape == final else reshape(r, final)
+        return r if r.shape == final else reshape_result(r, final)
 
     if out.shape != final:
         raise ValueError(

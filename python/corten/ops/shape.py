@@ -31,14 +31,28 @@ class Reshape(Function):
     def forward(ctx: Any, x: Tensor, shape: tuple) -> Tensor:
         ctx.in_shape = x.shape
         strides = _shape.reshape_strides(x.shape, x.strides, shape)
-        if strides is None:  # the layout does not allow a view: copy, as NumPy does
-            y = contiguous_copy(x)
-            return y._make_view(shape, _shape.contiguous_strides(shape), 0)
+        if strides is None:  # the layout does not allow a view: copy, as NumPy does (a new tensor)
+            return Tensor._wrap(contiguous_copy(x)._a.reshape(shape))
         return x._make_view(shape, strides, x._storage()[1])
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
         return reshape(g, ctx.in_shape), None
+
+
+class ReshapeResult(Reshape):
+    """An op's own fresh result in another shape: its memory is seen by nothing
+    else, so the output is a new tensor rather than a view (views of it could
+    not be reached by the user, and `detach_()` of a view is refused)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, shape: tuple) -> Tensor:
+        ctx.in_shape = x.shape
+        return Tensor._wrap(x._a.reshape(shape))
+
+
+def reshape_result(x: Tensor, shape: tuple) -> Tensor:
+    return ReshapeResult.apply(x, tuple(shape))
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:

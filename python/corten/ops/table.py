@@ -43,6 +43,10 @@ class ElementwiseOp:
     # Which operands each gradient rule reads ("x" for a unary rule; "a", "b" or "ab" per binary
     # rule): only those are saved, so an in-place write to an operand nobody reads is allowed.
     grad_reads: Any = None
+    # The same derivative written with the op's output y, `rule(y, g)`: used for first
+    # derivatives, so (as in PyTorch) writing the input in place after the op does not
+    # refuse backward. Higher-order gradients use `grad`, which differentiates through x.
+    grad_from_output: Callable | None = None
 
     @property
     def differentiable(self) -> bool:
@@ -90,17 +94,25 @@ OPS: tuple[ElementwiseOp, ...] = (
     _unary("abs", "any", lambda x, g: g * x.sign(), (0.2, 3, SIGNED), operator="__abs__"),
     _unary("sign", "numeric", _zero, (0.2, 3, SIGNED), reads=""),
     _unary("square", "numeric", lambda x, g: g * (2 * x), (-3, 3, NOSIGN)),
-    _unary("sqrt", "float", lambda x, g: g / (2 * x.sqrt()), (0.2, 4, NOSIGN), inplace=True),
-    _unary("reciprocal", "float", lambda x, g: -g / x.square(), (0.3, 3, NOSIGN)),
-    _unary("exp", "float", lambda x, g: g * x.exp(), (-3, 3, NOSIGN), inplace=True),
+    _unary("sqrt", "float", lambda x, g: g / (2 * x.sqrt()), (0.2, 4, NOSIGN), inplace=True,
+           grad_from_output=lambda y, g: g / (2 * y)),
+    _unary("reciprocal", "float", lambda x, g: -g / x.square(), (0.3, 3, NOSIGN),
+           grad_from_output=lambda y, g: -g * y.square()),
+    _unary("exp", "float", lambda x, g: g * x.exp(), (-3, 3, NOSIGN), inplace=True,
+           grad_from_output=lambda y, g: g * y),
     _unary("log", "float", lambda x, g: g / x, (0.2, 4, NOSIGN)),
     _unary("log1p", "float", lambda x, g: g / (1 + x), (-0.7, 3, NOSIGN)),
-    _unary("expm1", "float", lambda x, g: g * x.exp(), (-3, 3, NOSIGN)),
+    _unary("expm1", "float", lambda x, g: g * x.exp(), (-3, 3, NOSIGN),
+           grad_from_output=lambda y, g: g * (y + 1)),
     _unary("sin", "float", lambda x, g: g * x.cos(), (-3, 3, NOSIGN)),
     _unary("cos", "float", lambda x, g: -g * x.sin(), (-3, 3, NOSIGN)),
-    _unary("tanh", "float", lambda x, g: g * (1 - x.tanh().square()), (-2, 2, NOSIGN), inplace=True),
-    _unary("sigmoid", "float", lambda x, g: g * x.sigmoid() * (1 - x.sigmoid()), (-4, 4, NOSIGN), inplace=True),
-    _unary("relu", "numeric", lambda x, g: _where(x > 0, g, 0.0), (0.1, 3, SIGNED), inplace=True),
+    _unary("tanh", "float", lambda x, g: g * (1 - x.tanh().square()), (-2, 2, NOSIGN), inplace=True,
+           grad_from_output=lambda y, g: g * (1 - y.square())),
+    _unary("sigmoid", "float", lambda x, g: g * x.sigmoid() * (1 - x.sigmoid()), (-4, 4, NOSIGN), inplace=True,
+           grad_from_output=lambda y, g: g * y * (1 - y)),
+    _unary("softplus", "float", lambda x, g: g * x.sigmoid(), (-4, 4, NOSIGN)),
+    _unary("relu", "numeric", lambda x, g: _where(x > 0, g, 0.0), (0.1, 3, SIGNED), inplace=True,
+           grad_from_output=lambda y, g: _where(y > 0, g, 0.0)),
     _unary("floor", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
     _unary("ceil", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
     _unary("round", "any", _zero, (0.1, 0.4, SIGNED), reads=""),
