@@ -207,3 +207,41 @@ def test_programs_agree_with_pytorch(case):
     assert (ours[2] is None) == (theirs[2] is None)
     if theirs[2] is not None:
         np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-12)
+
+
+def test_split_pieces_refuse_in_place_writes_and_stale_use_while_recording():
+    x = _leaf([1.0, 2.0, 3.0, 4.0])
+    a, _ = (x * 1).chunk(2)
+    with pytest.raises(RuntimeError, match="several returned by one call"):
+        a.mul_(3)
+    y = x * 1
+    a, _ = y.split(2)
+    with ct.no_grad():
+        y.add_(1)  # the pieces' memory changed after split
+    with pytest.raises(RuntimeError, match="several returned by one call"):
+        (a * 2).sum()
+    b, _ = y.split(2)  # split again after the write: fine
+    (b * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 0.0, 0.0]
+
+
+def test_setitem_with_an_overlapping_value_reads_it_first():
+    t = ct.tensor([0.0, 0.25, 0.5], dtype="float64")
+    t[[1, 2, 0]] = t
+    assert t.tolist() == [0.5, 0.0, 0.25]  # NumPy's answer: the value as if copied first
+
+
+def test_results_of_one_dimensional_products_are_not_views():
+    x = _leaf([1.0, 2.0])
+    y = x @ x
+    y.detach_()  # a view could not be detached in place
+    assert not y.requires_grad and y.item() == 5.0
+
+
+def test_exp_differentiates_from_its_output_after_its_input_is_written():
+    x = _leaf([0.0, 1.0])
+    y = x.exp()
+    with ct.no_grad():
+        x.add_(1.0)  # PyTorch keeps exp's output for backward: so does corten
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.0, 1.0]))

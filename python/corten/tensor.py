@@ -39,6 +39,7 @@ class Tensor:
     _views_live = 0
     _nograd_view = False  # a view made with grad mode off, outside a recorded op
     _multi_view = False  # one of several views one call returned (split, chunk)
+    _multi_version = 0  # the memory's version when that call made it
     _vc: list | None = None  # version counter, shared with views
     _rg = False
     _grad_fn: Any = None

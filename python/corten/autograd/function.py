@@ -139,5 +139,11 @@ class Function(Context):
 
 
 def _edge(t: Any) -> Any:
+    if t._multi_view and t._vc[0] != t._multi_version:
+        raise RuntimeError(
+            "a view is one of several returned by one call (split, chunk) and its base or another view "
+            "of its base has been modified in place since; as in PyTorch it cannot be used in a recorded "
+            "op: split again after the write, or clone() the piece first"
+        )
     fn = t._grad_fn
     return t if fn is None else (fn, t._out_index)

@@ -253,7 +253,9 @@ def _inplace_graph(target: Tensor, compute: Any) -> Tensor:
                 "a view was created in no_grad mode and is being modified in place with grad mode enabled; "
                 "create the view and do the in-place operation both inside or both outside no_grad"
             )
-        if root._rg and root._grad_fn is None:
+        # A leaf root: one that requires grad, or one detached in place after the view was made
+        # (the view still records its old graph), cannot take the write's node.
+        if (root._rg or target._rg) and root._grad_fn is None:
             raise RuntimeError(
                 "a view of a leaf tensor that requires grad is being used in an in-place operation"
             )

@@ -62,16 +62,14 @@ def run_binary(op: str, a: Tensor, b: Tensor, out_dtype: DType, out: Tensor | No
         o = np.empty(shape, out_dtype.np)
         _KERNELS[op](aa, ba, o)
         return Tensor._wrap(o)
-    if out is not None and out.dtype is not out_dtype:
+    if out.dtype is not out_dtype:  # compute, then cast into out (NumPy's same_kind rule)
         if out.shape != shape:
             _result_array(shape, out_dtype, out, op)
         return _write_out(op, run_binary(op, a, b, out_dtype)._a, out)
     o = _result_array(shape, out_dtype, out, op)
     _KERNELS[op](_unalias(a, out), _unalias(b, out), o)
-    if out is not None:
-        out._bump_version()
-        return out
-    return Tensor._wrap(o)
+    out._bump_version()
+    return out
 
 
 def run_unary(op: str, x: Tensor, out_dtype: DType, out: Tensor | None = None) -> Tensor:
@@ -80,15 +78,13 @@ def run_unary(op: str, x: Tensor, out_dtype: DType, out: Tensor | None = None) -
         o = np.empty(xa.shape, out_dtype.np)
         _KERNELS[op](xa, o)
         return Tensor._wrap(o)
-    if out is not None and out.dtype is not out_dtype:
+    if out.dtype is not out_dtype:
         _result_array(x.shape, out_dtype, out, op)
         return _write_out(op, run_unary(op, x, out_dtype)._a, out)
     o = _result_array(x._a.shape, out_dtype, out, op)
     _KERNELS[op](_unalias(x, out), o)
-    if out is not None:
-        out._bump_version()
-        return out
-    return Tensor._wrap(o)
+    out._bump_version()
+    return out
 
 
 # ---- dtype rules, from each op's kind ---------------------------------------------

@@ -104,8 +104,9 @@ def stack(tensors: Any, axis: int = 0) -> Tensor:
 
 def _split_at(x: Tensor, points: list, axis: int) -> list:
     pieces = [getitem(x, _axis_slice(axis, slice(a, b))) for a, b in zip(points[:-1], points[1:], strict=True)]
-    for piece in pieces:  # as PyTorch's multi-output views: no in-place writes while recording
-        piece._multi_view = True
+    for piece in pieces:  # as PyTorch's multi-output views: no in-place writes while recording,
+        piece._multi_view = True  # and no use in a recorded op once their memory was written
+        piece._multi_version = piece._bump_version(0)
     return pieces
 
 
