@@ -9,6 +9,10 @@ constexpr int64_t kRowsWork = 1 << 20;   // elements per unit when accumulating 
 // elements [b, e) in C order.
 template <class F>
 void for_runs(const corten::Dims<1>& R, int64_t b, int64_t e, F&& f) {
+  if (R.nd == 1) {  // the common case: one run, no walker (argmax along rows: 15% of its time)
+    if (b < e) f(b * R.d[0].s[0], e - b, R.d[0].s[0], b);
+    return;
+  }
   int64_t flat = b;
   corten::for_each_run(R, b, e, [&](int64_t cnt, const int64_t* off, const int64_t* st) {
     f(off[0], cnt, st[0], flat);
