@@ -32,7 +32,7 @@ struct Walk {
 template <int N, class Inner>
 void walk_range(const Walk<N>& w, int64_t begin, int64_t end, Inner&& inner) {
   for_each_run(w.d, begin, end, [&](int64_t cnt, const int64_t* off, const int64_t* st) {
-    char* p[N];
+    char* p[N] = {};  // initialised: GCC cannot see that nops <= N fills every slot read
     for (int k = 0; k < w.d.nops; ++k) p[k] = w.base[k] + off[k];
     return inner(cnt, p, st);
   });
