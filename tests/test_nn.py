@@ -526,3 +526,11 @@ def test_softplus_second_derivative():
     s = 1 / (1 + np.exp(-np.array([-3.0, 0.0, 2.5])))
     np.testing.assert_allclose(g.detach().numpy(), s, rtol=1e-12)
     np.testing.assert_allclose(x.grad.numpy(), s * (1 - s), rtol=1e-12)
+
+
+def test_softplus_and_batch_norm_refuse_bad_arguments():
+    x = ct.tensor([[1.0, 2.0], [3.0, 5.0]])
+    with pytest.raises(ValueError, match="beta must be positive"):
+        ct.nn.functional.softplus(x, beta=0.0)
+    with pytest.raises(ValueError, match="running_mean and running_var"):
+        ct.nn.functional.batch_norm(x, None, None, training=False)
