@@ -37,7 +37,7 @@ ENV_SET_ON_IMPORT: dict[str, str] = {}  # what this import added to os.environ
 if not ({"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & os.environ.keys()) and not _openmp_loaded():
     os.environ["GOMP_SPINCOUNT"] = ENV_SET_ON_IMPORT["GOMP_SPINCOUNT"] = "10000"
 
-from . import _C, data, nn, optim
+from . import _C, data, distributed, nn, optim
 from ._creation import (
     arange,
     asarray,

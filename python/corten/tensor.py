@@ -45,6 +45,7 @@ class Tensor:
     _grad_fn: Any = None
     _out_index = 0
     _hooks: list | None = None
+    _post_acc_hooks: list | None = None  # on a leaf: run after its .grad is final for a backward pass
     grad: Tensor | None = None
 
     def __init__(self, data: Any = None, dtype: Any = None, requires_grad: bool = False) -> None:
@@ -240,6 +241,18 @@ class Tensor:
             self._grad_fn.register_hook(self._out_index, fn)
             hooks = self._grad_fn._hooks[self._out_index]
         return _HookHandle(hooks, fn)
+
+    def register_post_accumulate_grad_hook(self, fn: Callable[[Tensor], None]) -> Any:
+        """Call fn(self) once per backward pass, after every gradient of this leaf has
+        been accumulated into .grad (fn may read or modify .grad in place)."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf tensors")
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = []
+        self._post_acc_hooks.append(fn)
+        return _HookHandle(self._post_acc_hooks, fn)
 
     def backward(
         self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False,

@@ -24,6 +24,7 @@ import corten as ct
 from . import nn, optim
 from .data import DataLoader, TensorDataset
 from .datasets import MNIST, DatasetError, FashionMNIST
+from .train_dist import Job
 
 DATASETS = {"fashion-mnist": FashionMNIST, "mnist": MNIST}
 
@@ -45,6 +46,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)  # train on the first N samples
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--distributed", action="store_true", help="data-parallel over MPI ranks (see docs/distributed.md)"
+    )
     p.add_argument(
         "--no-normalize",
         action="store_true",
@@ -203,8 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     t0 = time.perf_counter()
     _reuse_freed_memory()
-    if args.threads:
-        ct.set_num_threads(args.threads)
+    job = Job(args.distributed)
+    if job.threads(args.threads):
+        ct.set_num_threads(job.threads(args.threads))
     ct.manual_seed(args.seed)
     try:
         train_ds, test_ds, (mean, std) = load_data(
@@ -216,20 +221,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         train_ds = TensorDataset(*train_ds.batch(slice(0, args.limit)))
     t_data = time.perf_counter() - t0
-    model = build_model(args.hidden)
+    model = job.wrap(build_model(args.hidden))
     opt = build_optimizer(args.optimizer, model.parameters(), args.lr)
     loss_fn = nn.CrossEntropyLoss()
-    loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True)
+    loader = job.loader(train_ds, args.batch_size, args.seed)
     print(
         f"corten {ct.__version__}: {args.dataset} ({len(train_ds)} train / {len(test_ds)} test), "
         f"{model.num_parameters():,} parameters, {args.optimizer} lr={args.lr}, batch {args.batch_size}, "
-        f"{ct.get_num_threads()} threads"
+        f"{ct.get_num_threads()} threads" + (f" x {job.world} processes" if args.distributed else "")
     )
     history = []
     t_train = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
-        stats = train_epoch(model, loader, opt, loss_fn, f"epoch {epoch}/{args.epochs}", not args.no_progress)
-        stats["test_acc"] = evaluate(model, test_ds)
+        job.start_epoch(loader, epoch)
+        stats = train_epoch(
+            model, loader, opt, loss_fn, f"epoch {epoch}/{args.epochs}", job.is_main and not args.no_progress
+        )
+        stats = job.reduce_stats(stats)
+        stats["test_acc"] = job.evaluate(evaluate, model, test_ds)
         stats["epoch"] = epoch
         history.append(stats)
         print(
@@ -237,7 +246,9 @@ def main(argv: list[str] | None = None) -> int:
             f"test acc {stats['test_acc']:.4f}  {stats['samples_per_s']:,.0f} samples/s"
         )
     train_secs = time.perf_counter() - t_train
-    test_acc = history[-1]["test_acc"] if history else evaluate(model, test_ds)
+    test_acc = history[-1]["test_acc"] if history else job.evaluate(evaluate, model, test_ds)
+    if not job.is_main:  # rank 0 writes the checkpoint, history and chart
+        return 0
     os.makedirs(args.out, exist_ok=True)
     ckpt = os.path.join(args.out, "model.safetensors")
     ct.save(model.state_dict(), ckpt, metadata={"input_mean": repr(mean), "input_std": repr(std)})

@@ -8,15 +8,32 @@ computed tensor or the leaf tensor itself. The order is found iteratively
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .grad_mode import set_grad_enabled
 
 
-def _collect(roots: list) -> dict:
-    """Count, for every node reachable from roots, how many edges lead into it."""
+_state = threading.local()  # the callbacks queued during this thread's running backward
+
+
+def queue_callback(fn: Callable[[], None]) -> None:
+    """Run fn once the running backward pass has walked the whole graph (and every
+    leaf has its gradient): DistributedDataParallel waits for its gradient
+    exchanges there. Only valid from inside a backward pass (e.g. from a hook)."""
+    queue = getattr(_state, "callbacks", None)
+    if queue is None:
+        raise RuntimeError("queue_callback can only be called during a backward pass")
+    queue.append(fn)
+
+
+def _collect(roots: list) -> tuple[dict, dict]:
+    """Count, for every node reachable from roots, how many edges lead into it; and,
+    for each leaf with post-accumulate hooks, how many edges lead into it (the
+    hooks run once, after the last of its gradients has been accumulated)."""
     deps: dict = {}
+    leaf_edges: dict = {}
     stack = [r for r in roots]
     seen = set(id(r) for r in roots)
     for r in roots:
@@ -30,7 +47,24 @@ def _collect(roots: list) -> dict:
                 if id(nxt) not in seen:
                     seen.add(id(nxt))
                     stack.append(nxt)
-    return deps
+            elif edge is not None and edge._post_acc_hooks:
+                entry = leaf_edges.get(id(edge))
+                if entry is None:
+                    leaf_edges[id(edge)] = [1, False]
+                else:
+                    entry[0] += 1
+    return deps, leaf_edges
+
+
+def _leaf_edge_done(leaf: Any, delivered: bool, leaf_edges: dict) -> None:
+    """One edge into a leaf with post-accumulate hooks has been handled; after its
+    last one, run the hooks if any gradient arrived."""
+    entry = leaf_edges[id(leaf)]
+    entry[0] -= 1
+    entry[1] = entry[1] or delivered
+    if entry[0] == 0 and entry[1]:
+        for hook in list(leaf._post_acc_hooks):
+            hook(leaf)
 
 
 def run_backward(
@@ -42,6 +76,24 @@ def run_backward(
 ) -> list:
     """Propagate grad_outputs from outputs. With `capture` (the inputs of
     autograd.grad), return their gradients instead of accumulating into .grad."""
+    outer = getattr(_state, "callbacks", None)
+    _state.callbacks = callbacks = []
+    try:
+        result = _run(outputs, grad_outputs, retain_graph, create_graph, capture)
+    finally:
+        _state.callbacks = outer
+    for fn in callbacks:  # not after a failed pass: the next backward starts afresh
+        fn()
+    return result
+
+
+def _run(
+    outputs: Sequence[Any],
+    grad_outputs: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[Any] | None,
+) -> list:
     from ..tensor import Tensor
 
     captured: dict = {}
@@ -63,6 +115,9 @@ def run_backward(
             fn = out._grad_fn
             if fn is None:  # a leaf: its gradient is the seed itself
                 _deliver_leaf(out, g, create_graph, captured, cap_leaf)
+                if capture is None and out._post_acc_hooks:
+                    for hook in list(out._post_acc_hooks):
+                        hook(out)
                 continue
             slots = pending.get(fn)
             if slots is None:
@@ -70,7 +125,9 @@ def run_backward(
                 roots.append(fn)
             i = out._out_index
             slots[i] = g if slots[i] is None else slots[i] + g
-        deps = _collect(roots)
+        deps, leaf_edges = _collect(roots)
+        if capture is not None:
+            leaf_edges = {}  # autograd.grad accumulates nothing: no post-accumulate hooks
         ready = [r for r in roots if deps[r] == 0]
         while ready:
             node = ready.pop()
@@ -120,9 +177,12 @@ def run_backward(
                     deps[nxt] -= 1
                     if deps[nxt] == 0:
                         ready.append(nxt)
-                elif g is not None:
-                    owned = builtin and _fresh(g, grads, in_grads)
-                    _deliver_leaf(edge, g, create_graph, captured, cap_leaf, owned)
+                else:
+                    if g is not None:
+                        owned = builtin and _fresh(g, grads, in_grads)
+                        _deliver_leaf(edge, g, create_graph, captured, cap_leaf, owned)
+                    if id(edge) in leaf_edges:
+                        _leaf_edge_done(edge, g is not None, leaf_edges)
     if capture is None:
         return []
     return [captured.get(i) for i in range(len(capture))]

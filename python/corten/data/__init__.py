@@ -74,12 +74,69 @@ def default_collate(samples: Sequence[Any]) -> Any:
     return list(samples)
 
 
+class DistributedSampler:
+    """The indices of one rank's shard of a dataset, for data-parallel training.
+
+    Every rank draws the same permutation (from seed + epoch: call set_epoch at
+    the start of each epoch) and takes every num_replicas-th index from its rank
+    on, so the shards are disjoint and all have len(self) indices. When the
+    dataset does not divide evenly, drop_last drops the tail; otherwise the
+    first indices are repeated to fill the last round (as PyTorch does), so all
+    ranks run the same number of batches. num_replicas and rank default to
+    corten.distributed's world."""
+
+    def __init__(
+        self,
+        dataset: Any,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        if num_replicas is None or rank is None:
+            from .. import distributed
+
+            num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
+            rank = distributed.get_rank() if rank is None else rank
+        if num_replicas < 1 or not 0 <= rank < num_replicas:
+            raise ValueError(f"rank {rank} is not in [0, {num_replicas}) (num_replicas {num_replicas})")
+        self.dataset, self.num_replicas, self.rank = dataset, int(num_replicas), int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, int(seed), drop_last, 0
+        n = len(dataset)
+        if drop_last:
+            self.num_samples = n // self.num_replicas
+        else:
+            self.num_samples = math.ceil(n / self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def indices(self) -> np.ndarray:
+        n = len(self.dataset)
+        order = randperm(n, Generator(self.seed + self.epoch))._a if self.shuffle else np.arange(n)
+        if self.total_size > n:
+            if n == 0:
+                raise ValueError("DistributedSampler: the dataset is empty")
+            order = np.resize(order, self.total_size)  # repeats from the start, as often as needed
+        return order[self.rank : self.total_size : self.num_replicas]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
 class DataLoader:
     """Iterate over a dataset in batches.
 
     shuffle draws a fresh permutation each epoch from `generator` (a
     corten.random.Generator, or an int seed); without one, from corten's default
-    generator (corten.manual_seed)."""
+    generator (corten.manual_seed). A `sampler` (an iterable of indices with a
+    length, e.g. DistributedSampler) chooses the samples and their order
+    instead."""
 
     def __init__(
         self,
@@ -89,9 +146,13 @@ class DataLoader:
         drop_last: bool = False,
         generator: Any = None,
         collate_fn: Any = None,
+        sampler: Any = None,
     ) -> None:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size should be a positive integer, got {batch_size}")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler and shuffle=True are mutually exclusive: the sampler chooses the order")
+        self.sampler = sampler
         self.dataset, self.batch_size, self.shuffle, self.drop_last = (
             dataset,
             int(batch_size),
@@ -104,17 +165,20 @@ class DataLoader:
         self.collate_fn = collate_fn or default_collate
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _order(self, n: int) -> np.ndarray | None:
+        if self.sampler is not None:
+            order = self.sampler.indices() if hasattr(self.sampler, "indices") else list(self.sampler)
+            return np.asarray(order, np.int64)
         if not self.shuffle:
             return None
         return randperm(n, self.generator)._a
 
     def __iter__(self) -> Iterator[Any]:
-        n = len(self.dataset)
-        order = self._order(n)
+        order = self._order(len(self.dataset))
+        n = len(self.dataset) if order is None else len(order)
         bs = self.batch_size
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
         for b in range(len(self)):
@@ -127,4 +191,4 @@ class DataLoader:
                 yield self.collate_fn([self.dataset[i] for i in rows])
 
 
-__all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate"]
+__all__ = ["Dataset", "TensorDataset", "DataLoader", "DistributedSampler", "default_collate"]

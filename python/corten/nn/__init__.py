@@ -1,6 +1,6 @@
 """corten.nn: modules, layers, losses, initialisers and the functional API."""
 
-from . import functional, init
+from . import functional, init, parallel
 from .layers import (
     GELU,
     BatchNorm1d,
@@ -25,6 +25,7 @@ from .module import Module, Parameter
 __all__ = [
     "functional",
     "init",
+    "parallel",
     "Module",
     "Parameter",
     "Identity",
