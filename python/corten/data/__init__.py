@@ -117,8 +117,6 @@ class DistributedSampler:
         n = len(self.dataset)
         order = randperm(n, Generator(self.seed + self.epoch))._a if self.shuffle else np.arange(n)
         if self.total_size > n:
-            if n == 0:
-                raise ValueError("DistributedSampler: the dataset is empty")
             order = np.resize(order, self.total_size)  # repeats from the start, as often as needed
         return order[self.rank : self.total_size : self.num_replicas]
 
