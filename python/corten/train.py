@@ -208,8 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     _reuse_freed_memory()
     job = Job(args.distributed)
-    if job.threads(args.threads):
-        ct.set_num_threads(job.threads(args.threads))
+    threads = job.threads(args.threads)
+    if threads:
+        ct.set_num_threads(threads)
     ct.manual_seed(args.seed)
     try:
         train_ds, test_ds, (mean, std) = load_data(

@@ -14,7 +14,6 @@ from typing import Any
 
 from .grad_mode import set_grad_enabled
 
-
 _state = threading.local()  # the callbacks queued during this thread's running backward
 
 
@@ -77,7 +76,8 @@ def run_backward(
     """Propagate grad_outputs from outputs. With `capture` (the inputs of
     autograd.grad), return their gradients instead of accumulating into .grad."""
     outer = getattr(_state, "callbacks", None)
-    _state.callbacks = callbacks = []
+    callbacks: list[Callable[[], None]] = []
+    _state.callbacks = callbacks
     try:
         result = _run(outputs, grad_outputs, retain_graph, create_graph, capture)
     finally:
