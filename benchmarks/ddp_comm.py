@@ -5,7 +5,8 @@
 The MLP of `python -m corten train` (784-512-10, global batch 128: 128/N per rank,
 RMSprop) on random data. Modes, interleaved round by round so machine noise
 hits them alike: `local` (backward under no_sync: no communication, the compute
-alone), `overlap` (buckets of --bucket-mb started from the gradient hooks during
+alone), `barrier` (the same plus one MPI barrier per step: what waiting for
+the slowest rank costs, with no data moved), `overlap` (buckets of --bucket-mb started from the gradient hooks during
 backward), `end` (the same buckets, all started after backward) and `one` (the
 default 25 MB: the MLP's 1.6 MB of gradients is one bucket, so nothing overlaps).
 Also the bare Allreduce of the gradient bytes. Prints medians (rank 0).
@@ -48,6 +49,7 @@ def main() -> None:
 
     modes = {
         "local": build(bucket_mb=args.bucket_mb),
+        "barrier": build(bucket_mb=args.bucket_mb),
         "overlap": build(bucket_mb=args.bucket_mb),
         "end": build(bucket_mb=args.bucket_mb, overlap=False),
         "one": build(),
@@ -63,9 +65,11 @@ def main() -> None:
             for _ in range(args.steps):
                 opt.zero_grad()
                 loss = loss_fn(model(x), y)
-                if name == "local":
+                if name in ("local", "barrier"):
                     with model.no_sync():
                         loss.backward()
+                    if name == "barrier":
+                        dist.barrier()
                 else:
                     loss.backward()
                 opt.step()
@@ -89,10 +93,12 @@ def main() -> None:
         f"({len(modes['overlap'][0]._buckets)} buckets); medians of {args.rounds} interleaved rounds "
         f"x {args.steps} steps"
     )
-    base = med["local"]
-    for k in ("local", "overlap", "end", "one"):
+    base, synced = med["local"], med["barrier"]
+    for k in ("local", "barrier", "overlap", "end", "one"):
         share = (med[k] - base) / med[k] * 100
-        print(f"  {k:<8} {med[k]:7.2f} ms/step   communication share {share:5.1f}%")
+        transfer = max(med[k] - synced, 0) / med[k] * 100
+        print(f"  {k:<8} {med[k]:7.2f} ms/step   beyond local: {share:5.1f}% of the step, "
+              f"beyond a barrier: {transfer:5.1f}%")
     if "allreduce" in med:
         gb = 2 * (world - 1) / world * grad_bytes / (med["allreduce"] / 1e3) / 1e9
         mb = grad_bytes / 1e6

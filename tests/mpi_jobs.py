@@ -128,6 +128,12 @@ def mismatch(out: str) -> None:
             print(f"rank {rank}: {what} mismatch: {e}", flush=True)
         else:
             raise AssertionError(f"a {what} mismatch went through")
+    try:
+        DistributedDataParallel(nn.Linear(4, 3 + rank))
+    except ValueError as e:
+        print(f"rank {rank}: model mismatch: {e}", flush=True)
+    else:
+        raise AssertionError("different models went through")
     # The world is still usable afterwards.
     t = ct.ones(2)
     dist.all_reduce(t)

@@ -43,7 +43,7 @@ def _mpiexec() -> str:
 
 def launch(n: int, *args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
     cmd = [_mpiexec(), "-n", str(n), sys.executable, "-m", "mpi4py", *args]
-    env = {**os.environ, "CORTEN_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=HERE.parent)
 
 
@@ -187,6 +187,7 @@ def test_mismatched_collectives_raise_on_every_rank():
     assert r.stdout.count("shape mismatch: all_reduce: tensors differ across ranks") == 3
     assert r.stdout.count("rank 0: shape (2,) float32, rank 1: shape (3,) float32, rank 2: shape (4,)") == 3
     assert r.stdout.count("dtype mismatch") == 3 and r.stdout.count("rank 1: shape (3,) float64") == 3
+    assert r.stdout.count("model mismatch: DistributedDataParallel: the models differ") == 3
     assert r.stdout.count("still in step") == 3
 
 

@@ -113,12 +113,12 @@ def agree(c: Any, desc: str, what: str) -> None:
         return
     seen = c.allgather(desc)  # every rank sees the mismatch, so every rank takes part
     detail = ", ".join(f"rank {r}: {d}" for r, d in enumerate(seen))
-    raise ValueError(f"{what}: tensors differ across ranks ({detail})")
+    raise ValueError(f"{what} differ across ranks ({detail})")
 
 
 def check_same(c: Any, t: Tensor, what: str) -> None:
     """Raise a ValueError on every rank unless t has the same shape and dtype on all ranks."""
-    agree(c, f"shape {tuple(t.shape)} {t._a.dtype}", what)
+    agree(c, f"shape {tuple(t.shape)} {t._a.dtype}", f"{what}: tensors")
 
 
 def _contiguous(t: Tensor) -> tuple[np.ndarray, bool]:

@@ -37,8 +37,9 @@ class Job:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (open for the life of the process)
 
     def threads(self, requested: int | None) -> int | None:
-        """Kernel threads: as requested, else the cores shared among this machine's ranks."""
-        if requested or not self.distributed:
+        """Kernel threads: as requested (--threads or OMP_NUM_THREADS), else the cores
+        shared among this machine's ranks."""
+        if requested or not self.distributed or "OMP_NUM_THREADS" in os.environ:
             return requested
         local = next((int(os.environ[v]) for v in _LOCAL_SIZE_VARS if v in os.environ), 1)
         return max(1, (os.cpu_count() or 1) // max(local, 1))
