@@ -112,6 +112,21 @@ def collectives(out: str) -> None:
     mine = dist.reduce_scatter(ct.tensor(rows * (rank + 1)))
     full = rows * (world * (world + 1) // 2)
     np.testing.assert_allclose(mine.numpy(), full[3 * rank : 3 * rank + 3], rtol=1e-5)
+    # The wrapper sends rank 0's parameters and buffers at construction and its buffers before each forward.
+    ct.manual_seed(rank)
+    bn = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+    bn[1].running_mean.numpy()[:] = rank
+    ddp = DistributedDataParallel(bn)
+    for name, t in bn.state_dict().items():
+        every_t = dist.all_gather(t.detach()).numpy()
+        assert (every_t == every_t[0]).all(), f"{name} differs across ranks after construction"
+    assert bn[1].running_mean.tolist() == [0.0, 0.0, 0.0]
+    ddp(ct.tensor(np.random.default_rng(rank).standard_normal((5, 4)).astype(np.float32)))
+    got = dist.all_gather(bn[1].running_mean).numpy()
+    assert not np.array_equal(got[0], got[-1])  # local batch statistics moved them apart...
+    ddp(ct.tensor(np.ones((5, 4), np.float32)))
+    got = dist.all_gather(bn[1].running_mean).numpy()
+    assert (got == got[0]).all()  # ...and the next forward started from rank 0's on every rank
     dist.barrier()
     print(f"rank {rank}: collectives ok", flush=True)
 

@@ -64,7 +64,9 @@ class DistributedDataParallel(Module):
     bucket_mb: target size of one gradient allreduce. overlap=False starts every
     bucket only when backward has finished (for measuring what overlap saves).
     broadcast_buffers: re-send rank 0's buffers (e.g. BatchNorm statistics)
-    before every forward."""
+    before every forward outside no_sync(), which makes forward a collective
+    for modules with buffers (every rank must call it). For evaluation on
+    some ranks only, call the wrapped `.module` directly."""
 
     def __init__(
         self, module: Module, bucket_mb: float = 25.0, broadcast_buffers: bool = True, overlap: bool = True
@@ -167,6 +169,7 @@ class DistributedDataParallel(Module):
 
     # ---- the wrapped module ---------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        self._active = False  # a backward that raised never reached _finish: start afresh
         if self.broadcast_buffers and self._comm is not None and self._sync:
             for t in self.module.buffers():
                 dist.broadcast(t, src=0)
