@@ -3,7 +3,8 @@
     mpiexec -n 2 python -m mpi4py benchmarks/ddp_comm.py [--rounds 15] [--steps 20]
 
 The MLP of `python -m corten train` (784-512-10, global batch 128: 128/N per rank,
-RMSprop) on random data. Modes, interleaved round by round so machine noise
+RMSprop) on random data, or a deeper one (--layers, --hidden) whose gradients
+are spread over the backward pass. Modes, interleaved round by round so machine noise
 hits them alike: `local` (backward under no_sync: no communication, the compute
 alone), `barrier` (the same plus one MPI barrier per step: what waiting for
 the slowest rank costs, with no data moved), `overlap` (buckets of --bucket-mb started from the gradient hooks during
@@ -32,6 +33,8 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=128, help="global batch")
     p.add_argument("--bucket-mb", type=float, default=0.4)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--hidden", type=int, default=512)
+    p.add_argument("--layers", type=int, default=1, help="hidden layers (1: the training job's MLP)")
     args = p.parse_args()
     dist.init()
     ct.set_num_threads(args.threads)
@@ -44,7 +47,11 @@ def main() -> None:
 
     def build(**kw: object) -> tuple[DistributedDataParallel, optim.Optimizer]:
         ct.manual_seed(0)
-        m = DistributedDataParallel(nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10)), **kw)
+        widths = [784] + [args.hidden] * args.layers
+        layers: list[nn.Module] = []
+        for a, b in zip(widths, widths[1:], strict=False):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        m = DistributedDataParallel(nn.Sequential(*layers, nn.Linear(widths[-1], 10)), **kw)
         return m, optim.RMSprop(m.parameters(), lr=1e-3, alpha=0.9)
 
     modes = {
@@ -88,6 +95,7 @@ def main() -> None:
         return
     med = {k: statistics.median(v) * 1e3 for k, v in times.items() if v}
     print(
+        f"MLP 784-{'-'.join([str(args.hidden)] * args.layers)}-10: "
         f"{world} ranks x {args.threads} thread(s), batch {args.batch} ({local_batch} per rank), "
         f"{grad_bytes / 1e6:.2f} MB of gradients, buckets of {args.bucket_mb} MB "
         f"({len(modes['overlap'][0]._buckets)} buckets); medians of {args.rounds} interleaved rounds "
