@@ -48,13 +48,14 @@ class _Bucket:
                 self.flat[lo:hi] = p.grad._a.reshape(-1)
 
     def unpack(self, scale: float) -> None:
-        np.multiply(self.flat, self.flat.dtype.type(scale), out=self.flat)
+        """Write sum * scale back into each .grad (one pass over the memory)."""
+        factor = self.flat.dtype.type(scale)
         for p, lo, hi in zip(self.params, self.offsets, self.offsets[1:], strict=False):
             avg = self.flat[lo:hi].reshape(p.shape)
             if p.grad is None:
-                p.grad = Tensor._wrap(avg.copy())
+                p.grad = Tensor._wrap(avg * factor)
             else:
-                p.grad._a[...] = avg
+                np.multiply(avg, factor, out=p.grad._a)
                 p.grad._bump_version()
 
 
