@@ -228,3 +228,14 @@ def test_distributed_training_job_checkpoint_loads_anywhere(tmp_path):
     with torch.no_grad():
         logits = net(torch.from_numpy(x.numpy()))
     np.testing.assert_allclose(logits.numpy(), mine, rtol=1e-4, atol=1e-4)
+
+
+def test_a_plain_process_never_imports_mpi4py():
+    code = (
+        "import sys, corten as ct; from corten.nn.parallel import DistributedDataParallel as D; "
+        "ct.distributed.init(); D(ct.nn.Linear(2, 2)); ct.distributed.all_reduce(ct.ones(2)); "
+        "assert 'mpi4py' not in sys.modules, 'mpi4py was imported'"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in dist._LAUNCHER_VARS}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    assert r.returncode == 0, r.stderr
