@@ -239,3 +239,19 @@ def test_a_plain_process_never_imports_mpi4py():
     env = {k: v for k, v in os.environ.items() if k not in dist._LAUNCHER_VARS}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT, env=env)
     assert r.returncode == 0, r.stderr
+
+
+def test_distributed_job_in_a_plain_process_runs_alone(tmp_path, capsys):
+    """Without a launcher --distributed is a world of one: same model, its own shuffled order."""
+    from corten import train
+    from test_train import _toy_dataset
+
+    data = _toy_dataset(tmp_path / "data", n_train=120, n_test=40)
+    args = ["--data", str(data), "--epochs", "1", "--hidden", "8", "--batch-size", "32", "--no-progress"]
+    assert train.main([*args, "--distributed", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "x 1 processes" in out and out.count("test accuracy:") == 1
+    state = ct.load(str(tmp_path / "out" / "model.safetensors"))
+    assert {k: tuple(v.shape) for k, v in state.items()} == {
+        k: tuple(v.shape) for k, v in train.build_model(8).state_dict().items()
+    }
