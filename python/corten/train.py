@@ -3,9 +3,12 @@
 Default recipe: pixels standardised with the training set's mean and std,
 Linear 784->512, ReLU, Linear 512->10, softmax cross-entropy, RMSprop (lr 1e-3,
 alpha 0.9), batch 128, 5 epochs on Fashion-MNIST. Prints a
-progress bar per epoch, the test accuracy and the time; writes a checkpoint
-(model.safetensors), the per-epoch history (history.json) and a chart
-(training.png, when matplotlib is installed) into --out.
+progress bar per epoch, the test accuracy and the time; writes into --out a
+resumable checkpoint (checkpoint.safetensors) after every epoch (and every
+--checkpoint-every steps), and at the end the model (model.safetensors), the
+per-epoch history (history.json) and a chart (training.png, when matplotlib is
+installed). Every file is written atomically. --resume continues an interrupted
+run; Ctrl-C finishes the step, writes the checkpoint and exits with status 130.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 import corten as ct
 
-from . import nn, optim
+from . import _atomic, nn, optim, train_state
 from .data import DataLoader, TensorDataset
 from .datasets import MNIST, DatasetError, FashionMNIST
 from .train_dist import Job
@@ -45,6 +49,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--out", metavar="DIR", default="runs", help="where to write checkpoint, history and chart"
     )
     p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)  # train on the first N samples
+    p.add_argument(
+        "--checkpoint-every", type=int, default=0, metavar="N",
+        help="also write the checkpoint every N steps (default: at the end of each epoch only)",
+    )
+    p.add_argument(
+        "--resume", nargs="?", const="", default=None, metavar="PATH",
+        help=f"continue from a checkpoint (default PATH: OUT/{train_state.FILENAME})",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument(
         "--distributed", action="store_true", help="data-parallel over MPI ranks (see docs/distributed.md)"
@@ -128,12 +140,21 @@ class _Bar:
 
 
 def train_epoch(
-    model: nn.Module, loader: DataLoader, opt: optim.Optimizer, loss_fn: nn.Module, desc: str, progress: bool
+    model: nn.Module, loader: DataLoader, opt: optim.Optimizer, loss_fn: nn.Module, desc: str, progress: bool,
+    partial: dict | None = None, after_step: Callable[[dict], bool] | None = None,
 ) -> dict:
+    """One epoch (or the rest of one: `partial` holds the sums of the steps done
+    before a resume). after_step(sums) runs after every step; True stops the epoch
+    early, and the result then has "stopped": True."""
     bar = _Bar(len(loader), desc, progress)
-    total_loss, correct, seen, pending = 0.0, 0, 0, 0
-    start = time.perf_counter()
-    for step, (xb, yb) in enumerate(loader):
+    p = partial or {}
+    total_loss, correct, seen = float(p.get("loss_sum", 0.0)), int(p.get("correct", 0)), int(p.get("seen", 0))
+    pending = 0
+    start = time.perf_counter() - float(p.get("seconds", 0.0))
+    first = int(p.get("batches", 0))  # steps of this epoch done before a resume
+    if first:
+        bar.update(first)
+    for step, (xb, yb) in enumerate(loader, first):
         logits = model(xb)
         loss = loss_fn(logits, yb)
         opt.zero_grad()
@@ -153,6 +174,12 @@ def train_epoch(
                 samples_s=f"{rate:,.0f}",
             )
             pending = 0
+        if after_step is not None and after_step(
+            {"loss_sum": total_loss, "correct": correct, "seen": seen, "batches": step + 1,
+             "seconds": time.perf_counter() - start}
+        ):
+            bar.close()
+            return {"stopped": True}
     bar.close()
     secs = time.perf_counter() - start
     return {
@@ -184,7 +211,8 @@ def save_chart(history: list[dict], path: str) -> bool:
         a.grid(alpha=0.3)
         a.set_xticks(epochs)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with _atomic.atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
     return True
 
@@ -231,30 +259,88 @@ def main(argv: list[str] | None = None) -> int:
         f"{model.num_parameters():,} parameters, {args.optimizer} lr={args.lr}, batch {args.batch_size}, "
         f"{ct.get_num_threads()} threads" + (f" x {job.world} processes" if args.distributed else "")
     )
-    history = []
+    ckpt_path = os.path.join(args.out, train_state.FILENAME)
+    history: list[dict] = []
+    first_epoch, partial = 1, None
+    if args.distributed and args.checkpoint_every:
+        print("error: --checkpoint-every is not supported with --distributed (checkpoints are written at "
+              "the end of each epoch)", file=sys.stderr)
+        return 1
+    if args.resume is not None:
+        resume = args.resume or ckpt_path
+        try:
+            state = train_state.load(resume, args, model, opt, loader)
+        except (OSError, ValueError) as e:
+            print(f"error: cannot resume: {e}", file=sys.stderr)
+            return 1
+        history, partial = state["history"], state["partial"]
+        if args.distributed and partial is not None:  # each rank's partial sums are its own
+            print(f"error: cannot resume: {resume} was written in the middle of an epoch; a distributed "
+                  "run resumes from the end of an epoch", file=sys.stderr)
+            return 1
+        first_epoch = state["epoch"] + (partial is None)
+        print(f"resuming from {resume}: epoch {first_epoch}"
+              + (f", step {partial['batches'] + 1}" if partial else ""))
+    if job.is_main:
+        _atomic.remove_stale(ckpt_path)  # what a killed write left behind
+    stop, hook = train_state.StopFlag(), train_state.SignalHook()
+    every = args.checkpoint_every
+
+    def write_checkpoint(epoch: int, sums: dict) -> None:
+        if not job.is_main:  # every rank holds the same state; rank 0 writes it
+            return
+        try:
+            train_state.save(ckpt_path, args, model, opt, loader, epoch, sums, history, (mean, std))
+        except OSError as e:  # a full disk, a removed folder: the previous checkpoint is intact
+            raise train_state.WriteError(f"cannot write the checkpoint {ckpt_path}: {e}") from None
+
+    def interrupted() -> int:
+        print(f"\ninterrupted: checkpoint written to {ckpt_path}\nresume with: "
+              + train_state.resume_command(argv if argv is not None else sys.argv[1:], ckpt_path))
+        return 130
+
     t_train = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
-        job.start_epoch(loader, epoch)
-        stats = train_epoch(
-            model, loader, opt, loss_fn, f"epoch {epoch}/{args.epochs}", job.is_main and not args.no_progress
-        )
-        stats = job.reduce_stats(stats)
-        stats["test_acc"] = job.evaluate(evaluate, model, test_ds)
-        stats["epoch"] = epoch
-        history.append(stats)
-        print(
-            f"epoch {epoch}: loss {stats['train_loss']:.4f}  train acc {stats['train_acc']:.4f}  "
-            f"test acc {stats['test_acc']:.4f}  {stats['samples_per_s']:,.0f} samples/s"
-        )
+    with stop.installed(enabled=not args.distributed):
+        try:
+            for epoch in range(first_epoch, args.epochs + 1):
+
+                def after_step(sums: dict, epoch: int = epoch) -> bool:
+                    hook.step()
+                    if sums["batches"] == len(loader):  # the epoch's end writes (and stops if asked)
+                        return False
+                    if stop.set or (every and ((epoch - 1) * len(loader) + sums["batches"]) % every == 0):
+                        write_checkpoint(epoch, sums)
+                    return stop.set
+
+                job.start_epoch(loader, epoch)
+                stats = train_epoch(model, loader, opt, loss_fn, f"epoch {epoch}/{args.epochs}",
+                                    job.is_main and not args.no_progress, partial, after_step)
+                partial = None
+                if stats.get("stopped"):
+                    return interrupted()
+                stats = job.reduce_stats(stats)
+                stats["test_acc"] = job.evaluate(evaluate, model, test_ds)
+                stats["epoch"] = epoch
+                history.append(stats)
+                write_checkpoint(epoch, {})
+                print(
+                    f"epoch {epoch}: loss {stats['train_loss']:.4f}  train acc {stats['train_acc']:.4f}  "
+                    f"test acc {stats['test_acc']:.4f}  {stats['samples_per_s']:,.0f} samples/s"
+                )
+                if stop.set:
+                    return interrupted()
+        except train_state.WriteError as e:
+            print(f"error: {e} (the previous checkpoint is intact)", file=sys.stderr)
+            return 1
     train_secs = time.perf_counter() - t_train
     test_acc = history[-1]["test_acc"] if history else job.evaluate(evaluate, model, test_ds)
     if not job.is_main:  # rank 0 writes the checkpoint, history and chart
         return 0
-    os.makedirs(args.out, exist_ok=True)
     ckpt = os.path.join(args.out, "model.safetensors")
     ct.save(model.state_dict(), ckpt, metadata={"input_mean": repr(mean), "input_std": repr(std)})
-    with open(os.path.join(args.out, "history.json"), "w") as f:
-        json.dump(
+    _atomic.write_text(
+        os.path.join(args.out, "history.json"),
+        json.dumps(
             {
                 "args": vars(args),
                 "history": history,
@@ -264,15 +350,15 @@ def main(argv: list[str] | None = None) -> int:
                 "input_mean": mean,
                 "input_std": std,
             },
-            f,
             indent=1,
-        )
+        ),
+    )
     chart = os.path.join(args.out, "training.png")
     charted = save_chart(history, chart) if history else False
     total = time.perf_counter() - t0
     print(f"test accuracy: {test_acc:.4f}")
     print(f"time: {train_secs:.1f} s training, {total:.1f} s total (data loading {t_data:.1f} s)")
-    print(f"checkpoint: {ckpt}")
+    print(f"model: {ckpt}\ncheckpoint: {ckpt_path} (resumable)")
     print(f"chart: {chart}" if charted else "chart: skipped (matplotlib is not installed)")
     return 0
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import random as _random
 from ..random import Generator, randperm
 from ..tensor import Tensor
 
@@ -134,7 +135,13 @@ class DataLoader:
     corten.random.Generator, or an int seed); without one, from corten's default
     generator (corten.manual_seed). A `sampler` (an iterable of indices with a
     length, e.g. DistributedSampler) chooses the samples and their order
-    instead."""
+    instead.
+
+    state_dict() / load_state_dict() save and restore where an epoch stands (the
+    generator state its order was drawn from and the batches handed out), so a
+    resumed run continues the same order from the next batch. With a sampler the
+    order is the sampler's (a DistributedSampler's depends only on its epoch, which
+    the caller sets again before resuming)."""
 
     def __init__(
         self,
@@ -161,27 +168,72 @@ class DataLoader:
             generator = Generator(int(generator))
         self.generator = generator
         self.collate_fn = collate_fn or default_collate
+        self._order_rng: tuple[int, int] | None = None  # generator state the current order came from
+        self._batches = 0  # batches of the current epoch handed out
+        self._resume: tuple[tuple[int, int] | None, int] | None = None
 
     def __len__(self) -> int:
         n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
-    def _order(self, n: int) -> np.ndarray | None:
+    def state_dict(self) -> dict:
+        """{"order_rng": [seed, offset] or None, "batches": handed out this epoch,
+        "generator": the loader's own generator state, or None when it draws from
+        corten's default generator (which the caller saves)}."""
+        rng = None if self._order_rng is None else [int(v) for v in self._order_rng]
+        own = None if self.generator is None else [int(v) for v in self.generator.get_state()]
+        return {"order_rng": rng, "batches": self._batches, "generator": own}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Make the next iteration replay the saved epoch's order from batch
+        `batches` on. The loader's own generator is restored; corten's default
+        generator is not touched (restore it separately)."""
+        batches, rng, own = state.get("batches"), state.get("order_rng"), state.get("generator")
+        if not isinstance(batches, int) or isinstance(batches, bool) or not 0 <= batches <= len(self):
+            raise ValueError(f"DataLoader state: batches must be an int in [0, {len(self)}], got {batches!r}")
+        if own is not None and (self.generator is None or not isinstance(own, (list, tuple)) or len(own) != 2
+                                or not all(isinstance(v, int) for v in own)):
+            raise ValueError(f"DataLoader state: generator must be [seed, offset] of the loader's own "
+                             f"generator, got {own!r}")
+        if own is not None:
+            self.generator.set_state(tuple(own))  # type: ignore[union-attr]
+        if batches == 0 and rng is None:  # saved before the epoch's order was drawn
+            self._resume = None
+            return
+        if self.shuffle and (not isinstance(rng, (list, tuple)) or len(rng) != 2
+                             or not all(isinstance(v, int) for v in rng)):
+            raise ValueError(f"DataLoader state: order_rng must be [seed, offset] when shuffling, got {rng!r}")
+        self._resume = (tuple(rng) if self.shuffle else None, batches)  # type: ignore[arg-type]
+
+    def _order(self, n: int, rng: tuple[int, int] | None) -> np.ndarray | None:
         if self.sampler is not None:
             order = self.sampler.indices() if hasattr(self.sampler, "indices") else list(self.sampler)
             return np.asarray(order, np.int64)
         if not self.shuffle:
             return None
-        return randperm(n, self.generator)._a
+        if rng is not None:  # replay an order drawn earlier, leaving the generator alone
+            g = Generator()
+            g.set_state(rng)
+            return randperm(n, g)._a
+        g = self.generator or _random.default_generator
+        self._order_rng = g.get_state()
+        return randperm(n, g)._a
 
     def __iter__(self) -> Iterator[Any]:
-        order = self._order(len(self.dataset))
-        n = len(self.dataset) if order is None else len(order)
+        n = len(self.dataset)
+        resume, self._resume = self._resume, None
+        rng, start = resume if resume is not None else (None, 0)
+        if rng is not None:
+            self._order_rng = rng
+        order = self._order(n, rng)
+        n = n if order is None else len(order)
+        self._batches = start
         bs = self.batch_size
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
-        for b in range(len(self)):
+        for b in range(start, len(self)):
             lo, hi = b * bs, min((b + 1) * bs, n)
             idx = slice(lo, hi) if order is None else order[lo:hi]
+            self._batches = b + 1
             if fast:
                 yield self.dataset.batch(idx)
             else:

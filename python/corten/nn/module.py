@@ -243,7 +243,11 @@ class Module:
         for k, t in own.items():
             if k not in state_dict:
                 continue
-            v = _to_numpy(state_dict[k])
+            try:  # convert everything before assigning anything: an error leaves the module as it was
+                v = np.asarray(_to_numpy(state_dict[k]), dtype=t._a.dtype)
+            except (TypeError, ValueError) as e:
+                errors.append(f"value for {k} cannot be read as {t.dtype}: {e}")
+                continue
             if v.shape != t.shape:
                 errors.append(
                     f"size mismatch for {k}: copying a param with shape {shape_str(v.shape)} "
@@ -267,7 +271,7 @@ class Module:
         with no_grad():
             for k, v in values.items():
                 t = own[k]
-                _C.copy(np.asarray(v, dtype=t._a.dtype), t._a)
+                _C.copy(v, t._a)
                 t._bump_version()
         return IncompatibleKeys(missing, unexpected)
 

@@ -106,9 +106,13 @@ class Optimizer:
         return a
 
     # ---- state dicts -------------------------------------------------------------
+    # Names of the per-parameter state this optimizer keeps (None: not checked).
+    _state_names: frozenset | None = None
+
     def state_dict(self) -> dict:
-        """{"state": {index: {name: Tensor | number}}, "param_groups": [{..., "params": [index]}]},
-        with parameters numbered in group order, as torch.optim does."""
+        """{"state": {index: {name: Tensor}}, "param_groups": [{..., "params": [index]}]},
+        with parameters numbered in group order and `step` a 0-d float32 tensor, as
+        torch.optim does. corten.save / corten.load store and restore it."""
         index: dict = {}
         groups = []
         for g in self.param_groups:
@@ -116,18 +120,19 @@ class Optimizer:
             for p in g["params"]:
                 index.setdefault(id(p), len(index))
                 ids.append(index[id(p)])
-            groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": ids})
+            groups.append({**{k: copy.deepcopy(v) for k, v in g.items() if k != "params"}, "params": ids})
         state = {}
         for g in self.param_groups:
             for p in g["params"]:
                 if p in self.state:
-                    state[index[id(p)]] = {
-                        k: Tensor._wrap(v.copy()) if isinstance(v, np.ndarray) else v
-                        for k, v in self.state[p].items()
-                    }
+                    state[index[id(p)]] = {k: _state_tensor(k, v) for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore state_dict() output (from corten or torch.optim). Everything is
+        checked first: on error nothing changes."""
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError("optimizer state dict must have 'state' and 'param_groups' entries")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(
@@ -142,11 +147,21 @@ class Optimizer:
                     "of optimizer's group"
                 )
             for p, i in zip(mine["params"], theirs["params"], strict=False):
-                params[i] = p
-        self.state = {}
+                params[int(i)] = p
+        new_state = {}
         for i, st in state_dict["state"].items():
+            if int(i) not in params:
+                raise ValueError(f"optimizer state for parameter {i}, which no parameter group lists")
             p = params[int(i)]
-            self.state[p] = {k: _as_state(v, p) for k, v in st.items()}
+            names = self._state_names
+            unknown = sorted(set(st) - names) if names is not None else []
+            if unknown:
+                raise ValueError(
+                    f"optimizer state for parameter {i} has entries {unknown} that "
+                    f"{type(self).__name__} does not keep (a state dict of another optimizer?)"
+                )
+            new_state[p] = {k: _as_state(k, v, p) for k, v in st.items() if v is not None}
+        self.state = new_state
         for mine, theirs in zip(self.param_groups, groups, strict=False):
             mine.update({k: copy.deepcopy(v) for k, v in theirs.items() if k != "params"})
 
@@ -158,12 +173,27 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-def _as_state(v: Any, p: Tensor) -> Any:
+def _state_tensor(name: str, v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return Tensor._wrap(v.copy())
+    if name == "step":  # torch.optim keeps the step count as a 0-d float32 tensor
+        return Tensor._wrap(np.array(v, np.float32))
+    return v
+
+
+def _as_state(name: str, v: Any, p: Tensor) -> Any:
     if isinstance(v, Tensor) or hasattr(v, "__array__") and not np.isscalar(v):
         a = np.asarray(v.detach().cpu().numpy() if hasattr(v, "cpu") else v)
         if a.ndim == 0:
-            return a.item()
-        if a.shape != p.shape:
-            raise ValueError(f"optimizer state of shape {a.shape} does not match its parameter {p.shape}")
-        return np.array(a, dtype=p._a.dtype, order="C")
+            v = a.item()
+        elif a.shape != p.shape:
+            raise ValueError(
+                f"optimizer state {name!r} of shape {a.shape} does not match its parameter {p.shape}"
+            )
+        else:
+            return np.array(a, dtype=p._a.dtype, order="C")
+    if name == "step":
+        if not isinstance(v, (int, float, np.number)) or v != v or v < 0 or int(v) != v:
+            raise ValueError(f"optimizer state 'step' must be a non-negative whole number, got {v!r}")
+        return int(v)
     return v

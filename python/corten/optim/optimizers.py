@@ -14,6 +14,8 @@ from .optimizer import EMPTY, Optimizer
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, dampening, Nesterov and weight decay."""
 
+    _state_names = frozenset({"momentum_buffer"})
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -47,6 +49,8 @@ class SGD(Optimizer):
 
 
 class RMSprop(Optimizer):
+    _state_names = frozenset({"step", "square_avg", "grad_avg", "momentum_buffer"})
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -90,6 +94,7 @@ class Adam(Optimizer):
     """Adam; weight_decay is added to the gradient (L2). AdamW decouples it."""
 
     _decoupled = False
+    _state_names = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
 
     def __init__(
         self,
