@@ -272,3 +272,27 @@ def test_data_loader_state_replays_the_epoch_order():
     with pytest.raises(ValueError, match="order_rng"):
         again.load_state_dict({"order_rng": None, "batches": 1})
     again.load_state_dict({"order_rng": None, "batches": 0})  # nothing drawn yet: a fresh epoch
+
+
+def test_distributed_run_resumes_from_an_epoch_end(data, tmp_path):
+    from test_distributed import _have_mpi, launch
+
+    if not _have_mpi:
+        pytest.skip("mpi4py is not installed (the `distributed` extra)")
+
+    def job(out, epochs, *extra):
+        args = ["--data", str(data), "--hidden", "8", "--batch-size", "32", "--seed", "5", "--threads", "1",
+                "--no-progress", "--distributed", "--epochs", str(epochs), "--out", str(out), *extra]
+        r = launch(2, "-m", "corten", "train", *args)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return r
+
+    job(tmp_path / "whole", 2)
+    job(tmp_path / "part", 1)
+    assert "resuming from" in job(tmp_path / "part", 2, "--resume").stdout
+    _same_result(tmp_path / "part", tmp_path / "whole")
+
+
+def test_distributed_refuses_step_checkpoints(data, tmp_path, capsys):
+    assert train.main(_args(data, tmp_path, 1, "--distributed")) == 1
+    assert "--checkpoint-every is not supported with --distributed" in capsys.readouterr().err
