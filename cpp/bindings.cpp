@@ -89,6 +89,9 @@ PYBIND11_MODULE(_C, m) {
   m.def("sgd_step", &sgd_step, gil);
   m.def("rmsprop_step", &rmsprop_step, gil);
   m.def("adam_step", &adam_step, gil);
+  m.def("sgd_steps", &sgd_steps, gil);
+  m.def("rmsprop_steps", &rmsprop_steps, gil);
+  m.def("adam_steps", &adam_steps, gil);
 
   // ---- random fills (random_fill.cpp) ----
   m.def("random_uniform", &fill_uniform, gil);

@@ -3,6 +3,7 @@
 // Row kernels take C-contiguous 2-D float Views (rows x classes).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "view.h"
 
@@ -40,5 +41,17 @@ void rmsprop_step(const OutView& p, const View& g, const OutView& sq, const OutV
                   double lr, double alpha, double eps, double weight_decay, double momentum, bool centered);
 void adam_step(const OutView& p, const View& g, const OutView& m, const OutView& v, const OutView& vmax, double lr,
                double beta1, double beta2, double eps, double weight_decay, bool decoupled, int64_t step);
+// The same steps for a list of parameters in one call (one entry per parameter in
+// every list; per-parameter flags and step counts as lists): results equal the
+// one-parameter steps', bit for bit, on any number of threads.
+void sgd_steps(const std::vector<OutView>& p, const std::vector<View>& g, const std::vector<OutView>& buf,
+               double lr, double momentum, double dampening, bool nesterov, double weight_decay,
+               const std::vector<bool>& first);
+void rmsprop_steps(const std::vector<OutView>& p, const std::vector<View>& g, const std::vector<OutView>& sq,
+                   const std::vector<OutView>& gavg, const std::vector<OutView>& buf, double lr, double alpha,
+                   double eps, double weight_decay, double momentum, bool centered);
+void adam_steps(const std::vector<OutView>& p, const std::vector<View>& g, const std::vector<OutView>& m,
+                const std::vector<OutView>& v, const std::vector<OutView>& vmax, double lr, double beta1,
+                double beta2, double eps, double weight_decay, bool decoupled, const std::vector<int64_t>& step);
 
 }  // namespace corten

@@ -3,9 +3,12 @@
 // each element is independent, so the work is split into equal ranges.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "nn.h"
 #include "parallel.h"
@@ -127,6 +130,58 @@ void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __res
   }
 }
 
+
+// ---- many parameters in one call -----------------------------------------------
+// The lists hold one entry per parameter (state arrays a caller does not need are
+// passed empty). Every parameter is checked as by the one-parameter steps, and no
+// two arrays the step writes may share memory: the pieces run on different threads.
+size_t check_lists(const char* op, const std::vector<OutView>& ps, const std::vector<View>& gs,
+                   std::initializer_list<const std::vector<OutView>*> states) {
+  const size_t n = ps.size();
+  if (gs.size() != n)
+    throw std::invalid_argument(std::string(op) + ": " + std::to_string(n) + " parameters but " +
+                                std::to_string(gs.size()) + " gradients");
+  for (const auto* s : states)
+    if (s->size() != n)
+      throw std::invalid_argument(std::string(op) + ": " + std::to_string(n) + " parameters but a state list of " +
+                                  std::to_string(s->size()));
+  std::vector<std::pair<uintptr_t, uintptr_t>> spans;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t es = dtype_size(ps[i].dtype);
+    auto add = [&](const View& v) {
+      if (v.size() == 0) return;
+      const auto lo = reinterpret_cast<uintptr_t>(v.data);
+      spans.emplace_back(lo, lo + static_cast<uintptr_t>(v.size() * es));
+    };
+    add(ps[i]);
+    for (const auto* s : states) add((*s)[i]);
+  }
+  std::sort(spans.begin(), spans.end());
+  for (size_t i = 1; i < spans.size(); ++i)
+    if (spans[i].first < spans[i - 1].second)
+      throw std::invalid_argument(std::string(op) + ": two parameters or state arrays share memory");
+  return n;
+}
+
+// Runs fn(i, lo, hi) over elements [lo, hi) of parameter i, the parameters' elements
+// taken as one index space in fixed ranges: small parameters share a thread, large
+// ones are split, and one parallel region serves them all. Each element is updated
+// by the same formula wherever the cuts fall, so results do not depend on the
+// thread count.
+template <class Fn>
+void for_pieces(const std::vector<int64_t>& sizes, int64_t grain, Fn&& fn) {
+  std::vector<int64_t> start(sizes.size() + 1, 0);
+  for (size_t i = 0; i < sizes.size(); ++i) start[i + 1] = start[i] + sizes[i];
+  const int64_t total = start.back();
+  parallel_ranges(total, threads_for(total, grain), [&](int64_t lo, int64_t hi) {
+    size_t i = static_cast<size_t>(std::upper_bound(start.begin(), start.end(), lo) - start.begin()) - 1;
+    for (; i < sizes.size() && start[i] < hi; ++i) {
+      const int64_t a = std::max(lo, start[i]) - start[i], b = std::min(hi, start[i + 1]) - start[i];
+      if (b > a) fn(i, a, b);
+    }
+  });
+}
+
 }  // namespace
 
 void sgd_step(const OutView& pv, const View& gv, const OutView& bv, double lr, double momentum, double dampening,
@@ -181,6 +236,86 @@ void adam_step(const OutView& pv, const View& gv, const OutView& mv, const OutVi
         adam_loop<T, DEC(), WD(), AMS()>(p + lo, g + lo, m + lo, v + lo, AMS() ? vmax + lo : vmax, hi - lo,
                                          T(1 - beta1), T(beta2), T(eps), T(weight_decay), T(lr / bc1),
                                          T(bc2_sqrt), T(1 - lr * weight_decay));
+      });
+    });
+  });
+}
+
+// The multi-parameter steps: validate everything first, then one pass per piece.
+void sgd_steps(const std::vector<OutView>& ps, const std::vector<View>& gs, const std::vector<OutView>& bufs,
+               double lr, double momentum, double dampening, bool nesterov, double weight_decay,
+               const std::vector<bool>& first) {
+  const size_t n = check_lists("sgd", ps, gs, {&bufs});
+  if (first.size() != n) throw std::invalid_argument("sgd: one 'first' flag per parameter is needed");
+  std::vector<int64_t> sizes(n);
+  for (size_t i = 0; i < n; ++i) {
+    sizes[i] = check_arrays("sgd", ps[i], {&gs[i], &bufs[i]});
+    if (momentum != 0 && bufs[i].size() != sizes[i]) throw std::invalid_argument("sgd: momentum needs a buffer");
+  }
+  with_flags(weight_decay != 0, momentum != 0, nesterov, [&](auto WD, auto MOM, auto NEST) {
+    for_pieces(sizes, int64_t{1} << 18, [&](size_t i, int64_t lo, int64_t hi) {
+      dispatch_float(ps[i].dtype, "sgd", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        T *p = ps[i].ptr<T>(), *buf = bufs[i].ptr<T>();
+        sgd_loop<T, WD(), MOM(), NEST()>(p + lo, gs[i].ptr<T>() + lo, MOM() ? buf + lo : buf, hi - lo, T(lr),
+                                         T(momentum), T(1 - dampening), T(weight_decay), first[i]);
+      });
+    });
+  });
+}
+
+void rmsprop_steps(const std::vector<OutView>& ps, const std::vector<View>& gs, const std::vector<OutView>& sqs,
+                   const std::vector<OutView>& gas, const std::vector<OutView>& bufs, double lr, double alpha,
+                   double eps, double weight_decay, double momentum, bool centered) {
+  const size_t n = check_lists("rmsprop", ps, gs, {&sqs, &gas, &bufs});
+  std::vector<int64_t> sizes(n);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t k = sizes[i] = check_arrays("rmsprop", ps[i], {&gs[i], &sqs[i], &gas[i], &bufs[i]});
+    if (sqs[i].size() != k || (centered && gas[i].size() != k) || (momentum > 0 && bufs[i].size() != k))
+      throw std::invalid_argument("rmsprop: missing state array");
+  }
+  with_flags(weight_decay != 0, centered, momentum > 0, [&](auto WD, auto CEN, auto MOM) {
+    for_pieces(sizes, int64_t{1} << 15, [&](size_t i, int64_t lo, int64_t hi) {
+      dispatch_float(ps[i].dtype, "rmsprop", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        T *p = ps[i].ptr<T>(), *sq = sqs[i].ptr<T>(), *ga = gas[i].ptr<T>(), *buf = bufs[i].ptr<T>();
+        rmsprop_loop<T, WD(), CEN(), MOM()>(p + lo, gs[i].ptr<T>() + lo, sq + lo, CEN() ? ga + lo : ga,
+                                            MOM() ? buf + lo : buf, hi - lo, T(lr), T(alpha), T(eps),
+                                            T(weight_decay), T(momentum));
+      });
+    });
+  });
+}
+
+void adam_steps(const std::vector<OutView>& ps, const std::vector<View>& gs, const std::vector<OutView>& ms,
+                const std::vector<OutView>& vs, const std::vector<OutView>& vmaxs, double lr, double beta1,
+                double beta2, double eps, double weight_decay, bool decoupled, const std::vector<int64_t>& steps) {
+  const size_t n = check_lists("adam", ps, gs, {&ms, &vs, &vmaxs});
+  if (steps.size() != n) throw std::invalid_argument("adam: one step count per parameter is needed");
+  std::vector<int64_t> sizes(n);
+  bool ams = false;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t k = sizes[i] = check_arrays("adam", ps[i], {&gs[i], &ms[i], &vs[i], &vmaxs[i]});
+    if (ms[i].size() != k || vs[i].size() != k) throw std::invalid_argument("adam: missing state array");
+    if (steps[i] < 1) throw std::invalid_argument("adam: step must be at least 1");
+    ams = ams || (vmaxs[i].size() == k && k > 0);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (ams && sizes[i] > 0 && vmaxs[i].size() != sizes[i])
+      throw std::invalid_argument("adam: amsgrad needs a max_exp_avg_sq array for every parameter");
+  std::vector<double> bc1(n), bc2_sqrt(n);
+  for (size_t i = 0; i < n; ++i) {
+    bc1[i] = 1 - std::pow(beta1, static_cast<double>(steps[i]));
+    bc2_sqrt[i] = std::sqrt(1 - std::pow(beta2, static_cast<double>(steps[i])));
+  }
+  with_flags(decoupled, weight_decay != 0, ams, [&](auto DEC, auto WD, auto AMS) {
+    for_pieces(sizes, int64_t{1} << 15, [&](size_t i, int64_t lo, int64_t hi) {
+      dispatch_float(ps[i].dtype, "adam", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        T *p = ps[i].ptr<T>(), *m = ms[i].ptr<T>(), *v = vs[i].ptr<T>(), *vmax = vmaxs[i].ptr<T>();
+        adam_loop<T, DEC(), WD(), AMS()>(p + lo, gs[i].ptr<T>() + lo, m + lo, v + lo, AMS() ? vmax + lo : vmax,
+                                         hi - lo, T(1 - beta1), T(beta2), T(eps), T(weight_decay),
+                                         T(lr / bc1[i]), T(bc2_sqrt[i]), T(1 - lr * weight_decay));
       });
     });
   });

@@ -80,6 +80,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            params, grads, states = [], [], []
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -91,9 +92,21 @@ class Optimizer:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
-                self._update(p._a, g, group, state)
-                p._bump_version()
+                params.append(p)
+                grads.append(g)
+                states.append(state)
+            if params:
+                self._update_group([p._a for p in params], grads, group, states)
+                for p in params:
+                    p._bump_version()
         return loss
+
+    def _update_group(self, params: list, grads: list, group: dict, states: list) -> None:
+        """Update every parameter of a group that has a gradient (raw arrays, one
+        state dict each). Built-in optimizers do it in one kernel call (a
+        multi-tensor step); the default updates one parameter at a time."""
+        for p, g, state in zip(params, grads, states, strict=True):
+            self._update(p, g, group, state)
 
     def _update(self, p: np.ndarray, g: np.ndarray, group: dict, state: dict) -> None:
         raise NotImplementedError

@@ -1,4 +1,6 @@
-"""SGD, RMSprop, Adam and AdamW: each update is one C++ kernel pass per parameter."""
+"""SGD, RMSprop, Adam and AdamW. A step updates every parameter of a group in one
+C++ call (sgd_steps, rmsprop_steps, adam_steps: a multi-tensor step, one parallel
+region over all their elements); `_update` keeps the one-parameter form."""
 
 from __future__ import annotations
 
@@ -47,6 +49,30 @@ class SGD(Optimizer):
             p, g, buf, group["lr"], mom, group["dampening"], group["nesterov"], group["weight_decay"], first
         )
 
+    def _update_group(self, params: list, grads: list, group: dict, states: list) -> None:
+        bufs, firsts = [], []
+        for p, state in zip(params, states, strict=True):
+            buf = EMPTY[p.dtype]
+            first = False
+            if group["momentum"] != 0:
+                buf = state.get("momentum_buffer")
+                first = buf is None
+                if first:
+                    buf = state["momentum_buffer"] = np.empty_like(p)
+            bufs.append(buf)
+            firsts.append(first)
+        _C.sgd_steps(
+            params,
+            grads,
+            bufs,
+            group["lr"],
+            group["momentum"],
+            group["dampening"],
+            group["nesterov"],
+            group["weight_decay"],
+            firsts,
+        )
+
 
 class RMSprop(Optimizer):
     _state_names = frozenset({"step", "square_avg", "grad_avg", "momentum_buffer"})
@@ -87,6 +113,28 @@ class RMSprop(Optimizer):
             group["weight_decay"],
             group["momentum"],
             group["centered"],
+        )
+
+    def _update_group(self, params: list, grads: list, group: dict, states: list) -> None:
+        sqs, gas, bufs = [], [], []
+        centered, momentum = group["centered"], group["momentum"] > 0
+        for p, state in zip(params, states, strict=True):
+            state["step"] = state.get("step", 0) + 1
+            sqs.append(self._zeros(state, "square_avg", p))
+            gas.append(self._zeros(state, "grad_avg", p) if centered else EMPTY[p.dtype])
+            bufs.append(self._zeros(state, "momentum_buffer", p) if momentum else EMPTY[p.dtype])
+        _C.rmsprop_steps(
+            params,
+            grads,
+            sqs,
+            gas,
+            bufs,
+            group["lr"],
+            group["alpha"],
+            group["eps"],
+            group["weight_decay"],
+            group["momentum"],
+            centered,
         )
 
 
@@ -132,6 +180,30 @@ class Adam(Optimizer):
             group["weight_decay"],
             self._decoupled,
             int(step),
+        )
+
+    def _update_group(self, params: list, grads: list, group: dict, states: list) -> None:
+        ms, vs, vmaxs, steps = [], [], [], []
+        for p, state in zip(params, states, strict=True):
+            state["step"] = step = state.get("step", 0) + 1
+            steps.append(int(step))
+            ms.append(self._zeros(state, "exp_avg", p))
+            vs.append(self._zeros(state, "exp_avg_sq", p))
+            vmaxs.append(self._zeros(state, "max_exp_avg_sq", p) if group["amsgrad"] else EMPTY[p.dtype])
+        b1, b2 = group["betas"]
+        _C.adam_steps(
+            params,
+            grads,
+            ms,
+            vs,
+            vmaxs,
+            group["lr"],
+            b1,
+            b2,
+            group["eps"],
+            group["weight_decay"],
+            self._decoupled,
+            steps,
         )
 
 
