@@ -16,6 +16,7 @@ import numpy as np
 from .. import _C
 from .._creation import zeros
 from ..autograd.function import Function
+from ..autograd.grad_mode import _state
 from ..tensor import Tensor
 from .indexing import index_add
 from .linalg import matmul as _matmul
@@ -24,22 +25,37 @@ from .linalg import matmul as _matmul
 
 
 class Linear(Function):
-    """y = x @ w.T + b for 2-D x, as one graph node."""
+    """y = x @ w.T + b for 2-D x, as one graph node. Forward and the first-order
+    backward call the GEMM on the arrays directly (the same kernel calls, with the
+    same operand layouts, as the Tensor-level matmuls: the same bits); under
+    create_graph the backward uses differentiable ops."""
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
         ctx.save_for_backward(x, w)
-        y = _matmul(x, w.mT)
+        xa, wa = x._a, w._a
+        y = np.empty((xa.shape[0], wa.shape[0]), xa.dtype)
+        _C.matmul(xa, wa.T, y, False)
         if b is not None:
-            _C.add(y._a, b._a, y._a)
-        return y
+            _C.add(y, b._a, y)
+        return Tensor._wrap(y)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        gx = _matmul(g, w) if need_x else None
-        gw = _matmul(g.mT, x) if need_w else None
+        ga, xa, wa = g._a, x._a, w._a
+        if _state.enabled or ga.dtype != xa.dtype:  # higher order, or a hook changed the dtype
+            gx = _matmul(g, w) if need_x else None
+            gw = _matmul(g.mT, x) if need_w else None
+        else:
+            gx = gw = None
+            if need_x:
+                gx = Tensor._wrap(np.empty(xa.shape, xa.dtype))
+                _C.matmul(ga, wa, gx._a, False)
+            if need_w:
+                gw = Tensor._wrap(np.empty(wa.shape, wa.dtype))
+                _C.matmul(ga.T, xa, gw._a, False)
         gb = g.sum(axis=0) if need_b else None
         return gx, gw, gb
 
@@ -50,6 +66,23 @@ def linear_rows(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
 
 
 # ---- activations ------------------------------------------------------------------------
+
+
+def relu_grad(y: Tensor, g: Tensor) -> Tensor:
+    """g where y > 0, else 0: ReLU's first derivative from its output. The kernels of
+    `where(y > 0, g, 0.0)` called on the arrays, without two op dispatches (the same
+    bits); other layouts and dtypes go through the ops."""
+    ya, ga = y._a, g._a
+    if ya.shape != ga.shape or ya.dtype != ga.dtype or ya.dtype.kind != "f":
+        from .elementwise import where
+
+        return where(y > 0, g, 0.0)
+    mask = np.empty(ya.shape, np.bool_)
+    _C.greater(ya, np.zeros((), ya.dtype), mask)
+    out = np.empty(ga.shape, ga.dtype)
+    _C.where(mask, ga, np.zeros((), ga.dtype), out)
+    return Tensor._wrap(out)
+
 
 
 class Gelu(Function):

@@ -59,6 +59,12 @@ def _where(cond: Any, a: Any, b: Any) -> Any:
     return where(cond, a, b)
 
 
+def _relu_grad_from_output(y: Any, g: Any) -> Any:
+    from .fused import relu_grad
+
+    return relu_grad(y, g)
+
+
 def _zero(*args: Any) -> Any:
     from .._creation import zeros
 
@@ -112,7 +118,7 @@ OPS: tuple[ElementwiseOp, ...] = (
            grad_from_output=lambda y, g: g * y * (1 - y)),
     _unary("softplus", "float", lambda x, g: g * x.sigmoid(), (-4, 4, NOSIGN)),
     _unary("relu", "numeric", lambda x, g: _where(x > 0, g, 0.0), (0.1, 3, SIGNED), inplace=True,
-           grad_from_output=lambda y, g: _where(y > 0, g, 0.0)),
+           grad_from_output=_relu_grad_from_output),
     _unary("floor", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
     _unary("ceil", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
     _unary("round", "any", _zero, (0.1, 0.4, SIGNED), reads=""),

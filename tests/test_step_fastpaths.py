@@ -1,0 +1,101 @@
+"""The training step's direct kernel paths (nn.Linear's products, ReLU's gradient)
+give the same bits as the op-by-op formulas they replace, on any thread count."""
+
+import corten as ct
+import corten.nn.functional as F
+import numpy as np
+import pytest
+from corten.ops.fused import relu_grad
+
+
+def _leaf(a, dtype):
+    return ct.tensor(a, dtype=dtype, requires_grad=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("shape", [(128, 784, 512), (3, 5, 2), (0, 4, 3), (70, 1, 33)])
+def test_linear_gradients_equal_the_matmul_formula_bit_for_bit(dtype, threads, shape):
+    n, k, m = shape
+    rng = np.random.default_rng(n + k + m)
+    xs, ws, bs = rng.normal(size=(n, k)), rng.normal(size=(m, k)), rng.normal(size=m)
+    g = ct.tensor(rng.normal(size=(n, m)), dtype=dtype)
+    old = ct.get_num_threads()
+    ct.set_num_threads(threads)
+    try:
+        x1, w1, b1 = _leaf(xs, dtype), _leaf(ws, dtype), _leaf(bs, dtype)
+        y1 = F.linear(x1, w1, b1)
+        y1.backward(g)
+        x2, w2, b2 = _leaf(xs, dtype), _leaf(ws, dtype), _leaf(bs, dtype)
+        y2 = x2 @ w2.mT + b2
+        y2.backward(g)
+    finally:
+        ct.set_num_threads(old)
+    np.testing.assert_array_equal(y1.detach().numpy(), y2.detach().numpy())
+    for a, b in ((x1, x2), (w1, w2), (b1, b2)):
+        assert a.grad.dtype == dtype
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+def test_linear_backward_with_transposed_and_strided_operands():
+    rng = np.random.default_rng(1)
+    base = ct.tensor(rng.normal(size=(6, 10)), dtype="float32", requires_grad=True)
+    x = base[:, ::2]  # strided rows, a non-leaf
+    w = ct.tensor(rng.normal(size=(5, 4)), dtype="float32", requires_grad=True)
+    wt = w.mT  # (4, 5) view: transposed weight
+    F.linear(x, wt).sum().backward()
+    want_x = np.ones((6, 4), np.float32) @ wt.detach().numpy()
+    np.testing.assert_allclose(base.grad.numpy()[:, ::2], want_x, rtol=1e-6)
+    assert (base.grad.numpy()[:, 1::2] == 0).all()
+    np.testing.assert_allclose(w.grad.numpy(), (np.ones((6, 4), np.float32).T @ x.detach().numpy()).T, rtol=1e-6)
+
+
+def test_linear_second_derivative_still_differentiable():
+    rng = np.random.default_rng(2)
+    x = _leaf(rng.normal(size=(3, 4)), "float64")
+    w = _leaf(rng.normal(size=(2, 4)), "float64")
+    (gx,) = ct.autograd.grad(F.linear(x, w).square().sum(), [x], create_graph=True)
+    gx.sum().backward()  # d/dw of sum(2 (x w^T) w)
+    assert w.grad is not None and np.isfinite(w.grad.numpy()).all() and np.abs(w.grad.numpy()).sum() > 0
+
+
+def test_linear_gradients_match_torch():
+    th = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    xs, ws, bs = rng.normal(size=(9, 7)), rng.normal(size=(5, 7)), rng.normal(size=5)
+    x, w, b = (_leaf(a, "float64") for a in (xs, ws, bs))
+    F.linear(x, w, b).relu().sum().backward()
+    tx, tw, tb = (th.tensor(a, requires_grad=True) for a in (xs, ws, bs))
+    th.nn.functional.linear(tx, tw, tb).relu().sum().backward()
+    for c, t in ((x, tx), (w, tw), (b, tb)):
+        np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_grad_equals_where_formula(dtype):
+    rng = np.random.default_rng(4)
+    ys = rng.normal(size=(37, 11))
+    ys[0, :4] = [np.nan, -0.0, np.inf, -np.inf]
+    ys[1, :2] = [0.0, 1e-310 if dtype == "float64" else 1e-40]
+    y = ct.tensor(ys, dtype=dtype)
+    g = ct.tensor(rng.normal(size=ys.shape), dtype=dtype)
+    want = ct.where(y > 0, g, 0.0).numpy()
+    got = relu_grad(y, g)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got.numpy(), want)
+    assert np.signbit(got.numpy()).sum() == np.signbit(want).sum()
+    gt = ct.tensor(rng.normal(size=ys.shape[::-1]), dtype=dtype).mT  # a transposed gradient
+    np.testing.assert_array_equal(relu_grad(y, gt).numpy(), ct.where(y > 0, gt, 0.0).numpy())
+    g64 = ct.tensor(rng.normal(size=ys.shape), dtype="float64")  # other dtypes: through the ops
+    np.testing.assert_array_equal(relu_grad(y, g64).numpy(), ct.where(y > 0, g64, 0.0).numpy())
+
+
+def test_relu_backward_through_the_network_matches_torch():
+    th = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    xs = rng.normal(size=(8, 6))
+    x = _leaf(xs, "float32")
+    (x * 2).relu().sum().backward()
+    tx = th.tensor(xs, dtype=th.float32, requires_grad=True)
+    (tx * 2).relu().sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
