@@ -45,18 +45,21 @@ class Linear(Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         ga, xa, wa = g._a, x._a, w._a
-        if _state.enabled or ga.dtype != xa.dtype:  # higher order, or a hook changed the dtype
+        if _state.enabled or ga.dtype != xa.dtype or ga.dtype.kind != "f":  # higher order, or a hook's dtype
             gx = _matmul(g, w) if need_x else None
             gw = _matmul(g.mT, x) if need_w else None
-        else:
-            gx = gw = None
-            if need_x:
-                gx = Tensor._wrap(np.empty(xa.shape, xa.dtype))
-                _C.matmul(ga, wa, gx._a, False)
-            if need_w:
-                gw = Tensor._wrap(np.empty(wa.shape, wa.dtype))
-                _C.matmul(ga.T, xa, gw._a, False)
-        gb = g.sum(axis=0) if need_b else None
+            gb = g.sum(axis=0) if need_b else None
+            return gx, gw, gb
+        gx = gw = gb = None
+        if need_x:
+            gx = Tensor._wrap(np.empty(xa.shape, xa.dtype))
+            _C.matmul(ga, wa, gx._a, False)
+        if need_w:
+            gw = Tensor._wrap(np.empty(wa.shape, wa.dtype))
+            _C.matmul(ga.T, xa, gw._a, False)
+        if need_b:  # g.sum(axis=0): the reduction kernel over g's rows, as ops.reduction lays it out
+            gb = Tensor._wrap(np.empty(ga.shape[1:], ga.dtype))
+            _C.reduce_sum(ga.T, gb._a, 1)
         return gx, gw, gb
 
 
