@@ -25,6 +25,7 @@ from .. import _C
 from .._dtype import _BY_NP, ALL_DTYPES, DType, bool_, float_type_for, promote_types
 from .._shape import broadcast_shape, shape_str
 from ..autograd.function import Function, _edge
+from ..autograd.grad_mode import _state as _grad_state
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, _object_new
 from ._common import (
@@ -239,7 +240,7 @@ def _binary(op: str, a: Any, b: Any, out: Tensor | None = None) -> Tensor:
     _KERNELS[op](aa, ba, o)
     res = _object_new(Tensor)  # Tensor._wrap(o), inlined
     res._a = o
-    if (ta._rg or tb._rg) and op in BINARY_GRADS and od.kind == "f" and is_grad_enabled():
+    if (ta._rg or tb._rg) and _grad_state.enabled and op in BINARY_GRADS and od.kind == "f":
         _record_binary(op, ta, tb, res)
     return res
 
@@ -247,13 +248,25 @@ def _binary(op: str, a: Any, b: Any, out: Tensor | None = None) -> Tensor:
 def _record_binary(op: str, ta: Tensor, tb: Tensor, res: Tensor) -> None:
     """Make `res` the output of a Binary node. Written out rather than through
     Function.apply, which costs about 2 us more: three times the kernel call on
-    small tensors."""
+    small tensors; the edges and saves of the common case are inlined too."""
     ctx = Binary()
     ctx.op = op
     ra, rb = ta._rg, tb._rg
-    _save_operands(ctx, op, ta, tb, ra, rb)
+    save_a, save_b = _BINARY_SAVES[op][ra, rb]
+    ctx.shapes = ta._a.shape, tb._a.shape
+    if save_a or save_b:
+        ctx._saved = (ta if save_a else None, tb if save_b else None)
+        ctx._versions = (ta._bump_version(0) if save_a else 0, tb._bump_version(0) if save_b else 0)
     ctx.needs_input_grad = (ra, rb, False, False)
-    ctx.next_edges = (_edge(ta) if ra else None, _edge(tb) if rb else None, None, None)
+    # _edge(t), inlined for the common case (not one of several views of one call)
+    ea = eb = None
+    if ra:
+        fa = ta._grad_fn
+        ea = _edge(ta) if ta._multi_view else ta if fa is None else (fa, ta._out_index)
+    if rb:
+        fb = tb._grad_fn
+        eb = _edge(tb) if tb._multi_view else tb if fb is None else (fb, tb._out_index)
+    ctx.next_edges = (ea, eb, None, None)
     res._grad_fn, res._out_index, res._rg = ctx, 0, True
 
 
