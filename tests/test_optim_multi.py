@@ -97,3 +97,20 @@ def test_multi_tensor_kernels_accept_an_empty_group():
     _C.rmsprop_steps([], [], [], [], [], 0.1, 0.9, 1e-8, 0.0, 0.0, False)
     _C.adam_steps([], [], [], [], [], 0.1, 0.9, 0.99, 1e-8, 0.0, False, [])
     _C.sgd_steps([], [], [], 0.1, 0.0, 0.0, False, 0.0, [])
+
+
+def test_a_subclass_overriding_update_is_still_called_per_parameter():
+    seen = []
+
+    class Logged(optim.RMSprop):
+        def _update(self, p, g, group, state):
+            seen.append(p.shape)
+            super()._update(p, g, group, state)
+
+    a = ct.tensor(np.ones((2, 3)), requires_grad=True)
+    b = ct.tensor(np.ones(4), requires_grad=True)
+    opt = Logged([a, b], lr=0.1)
+    a.grad, b.grad = ct.ones((2, 3), dtype="float64"), ct.ones(4, dtype="float64")
+    opt.step()
+    assert seen == [(2, 3), (4,)]
+    assert (a.detach().numpy() < 1).all() and (b.detach().numpy() < 1).all()

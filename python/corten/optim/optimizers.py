@@ -50,6 +50,8 @@ class SGD(Optimizer):
         )
 
     def _update_group(self, params: list, grads: list, group: dict, states: list) -> None:
+        if type(self)._update is not SGD._update:  # a subclass's own update: one parameter at a time
+            return super()._update_group(params, grads, group, states)
         bufs, firsts = [], []
         for p, state in zip(params, states, strict=True):
             buf = EMPTY[p.dtype]
@@ -116,6 +118,8 @@ class RMSprop(Optimizer):
         )
 
     def _update_group(self, params: list, grads: list, group: dict, states: list) -> None:
+        if type(self)._update is not RMSprop._update:  # a subclass's own update: one parameter at a time
+            return super()._update_group(params, grads, group, states)
         sqs, gas, bufs = [], [], []
         centered, momentum = group["centered"], group["momentum"] > 0
         for p, state in zip(params, states, strict=True):
@@ -183,6 +187,8 @@ class Adam(Optimizer):
         )
 
     def _update_group(self, params: list, grads: list, group: dict, states: list) -> None:
+        if type(self)._update is not Adam._update:  # a subclass's own update: one parameter at a time
+            return super()._update_group(params, grads, group, states)
         ms, vs, vmaxs, steps = [], [], [], []
         for p, state in zip(params, states, strict=True):
             state["step"] = step = state.get("step", 0) + 1
