@@ -99,3 +99,35 @@ def test_relu_backward_through_the_network_matches_torch():
     tx = th.tensor(xs, dtype=th.float32, requires_grad=True)
     (tx * 2).relu().sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def _train_steps(threads, steps=4):
+    from corten import nn, optim
+    from corten.data import DataLoader, TensorDataset
+
+    old = ct.get_num_threads()
+    ct.set_num_threads(threads)
+    try:
+        ct.manual_seed(0)
+        rng = np.random.default_rng(0)
+        x = ct.from_numpy(rng.standard_normal((128 * steps, 784), dtype=np.float32))
+        y = ct.from_numpy(rng.integers(0, 10, 128 * steps))
+        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10))
+        opt = optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9)
+        loss_fn = nn.CrossEntropyLoss()
+        for xb, yb in DataLoader(TensorDataset(x, y), batch_size=128, shuffle=True):
+            loss = loss_fn(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    finally:
+        ct.set_num_threads(old)
+    return [p.detach().numpy().copy() for p in model.parameters()]
+
+
+def test_training_steps_give_the_same_weights_on_any_thread_count():
+    want = _train_steps(1)
+    for threads in (2, 3):
+        for a, b in zip(_train_steps(threads), want, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(want[0], _train_steps(1, steps=0)[0])  # the steps changed the weights
