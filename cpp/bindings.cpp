@@ -39,6 +39,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("peak_gflops", &peak_gflops, py::call_guard<py::gil_scoped_release>());
   m.def("gemm_kernel", &gemm_kernel_name);
   m.def("set_gemm_fallback", &set_gemm_force_fallback);
+  m.def("set_gemm_kernel", &set_gemm_kernel);
   m.def("op_kinds", &op_kinds);
 
   // ---- element-wise (elementwise.cpp) and data movement (indexing.cpp) ----

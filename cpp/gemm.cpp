@@ -90,17 +90,51 @@ bool env_forces_fallback() {
   return e && *e && std::strcmp(e, "0") != 0;
 }
 
-const GemmKernels* simd_kernels() {
+// Kernel levels in increasing order. The CPU sets the best one; the cap
+// (CORTEN_GEMM_KERNEL, set_gemm_kernel) lets tests and benchmarks run a lower
+// one on the same machine.
+enum GemmLevel : int { kPortable = 0, kAvx2 = 1, kAvx512 = 2 };
+constexpr const char* kLevelNames[] = {"portable", "avx2", "avx512"};
+std::atomic<int> g_level_cap{-1};  // -1: not yet read from the environment
+
+int cpu_gemm_level() {
 #if defined(__x86_64__) || defined(_M_X64)
-  static const GemmKernels* k =
-      (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-          ? detail::gemm_avx2_kernels()
-          : nullptr;
-  return k;
+  static const int level = !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+                               ? kPortable
+                           : __builtin_cpu_supports("avx512f") ? kAvx512
+                                                               : kAvx2;
+  return level;
 #else
-  return nullptr;
+  return kPortable;
 #endif
 }
+
+// -1 for an unknown name; "best" is the CPU's level.
+int level_from_name(const char* name) {
+  if (std::strcmp(name, "best") == 0) return cpu_gemm_level();
+  for (int l = kPortable; l <= kAvx512; ++l)
+    if (std::strcmp(name, kLevelNames[l]) == 0) return l;
+  return -1;
+}
+
+int level_cap() {
+  int v = g_level_cap.load(std::memory_order_relaxed);
+  if (v < 0) {
+    const char* e = std::getenv("CORTEN_GEMM_KERNEL");
+    const int parsed = (e && *e) ? level_from_name(e) : -1;
+    int expected = -1;
+    g_level_cap.compare_exchange_strong(expected, parsed < 0 ? kAvx512 : parsed);
+    v = g_level_cap.load(std::memory_order_relaxed);
+  }
+  return v;
+}
+
+int active_gemm_level() {
+  if (gemm_force_fallback()) return kPortable;
+  return std::min(cpu_gemm_level(), level_cap());
+}
+
+const GemmKernels* simd_kernels() { return gemm_kernel_for_level(active_gemm_level()); }
 
 // Portable micro-kernel with the same contract (and summation order) as the
 // SIMD ones: the tile sum starts at zero and runs over p in increasing order.
@@ -129,11 +163,11 @@ void portable_kernel(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* 
 
 template <class T> MicroKernel<T> pick_kernel();
 template <> MicroKernel<float> pick_kernel<float>() {
-  const GemmKernels* k = gemm_force_fallback() ? nullptr : simd_kernels();
+  const GemmKernels* k = simd_kernels();
   return k ? k->f32 : portable_kernel<float>;
 }
 template <> MicroKernel<double> pick_kernel<double>() {
-  const GemmKernels* k = gemm_force_fallback() ? nullptr : simd_kernels();
+  const GemmKernels* k = simd_kernels();
   return k ? k->f64 : portable_kernel<double>;
 }
 
@@ -487,7 +521,7 @@ template <class T> struct GemvPair {
 
 template <class T> GemvPair<T> pick_gemv() {
   GemvPair<T> g;
-  const GemmKernels* k = gemm_force_fallback() ? nullptr : simd_kernels();
+  const GemmKernels* k = simd_kernels();
   if (!k) return g;
   if constexpr (sizeof(T) == 4) {
     g.dot = k->gemv_dot_f32;
@@ -648,7 +682,7 @@ double plan_cost(const Operands& o) {
 }
 
 template <class T> detail::DotKernel<T> pick_dot() {
-  const GemmKernels* k = gemm_force_fallback() ? nullptr : simd_kernels();
+  const GemmKernels* k = simd_kernels();
   if (!k) return nullptr;
   if constexpr (sizeof(T) == 4)
     return k->dot_f32;
@@ -974,8 +1008,41 @@ bool gemm_force_fallback() {
   return v == 1;
 }
 
+const GemmKernels* gemm_kernel_for_level(int level) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (level >= kAvx512) {
+    // AVX-512 micro-kernels; matrix-vector and dot kernels stay AVX2 (memory-bound).
+    static const GemmKernels k = [] {
+      GemmKernels r = *detail::gemm_avx2_kernels();
+      const detail::MicroKernels m = detail::gemm_avx512_micro_kernels();
+      r.f32 = m.f32;
+      r.f64 = m.f64;
+      return r;
+    }();
+    return &k;
+  }
+  if (level == kAvx2) return detail::gemm_avx2_kernels();
+#else
+  (void)level;
+#endif
+  return nullptr;
+}
+
+void set_gemm_kernel(const std::string& name) {
+  const int level = level_from_name(name.c_str());
+  if (level < 0)
+    throw std::invalid_argument("set_gemm_kernel: unknown kernel '" + name +
+                                "' (expected 'portable', 'avx2', 'avx512' or 'best')");
+  if (level > cpu_gemm_level())
+    throw std::invalid_argument("set_gemm_kernel: this CPU cannot run '" + name +
+                                "'; the best it runs is '" + kLevelNames[cpu_gemm_level()] +
+                                "'");
+  g_level_cap.store(level);
+}
+
 const char* gemm_kernel_name() {
-  return (!gemm_force_fallback() && simd_kernels()) ? "avx2-fma" : "portable";
+  static constexpr const char* kShown[] = {"portable", "avx2-fma", "avx512"};
+  return kShown[active_gemm_level()];
 }
 
 }  // namespace corten

@@ -6,10 +6,14 @@
 // validated entry point used by the Python binding.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "view.h"
 
 namespace corten {
+namespace detail {
+struct GemmKernels;
+}
 
 // C (m x n) = A (m x k) * B (k x n), or C += A * B when accumulate.
 // Strides are in elements; any sign or zero is allowed for A and B, so
@@ -33,7 +37,16 @@ void matmul(const View& a, const View& b, const OutView& out, bool accumulate);
 // CORTEN_GEMM_FALLBACK=1 sets the initial value.
 void set_gemm_force_fallback(bool on);
 bool gemm_force_fallback();
-// "avx2-fma" or "portable": the float kernel the next gemm call will use.
+// "avx512", "avx2-fma" or "portable": the float kernel the next gemm call will use.
 const char* gemm_kernel_name();
+
+// The kernel table of one SIMD level (0 portable: nullptr, 1 AVX2/FMA,
+// 2 AVX-512F, whose gemv/dot kernels are the AVX2 ones). The caller makes sure
+// the CPU runs that level; gemm uses min(CPU's best level, cap).
+const detail::GemmKernels* gemm_kernel_for_level(int level);
+// Caps the level by name: "portable", "avx2", "avx512" or "best"; the
+// environment variable CORTEN_GEMM_KERNEL sets the initial cap. Throws
+// std::invalid_argument for an unknown name or a level this CPU cannot run.
+void set_gemm_kernel(const std::string& name);
 
 }  // namespace corten

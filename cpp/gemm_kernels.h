@@ -1,8 +1,9 @@
 // Internal to the gemm implementation: the micro-kernel calling convention
-// shared by gemm.cpp (driver, packing, portable kernel) and gemm_avx2.cpp
-// (SIMD micro-kernels only). Keep this header free of inline functions and
-// templates with bodies: it is included by a TU built with -mavx2 -mfma and
-// nothing from it may end up as a symbol that generic code could pick up.
+// shared by gemm.cpp (driver, packing, portable kernel), gemm_avx2.cpp and
+// gemm_avx512.cpp (SIMD kernels only). Keep this header free of inline functions
+// and templates with bodies: it is included by TUs built with -mavx2 -mfma or
+// -mavx512f, and nothing from it may end up as a symbol that generic code
+// could pick up.
 #pragma once
 #include <cstdint>
 
@@ -59,6 +60,16 @@ struct GemmKernels {
 
 // Defined in gemm_avx2.cpp (x86-64 only). Call only when the CPU has AVX2 and FMA.
 const GemmKernels* gemm_avx2_kernels();
+
+// The AVX-512F micro-kernels (same tile, same contract) defined in
+// gemm_avx512.cpp (x86-64 only); the rest of GemmKernels is shared with AVX2,
+// whose matrix-vector and dot kernels are bound by memory, not by vector width.
+// Call only when the CPU has AVX-512F.
+struct MicroKernels {
+  MicroKernel<float> f32;
+  MicroKernel<double> f64;
+};
+MicroKernels gemm_avx512_micro_kernels();
 
 }  // namespace detail
 }  // namespace corten

@@ -278,7 +278,67 @@ def test_portable_kernel(dtype, fallback):
 
 
 def test_kernel_name():
-    assert ct.gemm_kernel() in ("avx2-fma", "portable")
+    assert ct.gemm_kernel() in ("avx512", "avx2-fma", "portable")
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+_LEVELS = {"portable": "portable", "avx2": "avx2-fma", "avx512": "avx512"}
+
+
+@pytest.fixture(params=list(_LEVELS))
+def gemm_level(request):
+    """Runs the test once per micro-kernel this CPU has, then restores the best."""
+    try:
+        ct.set_gemm_kernel(request.param)
+    except ValueError:
+        pytest.skip(f"this CPU has no {request.param} kernel")
+    yield request.param
+    ct.set_gemm_kernel("best")
+
+
+def test_best_kernel_matches_cpu():
+    flags = _cpu_flags()
+    if not flags:
+        pytest.skip("no /proc/cpuinfo")
+    want = "avx512" if "avx512f" in flags else "avx2-fma" if {"avx2", "fma"} <= flags else "portable"
+    assert ct.gemm_kernel() == want
+
+
+def test_set_gemm_kernel_rejects_bad_names():
+    with pytest.raises(ValueError, match="unknown kernel 'sse9'"):
+        ct.set_gemm_kernel("sse9")
+    assert ct.gemm_kernel() in ("avx512", "avx2-fma", "portable")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_each_kernel_matches_numpy(dtype, gemm_level, restore_threads):
+    assert ct.gemm_kernel() == _LEVELS[gemm_level]
+    shapes = [(1, 1, 1), (6, 16, 8), (7, 17, 9), (5, 15, 1), (6, 8, 2), (37, 41, 300), (130, 70, 257),
+              (3, 200, 5), (64, 48, 513), (300, 301, 302)]
+    for m, n, k in shapes:
+        for ka, kb in [("c", "c"), ("f", "step"), ("neg", "f"), ("step", "neg")]:
+            a, b = rand((m, k), dtype), rand((k, n), dtype)
+            assert_close(mm(_layout(a, ka), _layout(b, kb)), a, b)
+            c0 = rand((m, n), dtype)
+            out = ct.from_numpy(c0.copy())
+            ct.matmul(ct.from_numpy(_layout(a, ka)), ct.from_numpy(_layout(b, kb)), out=out, accumulate=True)
+            assert_close(out.numpy(), a, b, extra=c0)
+    a, b = rand((300, 257), dtype), rand((257, 190), dtype)
+    ct.set_num_threads(1)
+    r1 = mm(a, b)
+    for t in (2, 3):
+        ct.set_num_threads(t)
+        assert mm(a, b).tobytes() == r1.tobytes(), t
 
 
 # ---- products built on matmul -----------------------------------------------------------

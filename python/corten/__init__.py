@@ -143,8 +143,14 @@ def set_num_threads(n: int) -> None:
 
 
 def gemm_kernel() -> str:
-    """The matmul micro-kernel chosen at run time: "avx2-fma" or "portable"."""
+    """The matmul micro-kernel chosen at run time: "avx512", "avx2-fma" or "portable"."""
     return _C.gemm_kernel()
+
+
+def set_gemm_kernel(name: str) -> None:
+    """Cap the matmul kernel: "portable", "avx2", "avx512" or "best" (also:
+    CORTEN_GEMM_KERNEL=NAME). ValueError for a name this CPU cannot run."""
+    _C.set_gemm_kernel(str(name))
 
 
 def set_gemm_fallback(on: builtins.bool) -> None:

@@ -73,7 +73,7 @@ def measured_peak_gflops(threads: int, dtype: str = "float32", seconds: float = 
         raise ValueError(f"measured_peak_gflops: need at least 1 thread, got {threads}")
     if dtype not in ("float32", "float64"):
         raise ValueError(f"measured_peak_gflops: dtype must be float32 or float64, got {dtype!r}")
-    portable = corten.gemm_kernel() != "avx2-fma"
+    portable = corten.gemm_kernel() == "portable"
     return max(corten._C.peak_gflops(dtype == "float64", threads, seconds, portable) for _ in range(repeats))
 
 
