@@ -8,9 +8,8 @@ silently go wrong. `docs/tutorial.md` is this file turned into a page by
 
 import time
 
-import numpy as np
-
 import corten as ct
+import numpy as np
 
 ct.manual_seed(0)
 
