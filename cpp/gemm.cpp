@@ -161,14 +161,22 @@ void portable_kernel(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* 
   }
 }
 
-template <class T> MicroKernel<T> pick_kernel();
-template <> MicroKernel<float> pick_kernel<float>() {
-  const GemmKernels* k = simd_kernels();
-  return k ? k->f32 : portable_kernel<float>;
-}
-template <> MicroKernel<double> pick_kernel<double>() {
-  const GemmKernels* k = simd_kernels();
-  return k ? k->f64 : portable_kernel<double>;
+// The AVX-512 tile is used up to this many multiply-adds (m * n * k). Measured
+// on a Xeon with AVX-512 (one thread, CPU time, docs/benchmarks.md): 1.1-1.2x
+// the AVX2 tile from 128^3 to 512^3 and on the training job's shapes, but
+// 0.83-0.9x at 1024^3 (float64) and 2048^3, where the AVX2 tile stays.
+constexpr double kAvx512MaxMadds = double(int64_t(1) << 28);
+
+// The micro-kernel for a problem of `madds` multiply-adds; depends only on the
+// level in force and the problem's size, never on the thread count.
+template <class T> MicroKernel<T> pick_kernel(double madds) {
+  int level = active_gemm_level();
+  if (level == kAvx512 && madds > kAvx512MaxMadds) level = kAvx2;
+  const GemmKernels* k = gemm_kernel_for_level(level);
+  if constexpr (sizeof(T) == 4)
+    return k ? k->f32 : portable_kernel<float>;
+  else
+    return k ? k->f64 : portable_kernel<double>;
 }
 
 // ---------------------------------------------------------------------------
@@ -413,7 +421,7 @@ int64_t packed_b_elems(const Operands& o) {
 template <class T>
 void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
   constexpr int NR = Tile<T>::NR;
-  const MicroKernel<T> ukr = pick_kernel<T>();
+  const MicroKernel<T> ukr = pick_kernel<T>(double(o.m) * double(o.n) * double(o.k));
   if (nt <= 1) {
     T* pb = tl_pack_b.get<T>(packed_b_elems<T>(o));
     blocked_rows<T>(ukr, o, A, B, C, 0, o.m, pb, 0, 1);

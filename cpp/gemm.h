@@ -37,7 +37,8 @@ void matmul(const View& a, const View& b, const OutView& out, bool accumulate);
 // CORTEN_GEMM_FALLBACK=1 sets the initial value.
 void set_gemm_force_fallback(bool on);
 bool gemm_force_fallback();
-// "avx512", "avx2-fma" or "portable": the float kernel the next gemm call will use.
+// "avx512", "avx2-fma" or "portable": the kernel level the next gemm call will use
+// (at "avx512", problems above 2^28 multiply-adds keep the AVX2 tile, see gemm.cpp).
 const char* gemm_kernel_name();
 
 // The kernel table of one SIMD level (0 portable: nullptr, 1 AVX2/FMA,

@@ -73,6 +73,13 @@ void kernel(int64_t kc, const typename O::T* a, int64_t rsa, int64_t csa,
   constexpr int NR = O::L;
   Bank<O> even, odd;
 
+  // Warm the destination rows while the k loop runs: with k split into KC
+  // blocks, C is read back from memory once per block on large problems.
+  if (csc == 1) {
+    for (int i = 0; i < mr; ++i)
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T0);
+  }
+
   // Row starts of A; missing rows repeat row mr - 1 (see the contract).
   const T* r0[MR];
   for (int i = 0; i < MR; ++i) r0[i] = a + (i < mr ? i : mr - 1) * rsa;
