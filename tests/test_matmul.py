@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import corten as ct
 import numpy as np
@@ -297,19 +298,26 @@ _LEVELS = {"portable": "portable", "avx2": "avx2-fma", "avx512": "avx512"}
 
 @pytest.fixture(params=list(_LEVELS))
 def gemm_level(request):
-    """Runs the test once per micro-kernel this CPU has, then restores the best."""
+    """Runs the test once per micro-kernel this CPU has, then restores the level in force."""
+    before = {v: k for k, v in _LEVELS.items()}[ct.gemm_kernel()]
     try:
         ct.set_gemm_kernel(request.param)
     except ValueError:
         pytest.skip(f"this CPU has no {request.param} kernel")
+    if ct.gemm_kernel() != _LEVELS[request.param]:  # held lower by another setting (forced fallback)
+        ct.set_gemm_kernel(before)
+        pytest.skip(f"another setting holds the kernel below {request.param}")
     yield request.param
-    ct.set_gemm_kernel("best")
+    ct.set_gemm_kernel(before)
 
 
 def test_best_kernel_matches_cpu():
     flags = _cpu_flags()
     if not flags:
         pytest.skip("no /proc/cpuinfo")
+    capped = [v for v in ("CORTEN_GEMM_FALLBACK", "CORTEN_GEMM_KERNEL", "CORTEN_SIMD") if os.environ.get(v)]
+    if capped:
+        pytest.skip(f"{capped[0]} caps the kernel")
     want = "avx512" if "avx512f" in flags else "avx2-fma" if {"avx2", "fma"} <= flags else "portable"
     assert ct.gemm_kernel() == want
 
