@@ -100,6 +100,11 @@ class MatMul(Function):
         return ga, gb
 
 
+def _array_reshape(t: Tensor, shape: tuple) -> Tensor:
+    """An unrecorded reshape of a 1-D operand (never copies: a row or a column)."""
+    return Tensor._wrap(t._a.reshape(shape))
+
+
 def _matmul_nd(a: Tensor, b: Tensor, shape: tuple) -> Tensor:
     """a @ b for ndim >= 2 operands of one dtype, recorded when needed."""
     if a.dtype.kind == "f" and _needs_graph(a, b):
@@ -132,8 +137,11 @@ def matmul(a: Any, b: Any, out: Tensor | None = None, accumulate: bool = False) 
                 f"matmul: Input operand {i} does not have enough dimensions (has 0, gufunc core with "
                 f"signature {_SIG} requires 1)"
             )
-    a2 = reshape(ta, (1, ta.shape[0])) if ta.ndim == 1 else ta
-    b2 = reshape(tb, (tb.shape[0], 1)) if tb.ndim == 1 else tb
+    # Promoting 1-D operands: outside the graph, plain array reshapes (a recorded
+    # view costs more than the whole product of two short vectors).
+    shape_view = reshape if ta.dtype.kind == "f" and _needs_graph(ta, tb) else _array_reshape
+    a2 = shape_view(ta, (1, ta.shape[0])) if ta.ndim == 1 else ta
+    b2 = shape_view(tb, (tb.shape[0], 1)) if tb.ndim == 1 else tb
     if a2.shape[-1] != b2.shape[-2]:
         raise ValueError(
             f"matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature {_SIG} "
