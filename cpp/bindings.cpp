@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "conv.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "indexing.h"
@@ -59,6 +60,13 @@ PYBIND11_MODULE(_C, m) {
   m.def("masked_select", &masked_select, gil);
   m.def("copy_blocked", &copy_blocked, gil);
   m.def("matmul", &matmul, gil);
+  m.def("conv2d_forward", &conv2d_forward, gil);
+  m.def("conv2d_input_grad", &conv2d_input_grad, gil);
+  m.def("conv2d_weight_grad", &conv2d_weight_grad, gil);
+  m.def("max_pool2d_forward", &max_pool2d_forward, gil);
+  m.def("max_pool2d_backward", &max_pool2d_backward, gil);
+  m.def("avg_pool2d_forward", &avg_pool2d_forward, gil);
+  m.def("avg_pool2d_backward", &avg_pool2d_backward, gil);
 
   // ---- reductions, scans and sorting (reduce*.cpp, scan.cpp, sort.cpp) ----
   m.def("reduce_sum", &reduce_op<ReduceOp::Sum>, gil);

@@ -1,6 +1,7 @@
 """corten.nn: modules, layers, losses, initialisers and the functional API."""
 
 from . import functional, init, parallel
+from .conv import AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv1d, Conv2d, Dropout2d, MaxPool2d
 from .layers import (
     GELU,
     BatchNorm1d,
@@ -43,6 +44,13 @@ __all__ = [
     "Dropout",
     "LayerNorm",
     "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "Dropout2d",
     "Embedding",
     "CrossEntropyLoss",
     "NLLLoss",

@@ -13,6 +13,7 @@ from typing import Any
 from .._shape import normalize_axis, shape_str
 from ..autograd.grad_mode import no_grad
 from ..ops import fused
+from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
 from ..ops.elementwise import relu, sigmoid, sqrt, tanh, where
 from ..ops.elementwise import softplus as _softplus
 from ..ops.fused import embedding_rows, linear_rows, softmax_rows
@@ -31,6 +32,12 @@ __all__ = [
     "softmax",
     "log_softmax",
     "dropout",
+    "dropout2d",
+    "conv1d",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
     "layer_norm",
     "batch_norm",
     "embedding",
@@ -124,6 +131,21 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return x * mask
 
 
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero whole channels of x (N, C, H, W) or (C, H, W) with probability p, scaling the rest."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d probability has to be between 0 and 1, but got {p}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {shape_str(x.shape)}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    shape = x.shape[:-2] + (1, 1)
+    mask = bernoulli_mask(shape, 1.0 - p).astype(x.dtype) * (1.0 / (1.0 - p))
+    return x * mask
+
+
 # ---- normalisation and embedding ---------------------------------------------------------
 
 
@@ -165,12 +187,12 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Normalise over the batch (and length) axes per channel (axis 1); when training,
+    """Normalise over the batch (and spatial) axes per channel (axis 1); when training,
     update the running statistics in place (running_var with the unbiased variance)."""
-    if x.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected 2-D or 3-D input, got shape {shape_str(x.shape)}")
-    axes = (0,) if x.ndim == 2 else (0, 2)
-    bshape = (1, x.shape[1]) + ((1,) if x.ndim == 3 else ())
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(f"batch_norm: expected 2-D, 3-D or 4-D input, got shape {shape_str(x.shape)}")
+    axes = (0,) + tuple(range(2, x.ndim))
+    bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if training:
         n = math.prod(x.shape[a] for a in axes)
         if n <= 1:
