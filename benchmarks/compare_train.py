@@ -1,7 +1,7 @@
 """Run the corten training job and its PyTorch twin one after the other with
 the same recipe and report accuracy, time and peak memory of each.
 
-    .venv/bin/python benchmarks/compare_train.py [--epochs 5] [--threads N] [--repeat N]
+    .venv/bin/python benchmarks/compare_train.py [--model mlp|cnn] [--epochs 5] [--threads N] [--repeat N]
 
 Each run is a separate process started with this script's environment, unchanged:
 the harness tunes neither side (corten's own defaults, which its import and its
@@ -68,11 +68,15 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    p.add_argument("--limit", type=int, default=None, help="train on the first N samples only")
     p.add_argument("--repeat", type=int, default=1, help="alternate the two runs N times; report medians")
     args = p.parse_args()
-    common = ["--epochs", str(args.epochs), "--seed", str(args.seed)]
+    common = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--model", args.model]
     if args.threads:
         common += ["--threads", str(args.threads)]
+    if args.limit:
+        common += ["--limit", str(args.limit)]
     if args.epochs < 1 or args.repeat < 1 or (args.threads is not None and args.threads < 1):
         p.error("--epochs, --repeat and --threads need at least 1")
     runs: dict = {"corten": [], "torch": []}
@@ -88,7 +92,9 @@ def main() -> None:
     threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}" if args.threads \
         else "each library's default threads"
     print(
-        f"{args.epochs} epochs, Linear 784-512-10, RMSprop, batch 128, Fashion-MNIST, {threads}"
+        f"{args.epochs} epochs, "
+        + ("the convnet, RMSprop, batch 64" if args.model == "cnn" else "Linear 784-512-10, RMSprop, batch 128")
+        + f", Fashion-MNIST, {threads}"
         + (f", median of {args.repeat} alternating runs" if args.repeat > 1 else "")
     )
     print(f"{'':18s} {'test acc':>9s} {'step ms':>8s} {'process s':>10s} {'peak RSS MiB':>13s}")

@@ -10,7 +10,11 @@ corten.datasets: --data, $CORTEN_DATA/NAME, /usr/share/datasets/NAME,
 ~/.cache/corten/NAME) with NumPy, without importing corten: this process is
 PyTorch's alone, with PyTorch's defaults.
 
-    python benchmarks/train_torch_twin.py [--epochs 5] [--threads N] [--json]
+With --model cnn: the convnet of `python -m corten train --model cnn` (Conv2d(1,32,3)-ReLU-
+MaxPool2d(2)-Conv2d(32,64,3)-ReLU-MaxPool2d(2)-Conv2d(64,64,3)-ReLU-Flatten-Linear(576,64)-ReLU-
+Linear(64,10)) on (N, 1, 28, 28) images, batch 64 unless --batch-size is given.
+
+    python benchmarks/train_torch_twin.py [--model mlp|cnn] [--epochs 5] [--threads N] [--json]
 """
 
 from __future__ import annotations
@@ -63,12 +67,14 @@ def load(name: str, root: str | None, train: bool) -> tuple[torch.Tensor, torch.
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--hidden", type=int, default=512)
     p.add_argument("--dataset", choices=["fashion-mnist", "mnist"], default="fashion-mnist")
     p.add_argument("--data", default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, default=None, help="train on the first N samples only")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--no-normalize", action="store_true", help="feed pixels in [0, 1]")
     p.add_argument("--json", action="store_true", help="print one JSON line with the results")
@@ -82,9 +88,23 @@ def main() -> None:
     if not args.no_normalize:  # the training set's statistics, as the corten job
         mean, std = x_train.double().mean().item(), x_train.double().std(correction=0).item()
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+    if args.limit:
+        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    if args.model == "cnn":
+        x_train, x_test = x_train.reshape(-1, 1, 28, 28), x_test.reshape(-1, 1, 28, 28)
+    if args.batch_size is None:
+        args.batch_size = 64 if args.model == "cnn" else 128
     t_data = time.perf_counter() - t0
 
-    model = nn.Sequential(nn.Linear(784, args.hidden), nn.ReLU(), nn.Linear(args.hidden, 10))
+    if args.model == "cnn":
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
+            nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10),
+        )
+    else:
+        model = nn.Sequential(nn.Linear(784, args.hidden), nn.ReLU(), nn.Linear(args.hidden, 10))
     opt = torch.optim.RMSprop(model.parameters(), lr=args.lr, alpha=0.9)
     loss_fn = nn.CrossEntropyLoss()
     n, bs = len(x_train), args.batch_size

@@ -25,7 +25,7 @@ FORMAT = "corten.train"
 VERSION = 1
 FILENAME = "checkpoint.safetensors"
 # Options that define the run: a resumed run must repeat them.
-RECIPE = ("dataset", "hidden", "optimizer", "lr", "batch_size", "limit", "no_normalize", "seed", "distributed")
+RECIPE = ("dataset", "model", "hidden", "optimizer", "lr", "batch_size", "limit", "no_normalize", "seed", "distributed")
 # Test hook: "N" (or "N:KILL") makes the job SIGKILL itself after N steps of this
 # process; "N:INT" sends itself SIGINT (a Ctrl-C) instead.
 SIGNAL_ENV = "CORTEN_TEST_SIGNAL_AT_STEP"
