@@ -27,7 +27,7 @@ Setup = Callable[[Any, dict], Callable[[], Any]]
 @dataclass(frozen=True)
 class Workload:
     name: str
-    group: str  # matmul, elementwise, reduction, overhead, training
+    group: str  # matmul, elementwise, reduction, overhead, conv, training
     data: Callable[[], dict]
     setups: dict[str, Setup]
     flops: float = 0.0  # per call; a GFLOP/s rate is shown when set
@@ -289,4 +289,98 @@ _TRAINING = [
              available=_fashion_mnist_note),
 ]
 
-WORKLOADS: list[Workload] = _MATMULS + _ELEMENTWISE + _REDUCTIONS + _OVERHEAD + _TRAINING
+# -- convolution and pooling: the convnet job's layers at batch 64, and a 3x3 conv at 56x56x64 ---------
+CONV_API = ("nn.functional.conv2d", "autograd.grad")
+
+
+def _conv(name: str, x: tuple, w: tuple, padding: int, backward: bool, quick: bool = True) -> Workload:
+    n, c, h, wd = x
+    o, _, kh, kw = w
+    oh, ow = h + 2 * padding - kh + 1, wd + 2 * padding - kw + 1
+    macs = n * o * oh * ow * c * kh * kw
+
+    def data() -> dict:
+        return {"x": _rand(x, seed=1), "w": _rand(w, seed=2) * 0.1, "b": _rand((o,), seed=3),
+                "g": _rand((n, o, oh, ow), seed=4)}
+
+    def setup(mod: Any, d: dict) -> Callable[[], Any]:
+        xs, ws, bs = (mod.from_numpy(d[k]) for k in ("x", "w", "b"))
+        conv2d = mod.nn.functional.conv2d
+        if not backward:
+            return lambda: conv2d(xs, ws, bs, padding=padding)
+        for t in (xs, ws, bs):
+            t.requires_grad_(True)
+        g = mod.from_numpy(d["g"])
+        return lambda: mod.autograd.grad(conv2d(xs, ws, bs, padding=padding), [xs, ws, bs], g)
+
+    kind = "fwd+bwd" if backward else "fwd"
+    return Workload(f"conv/{name}/{kind}", "conv", data, {"corten": setup, "torch": setup},
+                    flops=2.0 * macs * (3 if backward else 1), needs=CONV_API, quick=quick)
+
+
+def _maxpool(backward: bool) -> Workload:
+    shape = (64, 32, 26, 26)
+
+    def data() -> dict:
+        return {"x": _rand(shape, seed=1), "g": _rand((64, 32, 13, 13), seed=2)}
+
+    def setup(mod: Any, d: dict) -> Callable[[], Any]:
+        x = mod.from_numpy(d["x"])
+        pool = mod.nn.functional.max_pool2d
+        if not backward:
+            return lambda: pool(x, 2)
+        x.requires_grad_(True)
+        g = mod.from_numpy(d["g"])
+        return lambda: mod.autograd.grad(pool(x, 2), [x], g)
+
+    return Workload(f"pool/max2-64x32x26x26/{'fwd+bwd' if backward else 'fwd'}", "conv", data,
+                    {"corten": setup, "torch": setup}, bytes=4.0 * (np.prod(shape) * 1.25),
+                    needs=("nn.functional.max_pool2d", "autograd.grad"))
+
+
+_CONV_LAYERS = [
+    ("job1-64x1x28x28-k3x32", (64, 1, 28, 28), (32, 1, 3, 3), 0),
+    ("job2-64x32x13x13-k3x64", (64, 32, 13, 13), (64, 32, 3, 3), 0),
+    ("job3-64x64x5x5-k3x64", (64, 64, 5, 5), (64, 64, 3, 3), 0),
+    ("3x3-32x64x56x56", (32, 64, 56, 56), (64, 64, 3, 3), 1),
+]
+_CONV = [_conv(name, x, w, p, bwd, quick=not name.startswith("3x3") or not bwd)
+         for name, x, w, p in _CONV_LAYERS for bwd in (False, True)] + [_maxpool(False), _maxpool(True)]
+
+
+def _cnn(mod: Any) -> Callable[[Any, Any], Any]:
+    """One RMSprop step of the convnet job (`python -m corten train --model cnn`)."""
+    nn = mod.nn
+    if mod.__name__ == "torch":
+        mod.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(), nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10))
+    opt = mod.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9)
+
+    def step(x: Any, y: Any) -> Any:
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def _cnn_data() -> dict:
+    rng = np.random.default_rng(0)
+    return {"x": rng.random((64, 1, 28, 28), dtype=np.float32), "y": rng.integers(0, 10, 64)}
+
+
+def _setup_cnn_step(mod: Any, d: dict) -> Callable[[], Any]:
+    step, x, y = _cnn(mod), mod.from_numpy(d["x"]), mod.from_numpy(d["y"])
+    return lambda: step(x, y)
+
+
+CNN_MACS = 64 * (32 * 26 * 26 * 9 + 64 * 11 * 11 * 288 + 64 * 3 * 3 * 576 + 576 * 64 + 640)
+_TRAINING.append(Workload("train/cnn-step/b64", "training", _cnn_data, {"corten": _setup_cnn_step,
+                          "torch": _setup_cnn_step}, flops=6.0 * CNN_MACS,
+                          needs=("nn.Conv2d", "nn.MaxPool2d", "optim.RMSprop")))
+
+WORKLOADS: list[Workload] = _MATMULS + _ELEMENTWISE + _REDUCTIONS + _OVERHEAD + _CONV + _TRAINING
