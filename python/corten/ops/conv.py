@@ -24,7 +24,7 @@ from .indexing import take_along_axis
 from .join import pad as _pad
 from .join import stack
 
-_MAX_ELEMENTS = 2**62
+_MAX_BYTES = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,9 @@ def _out_size(size: int, k: int, s: int, p: int, d: int) -> int:
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def _check_size(shape: tuple, op: str) -> None:
-    if math.prod(shape) > _MAX_ELEMENTS:
-        raise ValueError(f"{op}: output shape {shape_str(shape)} is too large")
+def _check_size(shape: tuple, itemsize: int, op: str) -> None:
+    if math.prod(shape) * itemsize > _MAX_BYTES:
+        raise ValueError(f"{op}: output shape {shape_str(shape)} is too large ({math.prod(shape)} elements)")
 
 
 def _float_input(x: Tensor, op: str, what: str = "input") -> None:
@@ -126,7 +126,7 @@ def _conv_plan(
             )
     out = tuple(_out_size(spatial[i] + extra[i], ks[i], s[i], p[i], d[i]) for i in range(nd))
     shape = (x.shape[0], o, *out)
-    _check_size(shape, op)
+    _check_size(shape, x.dtype.np.itemsize, op)
     if nd == 1:
         args = ConvArgs((1, s[0]), (0, p[0]), (1, d[0]), int(groups))
     else:
@@ -267,7 +267,7 @@ def _pool_plan(
             f"{(h + 2 * p[0], w + 2 * p[1])} (input shape {shape_str(x.shape)})"
         )
     out = (*x.shape[:-2], _out_size(h, k[0], s[0], p[0], d[0]), _out_size(w, k[1], s[1], p[1], d[1]))
-    _check_size(out, op)
+    _check_size(out, x.dtype.np.itemsize, op)
     return k, s, p, d, out  # type: ignore[return-value]
 
 
