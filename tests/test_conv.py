@@ -28,8 +28,20 @@ def conv_cases(draw):
     n = draw(st.integers(1, 3))
     bias = draw(st.booleans())
     layout = draw(st.sampled_from(["contiguous", "permuted", "sliced"]))
-    return dict(n=n, c=cg * groups, h=h, w=w, o=og * groups, k=(kh, kw), stride=stride, padding=padding,
-                dilation=dilation, groups=groups, bias=bias, layout=layout)
+    return dict(
+        n=n,
+        c=cg * groups,
+        h=h,
+        w=w,
+        o=og * groups,
+        k=(kh, kw),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        bias=bias,
+        layout=layout,
+    )
 
 
 def _layout(a, layout):
@@ -68,7 +80,7 @@ def test_conv2d_forward_grad_and_double_backward_match_torch(case, seed):
     ins_t = [tx, tw] + ([tb] if tb is not None else [])
     cg = ct.autograd.grad(cy, ins_c, ct.tensor(g), create_graph=True)
     tg = torch.autograd.grad(ty, ins_t, torch.tensor(g), create_graph=True)
-    for a, e in zip(cg, tg):
+    for a, e in zip(cg, tg, strict=False):
         np.testing.assert_allclose(a.numpy(force=True), e.detach().numpy(force=True), rtol=1e-10, atol=1e-10)
     # second order: d/d(x, w) of a weighted sum of the first derivatives
     vx, vw = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
@@ -76,7 +88,7 @@ def test_conv2d_forward_grad_and_double_backward_match_torch(case, seed):
     ts = (tg[0] * torch.tensor(vx)).sum() + (tg[1] * torch.tensor(vw)).sum()
     c2 = ct.autograd.grad(cs, [cx, cw], allow_unused=True)
     t2 = torch.autograd.grad(ts, [tx, tw], allow_unused=True)
-    for a, e in zip(c2, t2):
+    for a, e in zip(c2, t2, strict=False):
         if e is None:
             assert a is None or not np.any(a.numpy(force=True))
         else:
@@ -108,16 +120,20 @@ def test_conv1d_matches_torch(padding):
     np.testing.assert_allclose(cy.numpy(force=True), ty.detach().numpy(force=True), rtol=1e-10, atol=1e-10)
     cy.sum().backward()
     ty.sum().backward()
-    assert gradcheck(lambda x, w: F.conv1d(x, w, padding=padding, groups=2),
-                     [ct.tensor(x, requires_grad=True), ct.tensor(w, requires_grad=True)])
+    assert gradcheck(
+        lambda x, w: F.conv1d(x, w, padding=padding, groups=2),
+        [ct.tensor(x, requires_grad=True), ct.tensor(w, requires_grad=True)],
+    )
 
 
 def test_conv2d_same_padding_even_kernel_matches_torch():
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((5, 3, 4, 2))
     cx, tx = _both(x)
-    cy, ty = F.conv2d(cx, ct.tensor(w), padding="same", dilation=(1, 3)), TF.conv2d(
-        tx, torch.tensor(w), padding="same", dilation=(1, 3))
+    cy, ty = (
+        F.conv2d(cx, ct.tensor(w), padding="same", dilation=(1, 3)),
+        TF.conv2d(tx, torch.tensor(w), padding="same", dilation=(1, 3)),
+    )
     assert cy.shape == tuple(ty.shape) == (2, 5, 7, 6)
     np.testing.assert_allclose(cy.numpy(force=True), ty.detach().numpy(force=True), rtol=1e-10, atol=1e-10)
     g = rng.standard_normal(cy.shape)
@@ -129,8 +145,11 @@ def test_conv2d_same_padding_even_kernel_matches_torch():
 def test_conv2d_float32_large_batch_matches_torch():
     # several images per GEMM tile, a pointwise (1x1) conv, and tiles within one large image
     rng = np.random.default_rng(4)
-    for shape, wshape, kw in [((64, 32, 13, 13), (64, 32, 3, 3), {}), ((5, 16, 9, 9), (8, 16, 1, 1), {}),
-                              ((2, 8, 70, 70), (4, 8, 3, 3), dict(padding=1))]:
+    for shape, wshape, kw in [
+        ((64, 32, 13, 13), (64, 32, 3, 3), {}),
+        ((5, 16, 9, 9), (8, 16, 1, 1), {}),
+        ((2, 8, 70, 70), (4, 8, 3, 3), dict(padding=1)),
+    ]:
         x = rng.standard_normal(shape).astype(np.float32)
         w = rng.standard_normal(wshape).astype(np.float32)
         cx, tx = _both(x)
@@ -150,8 +169,13 @@ def pool_cases(draw):
     s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     p = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
     h, w = draw(st.integers(k[0], k[0] + 6)), draw(st.integers(k[1], k[1] + 6))
-    return dict(shape=(draw(st.integers(1, 2)), draw(st.integers(1, 3)), h, w), k=k, s=s, p=p,
-                layout=draw(st.sampled_from(["contiguous", "permuted", "sliced"])))
+    return dict(
+        shape=(draw(st.integers(1, 2)), draw(st.integers(1, 3)), h, w),
+        k=k,
+        s=s,
+        p=p,
+        layout=draw(st.sampled_from(["contiguous", "permuted", "sliced"])),
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -162,8 +186,10 @@ def test_pooling_matches_torch_to_second_order(case, seed, inc):
     k, s, p = case["k"], case["s"], case["p"]
     for cf, tf in [
         (lambda t: F.max_pool2d(t, k, s, p), lambda t: TF.max_pool2d(t, k, s, p)),
-        (lambda t: F.avg_pool2d(t, k, s, p, count_include_pad=inc),
-         lambda t: TF.avg_pool2d(t, k, s, p, count_include_pad=inc)),
+        (
+            lambda t: F.avg_pool2d(t, k, s, p, count_include_pad=inc),
+            lambda t: TF.avg_pool2d(t, k, s, p, count_include_pad=inc),
+        ),
     ]:
         cx, tx = _both(x, case["layout"])
         cy, ty = cf(cx), tf(tx)
@@ -189,7 +215,9 @@ def test_pooling_gradcheck_and_3d_input():
     assert gradcheck(lambda t: F.avg_pool2d(t, (2, 3), 1, (1, 0)), [x])
     assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, (3, 4)), [x])
     x3 = rng.standard_normal((3, 7, 6))
-    np.testing.assert_allclose(F.max_pool2d(ct.tensor(x3), 2).numpy(force=True), TF.max_pool2d(torch.tensor(x3), 2).numpy(force=True))
+    np.testing.assert_allclose(
+        F.max_pool2d(ct.tensor(x3), 2).numpy(force=True), TF.max_pool2d(torch.tensor(x3), 2).numpy(force=True)
+    )
 
 
 def test_max_pool_dilation_and_nan_match_torch():
@@ -230,7 +258,9 @@ def test_batchnorm2d_train_eval_matches_torch():
     np.testing.assert_allclose(cm.running_var.numpy(force=True), tm.running_var.numpy(force=True), rtol=1e-12)
     cm.eval(), tm.eval()
     x = rng.standard_normal((2, 3, 4, 4))
-    np.testing.assert_allclose(cm(ct.tensor(x)).numpy(force=True), tm(torch.tensor(x)).detach().numpy(force=True), rtol=1e-10)
+    np.testing.assert_allclose(
+        cm(ct.tensor(x)).numpy(force=True), tm(torch.tensor(x)).detach().numpy(force=True), rtol=1e-10
+    )
     xg = ct.tensor(x, requires_grad=True)
     assert gradcheck(lambda t: F.batch_norm(t, None, None, cm.weight.detach(), cm.bias.detach(), True), [xg])
 
@@ -248,17 +278,31 @@ def test_dropout2d_zeroes_whole_channels():
 
 def test_conv_layers_state_dict_interchanges_with_torch():
     ct.random.manual_seed(0)
-    cm = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-                       nn.Conv2d(8, 4, (2, 3), stride=2, groups=4, bias=False), nn.AdaptiveAvgPool2d(1),
-                       nn.Flatten())
-    tm = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
-                             torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 4, (2, 3), stride=2, groups=4, bias=False),
-                             torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+    cm = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 4, (2, 3), stride=2, groups=4, bias=False),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+    )
+    tm = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1),
+        torch.nn.BatchNorm2d(8),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(8, 4, (2, 3), stride=2, groups=4, bias=False),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+    )
     sd = cm.state_dict()
     assert {k: tuple(v.shape) for k, v in sd.items()} == {k: tuple(v.shape) for k, v in tm.state_dict().items()}
     tm.load_state_dict({k: torch.tensor(v.numpy(force=True)) for k, v in sd.items()})
     x = np.random.default_rng(9).standard_normal((2, 3, 10, 12)).astype(np.float32)
-    np.testing.assert_allclose(cm(ct.tensor(x)).numpy(force=True), tm(torch.tensor(x)).detach().numpy(force=True), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        cm(ct.tensor(x)).numpy(force=True), tm(torch.tensor(x)).detach().numpy(force=True), rtol=1e-4, atol=1e-5
+    )
 
 
 def test_conv_init_matches_torch_bounds():
@@ -269,3 +313,28 @@ def test_conv_init_matches_torch_bounds():
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
     assert np.abs(b).max() <= bound
     assert "kernel_size=(3, 3)" in repr(m)
+
+
+@pytest.mark.parametrize(
+    "shape, wshape, kw",
+    [((64, 32, 13, 13), (64, 32, 3, 3), {}), ((3, 8, 40, 40), (8, 4, 3, 3), dict(padding=1, groups=2))],
+)
+def test_conv_results_do_not_depend_on_the_thread_count(shape, wshape, kw):
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal(wshape).astype(np.float32)
+    before = ct.get_num_threads()
+    results = []
+    try:
+        for nt in (1, 2, 3):
+            ct.set_num_threads(nt)
+            cx, cw = ct.tensor(x, requires_grad=True), ct.tensor(w, requires_grad=True)
+            y = F.conv2d(cx, cw, **kw)
+            p = F.max_pool2d(y, 2)
+            p.sum().backward()
+            results.append([y.numpy(force=True), p.numpy(force=True), cx.grad.numpy(), cw.grad.numpy()])
+    finally:
+        ct.set_num_threads(before)
+    for other in results[1:]:
+        for a, b in zip(results[0], other, strict=False):
+            np.testing.assert_array_equal(a, b)

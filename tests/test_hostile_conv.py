@@ -99,23 +99,37 @@ def test_kernels_validate_what_they_are_handed():
     with pytest.raises(ValueError, match="larger than the padded input"):
         _C.conv2d_forward(x[:, :, :2, :2], w, none, np.empty((2, 4, 0, 0), np.float32), 1, 1, 0, 0, 1, 1, 1)
     with pytest.raises(ValueError, match="contiguous in its last three dims"):
-        _C.conv2d_forward(x, w.transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2), none,
-                          np.empty((2, 4, 6, 6), np.float32), 1, 1, 0, 0, 1, 1, 1)
+        _C.conv2d_forward(
+            x,
+            w.transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2),
+            none,
+            np.empty((2, 4, 6, 6), np.float32),
+            1,
+            1,
+            0,
+            0,
+            1,
+            1,
+            1,
+        )
     with pytest.raises(ValueError, match="bias"):
         _C.conv2d_forward(x, w, np.zeros(3, np.float32), np.empty((2, 4, 6, 6), np.float32), 1, 1, 0, 0, 1, 1, 1)
     with pytest.raises(ValueError, match="one dtype"):
         _C.conv2d_weight_grad(x, np.zeros((2, 4, 6, 6)), np.empty((4, 3, 3, 3), np.float32), 1, 1, 0, 0, 1, 1, 1)
     with pytest.raises(ValueError, match="float32 or float64"):
-        _C.conv2d_input_grad(np.zeros((2, 4, 6, 6), np.int32), w.astype(np.int32), np.empty((2, 3, 8, 8), np.int32),
-                             1, 1, 0, 0, 1, 1, 1)
+        _C.conv2d_input_grad(
+            np.zeros((2, 4, 6, 6), np.int32), w.astype(np.int32), np.empty((2, 3, 8, 8), np.int32), 1, 1, 0, 0, 1, 1, 1
+        )
     out, idx = np.empty((2, 3, 4, 4), np.float32), np.empty((2, 3, 4, 4), np.int64)
     with pytest.raises(ValueError, match="does not match input"):
         _C.max_pool2d_forward(x, out, idx, 3, 3, 2, 2, 0, 0, 1, 1)
     with pytest.raises(ValueError, match="must be positive"):
         _C.max_pool2d_forward(x, out, idx, 2, 2, 0, 2, 0, 0, 1, 1)
     with pytest.raises(ValueError, match="index out of range"):
-        _C.max_pool2d_backward(np.ones((2, 3, 4, 4), np.float32), np.full((2, 3, 4, 4), 64, np.int64),
-                               np.empty((2, 3, 8, 8), np.float32))
+        _C.max_pool2d_backward(
+            np.ones((2, 3, 4, 4), np.float32), np.full((2, 3, 4, 4), 64, np.int64), np.empty((2, 3, 8, 8), np.float32)
+        )
     with pytest.raises(ValueError, match="does not match input"):
-        _C.avg_pool2d_backward(np.ones((2, 3, 3, 3), np.float32), np.empty((2, 3, 8, 8), np.float32),
-                               2, 2, 2, 2, 0, 0, True)
+        _C.avg_pool2d_backward(
+            np.ones((2, 3, 3, 3), np.float32), np.empty((2, 3, 8, 8), np.float32), 2, 2, 2, 2, 0, 0, True
+        )

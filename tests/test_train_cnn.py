@@ -34,8 +34,23 @@ def _toy_dataset(folder, n_train=1280, n_test=64):
 def test_cnn_job_on_toy_data(tmp_path, capsys):
     data = _toy_dataset(tmp_path / "data")
     out = tmp_path / "out"
-    rc = train.main(["--model", "cnn", "--data", str(data), "--epochs", "1", "--no-progress", "--out", str(out),
-                     "--seed", "1", "--threads", "1"])
+    rc = train.main(
+        [
+            "--model",
+            "cnn",
+            "--data",
+            str(data),
+            "--epochs",
+            "1",
+            "--no-progress",
+            "--out",
+            str(out),
+            "--seed",
+            "1",
+            "--threads",
+            "1",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "93,322 parameters" in text and "batch 64" in text and "test accuracy:" in text
@@ -54,8 +69,9 @@ def test_cnn_job_briefly_on_fashion_mnist(tmp_path):
         FashionMNIST(train=False)
     except DatasetError:
         pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
-    rc = train.main(["--model", "cnn", "--epochs", "1", "--limit", "1280", "--no-progress", "--out", str(tmp_path),
-                     "--seed", "0"])
+    rc = train.main(
+        ["--model", "cnn", "--epochs", "1", "--limit", "1280", "--no-progress", "--out", str(tmp_path), "--seed", "0"]
+    )
     assert rc == 0
     hist = json.loads((tmp_path / "history.json").read_text())
     assert hist["history"][0]["steps"] == 20

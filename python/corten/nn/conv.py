@@ -49,7 +49,10 @@ class _ConvNd(Module):
         if padding == "same" and max(_tuple(stride, self._nd)) > 1:
             raise ValueError(f"{name}: padding='same' needs stride 1, got stride {stride!r}")
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, ks
-        self.stride, self.padding = _tuple(stride, self._nd), padding if isinstance(padding, str) else _tuple(padding, self._nd)
+        self.stride, self.padding = (
+            _tuple(stride, self._nd),
+            padding if isinstance(padding, str) else _tuple(padding, self._nd),
+        )
         self.dilation, self.groups = _tuple(dilation, self._nd), groups
         self.weight = _param((out_channels, in_channels // groups, *ks), dtype)
         self.bias = _param((out_channels,), dtype) if bias else None
@@ -138,8 +141,7 @@ class BatchNorm2d(BatchNorm1d):
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or x.shape[1] != self.num_features:
             raise ValueError(
-                f"BatchNorm2d({self.num_features}): expected input (N, {self.num_features}, H, W), "
-                f"got shape {x.shape}"
+                f"BatchNorm2d({self.num_features}): expected input (N, {self.num_features}, H, W), got shape {x.shape}"
             )
         use_batch = self.training or not self.track_running_stats
         rm = rv = None

@@ -73,16 +73,18 @@ def _conv_plan(
     if x.dtype != w.dtype or (bias is not None and bias.dtype != x.dtype):
         raise TypeError(f"{op}: input, weight and bias must share a dtype, got {x.dtype} and {w.dtype}")
     if x.ndim != nd + 2:
-        raise ValueError(f"{op}: expected a {nd + 2}-D input (batch, channels, spatial...), got shape {shape_str(x.shape)}")
+        raise ValueError(
+            f"{op}: expected a {nd + 2}-D input (batch, channels, spatial...), got shape {shape_str(x.shape)}"
+        )
     if w.ndim != nd + 2:
-        raise ValueError(f"{op}: expected a {nd + 2}-D weight (out, in/groups, kernel...), got shape {shape_str(w.shape)}")
+        raise ValueError(
+            f"{op}: expected a {nd + 2}-D weight (out, in/groups, kernel...), got shape {shape_str(w.shape)}"
+        )
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     c, o = x.shape[1], w.shape[0]
     if c % groups or o % groups:
-        raise ValueError(
-            f"{op}: groups={groups} must divide the input channels ({c}) and output channels ({o})"
-        )
+        raise ValueError(f"{op}: groups={groups} must divide the input channels ({c}) and output channels ({o})")
     if w.shape[1] * groups != c:
         raise ValueError(
             f"{op}: weight of shape {shape_str(w.shape)} expects {w.shape[1] * groups} input channels "
@@ -106,10 +108,10 @@ def _conv_plan(
         elif padding == "same":
             if max(s) > 1:
                 raise ValueError(f"{op}: padding='same' needs stride 1, got stride {s}")
-            total = tuple(di * (k - 1) for di, k in zip(d, ks))
+            total = tuple(di * (k - 1) for di, k in zip(d, ks, strict=False))
             p = tuple(t // 2 for t in total)
             extra = tuple(t - t // 2 for t in total)
-            extra = tuple(e - q for e, q in zip(extra, p))
+            extra = tuple(e - q for e, q in zip(extra, p, strict=False))
         else:
             raise ValueError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
     else:
@@ -122,7 +124,8 @@ def _conv_plan(
         if eff > spatial[i] + 2 * p[i] + extra[i]:
             raise ValueError(
                 f"{op}: kernel size {ks} (dilation {d}, effective {eff}) is larger than the padded input "
-                f"{tuple(sz + 2 * q for sz, q in zip(spatial, p))} (input shape {shape_str(x.shape)}, padding {p})"
+                f"{tuple(spatial[j] + 2 * p[j] + extra[j] for j in range(nd))} "
+                f"(input shape {shape_str(x.shape)}, padding {p})"
             )
     out = tuple(_out_size(spatial[i] + extra[i], ks[i], s[i], p[i], d[i]) for i in range(nd))
     shape = (x.shape[0], o, *out)
@@ -238,7 +241,9 @@ def conv1d(
     a, _, extra = _conv_plan(x, weight, bias, stride, padding, dilation, groups, "conv1d", 1)
     if any(extra):
         x = _pad(x, ((0, 0), (0, 0), (0, extra[0])))
-    y = Conv2d.apply(x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]), weight.reshape(*weight.shape[:2], 1, weight.shape[2]), bias, a)
+    y = Conv2d.apply(
+        x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]), weight.reshape(*weight.shape[:2], 1, weight.shape[2]), bias, a
+    )
     return y.reshape(y.shape[0], y.shape[1], y.shape[3])
 
 
@@ -310,9 +315,7 @@ class MaxPoolScatter(Function):
         return picked.reshape(idx.shape), None, None
 
 
-def max_pool2d(
-    x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1
-) -> Tensor:
+def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> Tensor:
     """Maximum over each window of x (N, C, H, W) or (C, H, W); NaN propagates."""
     k, s, p, d, _ = _pool_plan(x, kernel_size, stride, padding, dilation, "max_pool2d")
     y = MaxPool2d.apply(_batched(x), k, s, p, d)
