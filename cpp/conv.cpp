@@ -130,6 +130,10 @@ template <class F> void for_tiles(const Geometry& g, int64_t unit, F&& f) {
   for (int64_t p = 0; p < g.P; p += g.tile_cols) f(Tile{n0, n1, p, std::min(g.P, p + g.tile_cols)});
 }
 
+// Output columns ow whose input column ow * stride + off lies in [0, W): [valid_begin, valid_end).
+int64_t valid_begin(int64_t off, int64_t stride) { return off >= 0 ? 0 : (-off + stride - 1) / stride; }
+int64_t valid_end(int64_t off, int64_t stride, int64_t W) { return W - off <= 0 ? 0 : (W - off - 1) / stride + 1; }
+
 // col (K x cols, row-major) = patches of group `grp` over the tile's columns.
 template <class T> void im2col(const Geometry& g, const View& x, const Tile& t, int64_t grp, T* col) {
   const T* xp = x.ptr<T>();
@@ -151,10 +155,18 @@ template <class T> void im2col(const Geometry& g, const View& x, const Tile& t, 
               std::fill(d, d + (ow1 - ow0), T(0));
             } else {
               const T* src = plane + ih * sH;
-              for (int64_t ow = ow0; ow < ow1; ++ow) {
-                const int64_t iw = ow * g.sw - g.pw + j * g.dw;
-                d[ow - ow0] = (iw >= 0 && iw < g.W) ? src[iw * sW] : T(0);
+              const int64_t off = j * g.dw - g.pw;  // iw = ow * sw + off
+              const int64_t lo = std::clamp(valid_begin(off, g.sw), ow0, ow1);
+              const int64_t hi = std::clamp(valid_end(off, g.sw, g.W), lo, ow1);
+              std::fill(d, d + (lo - ow0), T(0));
+              if (g.sw == 1 && sW == 1) {
+                std::memcpy(d + (lo - ow0), src + lo + off, sizeof(T) * static_cast<size_t>(hi - lo));
+              } else if (hi > lo) {
+                const int64_t step = g.sw * sW;
+                const T* s0 = src + (lo * g.sw + off) * sW;
+                for (int64_t ow = lo; ow < hi; ++ow) d[ow - ow0] = s0[(ow - lo) * step];
               }
+              std::fill(d + (hi - ow0), d + (ow1 - ow0), T(0));
             }
             p += ow1 - ow0;
           }
@@ -181,10 +193,17 @@ template <class T> void col2im_add(const Geometry& g, const OutView& gx, const T
             const T* s = src + (p - t.p0);
             if (ih >= 0 && ih < g.H) {
               T* dst = plane + ih * sH;
-              for (int64_t ow = ow0; ow < ow1; ++ow) {
-                const int64_t iw = ow * g.sw - g.pw + j * g.dw;
-                if (iw >= 0 && iw < g.W) dst[iw * sW] += s[ow - ow0];
+              const int64_t off = j * g.dw - g.pw;
+              const int64_t lo = std::clamp(valid_begin(off, g.sw), ow0, ow1);
+              const int64_t hi = std::clamp(valid_end(off, g.sw, g.W), lo, ow1);
+              if (hi <= lo) {
+                p += ow1 - ow0;
+                continue;
               }
+              const int64_t step = g.sw * sW;
+              T* d0 = dst + (lo * g.sw + off) * sW;
+              const T* s0 = s + (lo - ow0);
+              for (int64_t ow = 0; ow < hi - lo; ++ow) d0[ow * step] += s0[ow];
             }
             p += ow1 - ow0;
           }
