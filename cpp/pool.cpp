@@ -69,31 +69,41 @@ void max_pool2d_forward(const View& x, const OutView& out, const OutView& idx, i
   if (out.size() == 0) return;
   dispatch_float(x.dtype, "max_pool2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    over_planes(g.N * g.C, g.OH * g.OW * kh * kw, [&](int64_t q) {
+    // Strides and sizes in locals: the output stores could otherwise alias them for the compiler.
+    const int64_t sH = x.strides[2], sW = x.strides[3], H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+    over_planes(g.N * g.C, OH * OW * kh * kw, [&](int64_t q) {
       const int64_t n = q / g.C, c = q % g.C;
       const T* plane = x.ptr<T>() + n * x.strides[0] + c * x.strides[1];
-      T* o = out.ptr<T>() + q * g.OH * g.OW;
-      int64_t* ix = idx.ptr<int64_t>() + q * g.OH * g.OW;
-      for (int64_t oh = 0; oh < g.OH; ++oh)
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
-          int64_t h0 = oh * sh - ph, w0 = ow * sw - pw;
-          const int64_t h1 = std::min(h0 + (kh - 1) * dh + 1, g.H), w1 = std::min(w0 + (kw - 1) * dw + 1, g.W);
-          while (h0 < 0) h0 += dh;
+      T* o = out.ptr<T>() + q * OH * OW;
+      int64_t* ix = idx.ptr<int64_t>() + q * OH * OW;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        int64_t h0 = oh * sh - ph;
+        const int64_t h1 = std::min(h0 + (kh - 1) * dh + 1, H);
+        while (h0 < 0) h0 += dh;
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          int64_t w0 = ow * sw - pw;
+          const int64_t w1 = std::min(w0 + (kw - 1) * dw + 1, W);
           while (w0 < 0) w0 += dw;
           T best = -std::numeric_limits<T>::infinity();
-          int64_t at = h0 * g.W + w0;
-          for (int64_t h = h0; h < h1; h += dh)
+          int64_t at = h0 * W + w0;
+          bool nan = false;
+          for (int64_t h = h0; h < h1 && !nan; h += dh) {
+            const T* row = plane + h * sH;
             for (int64_t w = w0; w < w1; w += dw) {
-              const T v = plane[h * x.strides[2] + w * x.strides[3]];
-              if (v > best || std::isnan(v)) {
-                best = v, at = h * g.W + w;
-                if (std::isnan(v)) goto done;
+              const T v = row[w * sW];
+              if (!(v <= best)) {  // greater, or NaN: NaN wins and stops the search
+                best = v, at = h * W + w;
+                if (v != v) {
+                  nan = true;
+                  break;
+                }
               }
             }
-        done:
-          o[oh * g.OW + ow] = best;
-          ix[oh * g.OW + ow] = at;
+          }
+          o[oh * OW + ow] = best;
+          ix[oh * OW + ow] = at;
         }
+      }
     });
   });
 }
