@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 source scripts/wheel-common.sh
 ROOT=$PWD
 TEST_DEPS=(pytest hypothesis pytest-benchmark safetensors tqdm matplotlib)
+# The package's own extras, from the index once corten is installed: what the suite
+# needs beyond TEST_DEPS comes from pyproject.toml (an extra it lacks is ignored).
+EXTRAS="corten[test,train,distributed]"
 
 # Fresh venv $1 for interpreter $2 with the test dependencies (and PyTorch where
 # a build exists for that Python: the cross-checks skip without it, except
@@ -57,6 +60,7 @@ for ver in ${WHEEL_PYTHONS:-3.10 3.11 3.12 3.13}; do
   echo "wheel-test: CPython $ver, wheel $(ls wheelhouse/corten-*-"$tag"-"$tag"-manylinux*.whl)"
   make_venv "$venv" "$py"
   "$venv/bin/python" -m pip install -q --no-index --find-links wheelhouse --only-binary corten corten
+  "$venv/bin/python" -m pip install -q "$EXTRAS"
   run_suite "$PWD/$venv"
   tested=$((tested + 1))
 done
@@ -67,5 +71,6 @@ if [ "${SDIST_PYTHON:-python3}" != none ]; then
   echo "wheel-test: the sdist, built with ${SDIST_PYTHON:-python3}"
   make_venv "$venv" "$(command -v "${SDIST_PYTHON:-python3}")"
   "$venv/bin/python" -m pip install -q wheelhouse/corten-*.tar.gz
+  "$venv/bin/python" -m pip install -q "$EXTRAS"
   run_suite "$PWD/$venv"
 fi
