@@ -7,6 +7,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.corten-installed
 SOURCES := $(wildcard cpp/*.cpp cpp/*.h) CMakeLists.txt pyproject.toml
 CMAKE_ARGS ?=
+# `make test CXX=clang++`: the extension is rebuilt with that compiler, in a build
+# dir of its own (CMake keeps the compiler it first found in a build dir).
+CXX_NAME := $(subst +,x,$(notdir $(firstword $(CXX))))
+CXX_STAMP := $(VENV)/.cxx-$(CXX_NAME)
 
 # `make sanitize`: the same tests against an ASan+UBSan build of the extension,
 # in its own venv and build dir so the normal .venv is left alone.
@@ -23,15 +27,20 @@ FUZZ_ENV := CORTEN_HYPOTHESIS_PROFILE=fuzz
 # without the Python extension; CMAKE_ARGS apply (CI adds -DCORTEN_WERROR=ON).
 CTEST_DIR := build/ctest
 
-.PHONY: demo test install bench lint clean sanitize fuzz ctest
+.PHONY: demo test install bench lint clean sanitize fuzz ctest wheel wheel-test
 
 $(PY):
 	$(PYTHON) -m venv --system-site-packages $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(STAMP): $(PY) $(SOURCES)
+$(CXX_STAMP): | $(PY)
+	rm -f $(VENV)/.cxx-*
+	touch $@
+
+$(STAMP): $(PY) $(SOURCES) $(CXX_STAMP)
 	$(PY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja
-	CMAKE_ARGS="$(CMAKE_ARGS)" $(PY) -m pip install -q --no-build-isolation -e '.[test,train]'
+	CXX="$(CXX)" CMAKE_ARGS="$(CMAKE_ARGS)" $(PY) -m pip install -q --no-build-isolation \
+		-C build-dir="build/{wheel_tag}-$(CXX_NAME)" -e '.[test,train]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -75,5 +84,20 @@ lint: $(STAMP)
 	$(PY) -m ruff check python tests benchmarks examples
 	$(PY) -m mypy python/corten  # sees Tensor's methods through the generated declarations (tools/gen_tensor_api.py)
 
+# `make wheel`: the sdist, then from it one wheel per CPython 3.10-3.13 found (pyenv
+# or PATH), repaired by auditwheel into a manylinux tag with libgomp inside, into
+# wheelhouse/; `make wheel-test`: each wheel (and the sdist, for $(PYTHON)) in a
+# fresh venv, the test suite run against it from outside the checkout.
+# WHEEL_PYTHONS=3.11 limits both to some versions; SDIST_PYTHON=none skips the
+# sdist's test. See docs/packaging.md.
+WHEEL_PYTHONS ?= 3.10 3.11 3.12 3.13
+SDIST_PYTHON ?= $(PYTHON)
+
+wheel:
+	WHEEL_PYTHONS="$(WHEEL_PYTHONS)" scripts/build-wheels.sh
+
+wheel-test:
+	WHEEL_PYTHONS="$(WHEEL_PYTHONS)" SDIST_PYTHON="$(SDIST_PYTHON)" scripts/test-wheels.sh
+
 clean:
-	rm -rf build $(VENV) $(ASAN_VENV) python/corten/*.so
+	rm -rf build $(VENV) $(ASAN_VENV) python/corten/*.so wheelhouse

@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "build_info.h"
 #include "conv.h"
 #include "elementwise.h"
 #include "gemm.h"
@@ -15,6 +16,7 @@
 #include "py_view.h"
 #include "random_fill.h"
 #include "reduce.h"
+#include "simd.h"
 #include "sort.h"
 
 namespace py = pybind11;
@@ -34,11 +36,17 @@ PYBIND11_MODULE(_C, m) {
 
   m.def("get_num_threads", &num_threads);
   m.def("set_num_threads", &set_num_threads);
-  m.def("simd_level", &simd_level);
-  m.def("set_simd_generic", &set_simd_generic);
+  m.def("simd_level", &simd_level_str);
+  m.def("simd_available", &simd_available);
+  m.def("simd_cap", &simd_cap);
+  m.def("set_simd_cap", &set_simd_cap);
+  m.def("simd_env_problem", &simd_env_problem);
+  m.def("cpu_features", &cpu_features);
+  m.def("build_info", &build_info);
   // Takes no arrays but runs for a set time: always without the GIL.
   m.def("peak_gflops", &peak_gflops, py::call_guard<py::gil_scoped_release>());
   m.def("gemm_kernel", &gemm_kernel_name);
+  m.def("elementwise_kernel", &elementwise_kernel_name);
   m.def("set_gemm_fallback", &set_gemm_force_fallback);
   m.def("set_gemm_kernel", &set_gemm_kernel);
   m.def("op_kinds", &op_kinds);

@@ -1,29 +1,21 @@
 // Validation and instruction-set dispatch for the element-wise kernels.
 #include "elementwise.h"
 
-#include <atomic>
-#include <cstdlib>
 #include <string>
+
+#include "simd.h"
 
 namespace corten {
 
 namespace {
 
-bool cpu_has_avx2() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
-
+// Both tables are filled once; the SIMD level in force (simd.h) picks one per call.
 struct Tables {
   KernelTables generic, avx2;
   bool have_avx2 = false;
   Tables() {
     fill_tables_generic(generic);
-    have_avx2 = cpu_has_avx2();
+    have_avx2 = simd_cpu_level() >= SimdLevel::avx2;
     if (have_avx2) fill_tables_avx2(avx2);
   }
 };
@@ -33,11 +25,9 @@ const Tables& all_tables() {
   return t;
 }
 
-std::atomic<bool> g_force_generic{std::getenv("CORTEN_SIMD") && std::string(std::getenv("CORTEN_SIMD")) == "generic"};
-
 const KernelTables& tables() {
   const Tables& t = all_tables();
-  return (t.have_avx2 && !g_force_generic.load(std::memory_order_relaxed)) ? t.avx2 : t.generic;
+  return (t.have_avx2 && simd_at_least(SimdLevel::avx2)) ? t.avx2 : t.generic;
 }
 
 const char* const kUnaryNames[] = {
@@ -62,11 +52,7 @@ DType result_dtype(OpKind k, DType in) { return k == OpKind::ToBool ? DType::Boo
 
 }  // namespace
 
-const char* simd_level() {
-  const Tables& t = all_tables();
-  return (t.have_avx2 && !g_force_generic.load()) ? "avx2" : "generic";
-}
-void set_simd_generic(bool on) { g_force_generic.store(on); }
+const char* elementwise_kernel_name() { return &tables() == &all_tables().avx2 ? "avx2" : "generic"; }
 
 void unary(UnaryOp op, const View& x, const OutView& out) {
   const int i = static_cast<int>(op);

@@ -16,7 +16,7 @@ enum class BinaryOp { CORTEN_BINARY_OPS(CORTEN_ENUM) Count };
 
 using Kernel = void (*)(const View& out, const View* const* ins, const char* name);
 
-// One table per instruction set; elementwise.cpp picks one at run time.
+// One table per instruction set; elementwise.cpp picks one at run time (simd.h).
 struct KernelTables {
   Kernel unary[static_cast<int>(UnaryOp::Count)][kNumDTypes] = {};
   Kernel binary[static_cast<int>(BinaryOp::Count)][kNumDTypes] = {};
@@ -37,7 +37,7 @@ void clip(const View& x, const View& lo, const View& hi, const OutView& out);
 
 // {"unary": {name: kind}, "binary": {name: kind}}, kinds named by op_kind_name.
 std::map<std::string, std::map<std::string, std::string>> op_kinds();
-const char* simd_level();  // "avx2" or "generic"
-void set_simd_generic(bool on);  // tests force the portable kernels
+// "avx2" or "generic": the table the next call uses (reductions follow the same level).
+const char* elementwise_kernel_name();
 
 }  // namespace corten

@@ -1,5 +1,5 @@
 // The element-wise kernel table compiled for AVX2/FMA. Only the code between
-// the target pragmas is built for AVX2: shared inline helpers from the headers
+// CORTEN_BEGIN_AVX2 and CORTEN_END_AVX2 (simd.h) is built for AVX2: shared inline helpers from the headers
 // above stay portable, so the linker can never hand AVX2 code to a caller on a
 // CPU without it. elementwise.cpp calls this only when the CPU has AVX2 and FMA.
 #include <cmath>
@@ -11,9 +11,9 @@
 
 #include "elementwise.h"
 #include "elementwise_plan.h"
+#include "simd.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+CORTEN_BEGIN_AVX2
 namespace {
 #include "ops.h"
 #include "elementwise_impl.h"
@@ -22,4 +22,4 @@ namespace {
 namespace corten {
 void fill_tables_avx2(KernelTables& t) { fill_all(t); }
 }  // namespace corten
-#pragma GCC pop_options
+CORTEN_END_AVX2

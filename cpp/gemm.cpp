@@ -40,6 +40,7 @@
 
 #include "gemm_kernels.h"
 #include "parallel.h"
+#include "simd.h"
 
 namespace corten {
 
@@ -129,9 +130,11 @@ int level_cap() {
   return v;
 }
 
+// The gemm cap applies within the library-wide SIMD level (simd.h: the CPU's
+// F+BW+DQ+VL check for avx512, and CORTEN_SIMD); the numbering is the same.
 int active_gemm_level() {
   if (gemm_force_fallback()) return kPortable;
-  return std::min(cpu_gemm_level(), level_cap());
+  return std::min({cpu_gemm_level(), level_cap(), static_cast<int>(simd_level())});
 }
 
 const GemmKernels* simd_kernels() { return gemm_kernel_for_level(active_gemm_level()); }

@@ -12,6 +12,7 @@
 
 #include "nn.h"
 #include "parallel.h"
+#include "simd.h"
 
 namespace corten {
 
@@ -54,19 +55,34 @@ void with_flags(bool a, bool b, bool c, Fn&& fn) {
   pick(a, [&](auto A) { pick(b, [&](auto B) { pick(c, [&](auto C) { fn(A, B, C); }); }); });
 }
 
-// Each update loop is also compiled for AVX2 and picked at load time from the
-// CPU's features (GCC function multi-versioning). No FMA in the clone, so both
-// copies round identically: results do not depend on the CPU.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CORTEN_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+// Each update loop (loop_body) is compiled twice, portable and for AVX2, and the
+// SIMD level in force (simd.h: the CPU and CORTEN_SIMD) picks a copy per call.
+// No FMA in the AVX2 copy, so both round identically: results do not depend on
+// the CPU. The body is forced inline into each copy, which is what compiles it
+// for that copy's instruction set (GCC and clang alike).
+#define CORTEN_LOOP_BODY inline __attribute__((always_inline))
+#if defined(__x86_64__)
+#define CORTEN_TWO_COPIES(loop)                                                                      \
+  template <class T, bool A, bool B, bool C, class... Args>                                          \
+  __attribute__((target("avx2"))) void loop##_avx2(Args... args) {                                   \
+    loop##_body<T, A, B, C>(args...);                                                                \
+  }                                                                                                  \
+  template <class T, bool A, bool B, bool C, class... Args>                                          \
+  void loop(Args... args) {                                                                          \
+    if (simd_at_least(SimdLevel::avx2)) loop##_avx2<T, A, B, C>(args...);                            \
+    else loop##_body<T, A, B, C>(args...);                                                           \
+  }
 #else
-#define CORTEN_AVX2_CLONE
+#define CORTEN_TWO_COPIES(loop)                        \
+  template <class T, bool A, bool B, bool C, class... Args> \
+  void loop(Args... args) {                            \
+    loop##_body<T, A, B, C>(args...);                  \
+  }
 #endif
 
 template <class T, bool WD, bool MOM, bool NESTEROV>
-CORTEN_AVX2_CLONE
-void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t n, T lr, T mom, T damp, T wd,
-              bool first) {
+CORTEN_LOOP_BODY void sgd_loop_body(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t n, T lr,
+                                    T mom, T damp, T wd, bool first) {
   for (int64_t i = 0; i < n; ++i) {
     T d = g[i];
     if constexpr (WD) d += wd * p[i];
@@ -80,9 +96,9 @@ void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t
 }
 
 template <class T, bool WD, bool CENTERED, bool MOM>
-CORTEN_AVX2_CLONE
-void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict sq, T* __restrict ga, T* __restrict buf,
-                  int64_t n, T lr, T a, T eps, T wd, T mom) {
+CORTEN_LOOP_BODY void rmsprop_loop_body(T* __restrict p, const T* __restrict g, T* __restrict sq,
+                                        T* __restrict ga, T* __restrict buf, int64_t n, T lr, T a, T eps,
+                                        T wd, T mom) {
   const T a1 = 1 - a;
   for (int64_t i = 0; i < n; ++i) {
     T d = g[i];
@@ -109,9 +125,9 @@ void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict sq, T* _
 
 // m moves toward g by (1 - beta1) (PyTorch's lerp); p -= step * m / (sqrt(v) / bc2 + eps).
 template <class T, bool DECOUPLED, bool WD, bool AMS>
-CORTEN_AVX2_CLONE
-void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax,
-               int64_t n, T b1c, T b2, T eps, T wd, T step_size, T bc2s, T shrink) {
+CORTEN_LOOP_BODY void adam_loop_body(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+                                     T* __restrict vmax, int64_t n, T b1c, T b2, T eps, T wd, T step_size,
+                                     T bc2s, T shrink) {
   const T b2c = 1 - b2;
   for (int64_t i = 0; i < n; ++i) {
     T d = g[i];
@@ -130,6 +146,10 @@ void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __res
   }
 }
 
+
+CORTEN_TWO_COPIES(sgd_loop)
+CORTEN_TWO_COPIES(rmsprop_loop)
+CORTEN_TWO_COPIES(adam_loop)
 
 // ---- many parameters in one call -----------------------------------------------
 // The lists hold one entry per parameter (state arrays a caller does not need are

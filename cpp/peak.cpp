@@ -14,6 +14,8 @@
 #include <time.h>
 #include <vector>
 
+#include "simd.h"
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #define CORTEN_PEAK_X86 1
@@ -48,10 +50,7 @@ __attribute__((target("avx2,fma"))) double chains_avx2_f64(int64_t iters) {
   return _mm256_cvtsd_f64(s);
 }
 
-bool has_avx2_fma() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
+bool has_avx2_fma() { return simd_at_least(SimdLevel::avx2); }  // the CPU's and CORTEN_SIMD's say
 #endif
 
 // Portable: kChains x 4 scalars, which the compiler vectorises for the baseline ISA.

@@ -11,7 +11,7 @@
 // so results do not depend on the thread count.
 #include "reduce.h"
 
-#include "elementwise.h"
+#include "simd.h"
 
 namespace corten {
 
@@ -25,8 +25,7 @@ void reduce(ReduceOp op, const View& x, const OutView& out, int nred) {
     throw std::invalid_argument("reduce: output shape " + shape_str(out) + " does not match input shape " +
                                 shape_str(x) + " with " + std::to_string(nred) + " reduced trailing dims");
   require_writable_layout(out, "reduce");
-  // The element-wise switch (CPU check, CORTEN_SIMD=generic) decides for reductions too.
-  if (std::string(simd_level()) == "avx2") reduce_avx2(op, x, out, nred);
+  if (simd_at_least(SimdLevel::avx2)) reduce_avx2(op, x, out, nred);
   else reduce_generic(op, x, out, nred);
 }
 

@@ -12,10 +12,10 @@
 #include "numeric.h"
 #include "parallel.h"
 #include "reduce.h"
+#include "simd.h"
 #include "strided.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+CORTEN_BEGIN_AVX2
 namespace {
 #include "reduce_ops.h"
 #include "reduce_impl.h"
@@ -24,4 +24,4 @@ namespace {
 namespace corten {
 void reduce_avx2(ReduceOp op, const View& x, const OutView& out, int nred) { reduce_any(op, x, out, nred); }
 }  // namespace corten
-#pragma GCC pop_options
+CORTEN_END_AVX2

@@ -774,11 +774,11 @@ def test_generic_and_simd_kernels_agree(op):
     t = ct.from_numpy(x)
     run = (lambda: getattr(ct, op)(t, t)) if op in ("add", "less") else (lambda: getattr(ct, op)(t))
     fast = run().numpy().copy()
-    ct._C.set_simd_generic(True)
+    ct.set_simd_level("generic")
     try:
         slow = run().numpy()
     finally:
-        ct._C.set_simd_generic(False)
+        ct.set_simd_level(None)
     np.testing.assert_allclose(fast, slow, rtol=2e-6, atol=1e-37)
 
 

@@ -159,8 +159,29 @@ def set_gemm_fallback(on: builtins.bool) -> None:
 
 
 def simd_level() -> str:
-    """The instruction set the element-wise kernels chose at run time."""
+    """The instruction set every kernel family uses now: "generic", "avx2" or "avx512".
+
+    The CPU's best level, capped by the environment variable CORTEN_SIMD (read once,
+    at import) or by set_simd_level."""
     return _C.simd_level()
+
+
+def simd_available() -> list[str]:
+    """The levels this CPU can run, lowest first (always starts with "generic")."""
+    return list(_C.simd_available())
+
+
+def set_simd_level(level: str | None) -> None:
+    """Cap the instruction set at `level` ("generic", "avx2", "avx512"); None restores CORTEN_SIMD's cap.
+
+    A cap above what the CPU has leaves the CPU's best level in force."""
+    _C.set_simd_cap("" if level is None else str(level))
+
+
+if _C.simd_env_problem():  # CORTEN_SIMD holds something that is not a level
+    import warnings
+
+    warnings.warn(_C.simd_env_problem(), RuntimeWarning, stacklevel=2)
 
 
 __version__ = "0.1.0"

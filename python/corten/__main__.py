@@ -11,6 +11,7 @@ import sys
 COMMANDS = {
     "train": ("corten.train", "train an MLP on Fashion-MNIST (or MNIST)"),
     "bench": ("corten.bench.cli", "time corten against NumPy and PyTorch"),
+    "info": ("corten.info", "how this corten was built and what it runs on (SIMD, threads, OpenMP, extras)"),
 }
 
 
