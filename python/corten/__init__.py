@@ -38,6 +38,20 @@ if not ({"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & os.environ.keys()) and not _open
     os.environ["GOMP_SPINCOUNT"] = ENV_SET_ON_IMPORT["GOMP_SPINCOUNT"] = "10000"
 
 from . import _C, data, distributed, nn, optim
+from ._array_api import (
+    __array_api_version__,
+    __array_namespace_info__,
+    can_cast,
+    e,
+    finfo,
+    iinfo,
+    inf,
+    isdtype,
+    nan,
+    newaxis,
+    pi,
+    result_type,
+)
 from ._creation import (
     arange,
     asarray,

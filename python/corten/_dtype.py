@@ -27,6 +27,11 @@ class DType:
     def is_integer(self) -> bool:
         return self.kind == "i"
 
+    @property
+    def real_dtype(self) -> DType:
+        """The dtype of the real and imaginary parts (itself for a real dtype)."""
+        return self
+
     def __repr__(self) -> str:
         return f"corten.{self.name}"
 

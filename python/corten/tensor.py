@@ -96,6 +96,24 @@ class Tensor:
     def device(self) -> str:
         return "cpu"
 
+    def to_device(self, device: Any, /, *, stream: Any = None) -> Tensor:
+        """The Array API's device move: corten has one device, "cpu"."""
+        from ._array_api import check_device
+
+        check_device(device, "to_device")
+        if stream is not None:
+            raise ValueError("to_device: corten has no streams; stream must be None")
+        return self
+
+    def __array_namespace__(self, /, *, api_version: str | None = None) -> Any:
+        """The Array API namespace of this tensor: the corten module."""
+        from . import _array_api
+
+        _array_api.check_api_version(api_version)
+        import corten
+
+        return corten
+
     def dim(self) -> int:
         return self._a.ndim
 
