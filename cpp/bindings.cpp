@@ -61,6 +61,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("copy", &cast, gil);
   m.def("where", &where, gil);
   m.def("clip", &clip, gil);
+  m.def("complex_abs", &complex_abs, gil);
   m.def("gather", &gather, gil);
   m.def("scatter", &scatter, gil);
   m.def("count_nonzero", &count_nonzero, gil);

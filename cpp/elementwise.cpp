@@ -81,12 +81,29 @@ std::map<std::string, std::map<std::string, std::string>> op_kinds() {
   for (int i = 0; i < static_cast<int>(UnaryOp::Count); ++i) r["unary"][kUnaryNames[i]] = op_kind_name(t.unary_kind[i]);
   for (int i = 0; i < static_cast<int>(BinaryOp::Count); ++i)
     r["binary"][kBinaryNames[i]] = op_kind_name(t.binary_kind[i]);
+  const int c64 = static_cast<int>(DType::Complex64);
+  for (int i = 0; i < static_cast<int>(UnaryOp::Count); ++i)
+    if (t.unary[i][c64]) r["complex"][kUnaryNames[i]] = "unary";
+  for (int i = 0; i < static_cast<int>(BinaryOp::Count); ++i)
+    if (t.binary[i][c64]) r["complex"][kBinaryNames[i]] = "binary";
   return r;
 }
 
 void cast(const View& x, const OutView& out) {
+  Kernel k = tables().cast[static_cast<int>(x.dtype)][static_cast<int>(out.dtype)];
+  if (!k)
+    throw std::invalid_argument(std::string("copy: cannot convert ") + dtype_name(x.dtype) + " to " +
+                                dtype_name(out.dtype));
   const View* ins[] = {&x};
-  tables().cast[static_cast<int>(x.dtype)][static_cast<int>(out.dtype)](out, ins, "copy");
+  k(out, ins, "copy");
+}
+
+void complex_abs(const View& x, const OutView& out) {
+  Kernel k = tables().complex_abs[static_cast<int>(x.dtype)];
+  if (!k) unsupported("complex_abs", x.dtype);
+  require_dtype(out, x.dtype == DType::Complex64 ? DType::Float32 : DType::Float64, "complex_abs", "output");
+  const View* ins[] = {&x};
+  k(out, ins, "complex_abs");
 }
 
 void where(const View& cond, const View& a, const View& b, const OutView& out) {

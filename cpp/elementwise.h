@@ -25,6 +25,7 @@ struct KernelTables {
   Kernel cast[kNumDTypes][kNumDTypes] = {};  // [from][to]
   Kernel where[kNumDTypes] = {};
   Kernel clip[kNumDTypes] = {};
+  Kernel complex_abs[kNumDTypes] = {};  // complex dtypes only; writes the real dtype
 };
 void fill_tables_generic(KernelTables& t);
 void fill_tables_avx2(KernelTables& t);
@@ -34,8 +35,10 @@ void binary(BinaryOp op, const View& a, const View& b, const OutView& out);
 void cast(const View& x, const OutView& out);  // converts dtype; also plain strided copy
 void where(const View& cond, const View& a, const View& b, const OutView& out);
 void clip(const View& x, const View& lo, const View& hi, const OutView& out);
+void complex_abs(const View& x, const OutView& out);  // |z| of complex64/complex128 into float32/float64
 
-// {"unary": {name: kind}, "binary": {name: kind}}, kinds named by op_kind_name.
+// {"unary": {name: kind}, "binary": {name: kind}}, kinds named by op_kind_name,
+// and "complex": {name: "unary"/"binary"} for the ops with complex kernels.
 std::map<std::string, std::map<std::string, std::string>> op_kinds();
 // "avx2" or "generic": the table the next call uses (reductions follow the same level).
 const char* elementwise_kernel_name();

@@ -7,6 +7,11 @@
 // by an unsigned sizeof would turn -4 / 4 into 2^62 - 1.
 template <class T> constexpr int64_t isz = static_cast<int64_t>(sizeof(T));
 
+// Casts defined for each (from, to) pair: complex sources only to complex or
+// bool (Python refuses complex -> real; the table entry stays empty).
+template <class From, class To>
+constexpr bool castable = !::corten::is_complex<From> || ::corten::is_complex<To> || std::is_same_v<To, bool>;
+
 template <class T> struct Caster {
   // float -> int conversions out of range are undefined in C++; map them to
   // the wrap of the int64 value (NaN/out of range -> INT64_MIN, as x86 does).
@@ -90,6 +95,9 @@ template <> struct UintOfSize<8> { using type = uint64_t; };
 // plain ?: on a byte condition stays a scalar loop (or a branch that mispredicts
 // on random masks, a ReLU gradient's for one).
 template <class T> inline T select_bits(uint8_t c, T x, T y) {
+  if constexpr (::corten::is_complex<T>) {  // not a trivial type for memcpy; a plain ?: instead
+    return c ? x : y;
+  } else {
   using U = typename UintOfSize<sizeof(T)>::type;
   U xb, yb;
   std::memcpy(&xb, &x, sizeof(T));
@@ -99,6 +107,7 @@ template <class T> inline T select_bits(uint8_t c, T x, T y) {
   T out;
   std::memcpy(&out, &r, sizeof(T));
   return out;
+  }
 }
 
 template <class T>
@@ -143,7 +152,8 @@ void clip_kernel(const ::corten::View& out, const ::corten::View* const* ins, co
   });
 }
 
-using AllTypes = std::tuple<bool, uint8_t, int32_t, int64_t, float, double>;
+using AllTypes =
+    std::tuple<bool, uint8_t, int32_t, int64_t, float, double, std::complex<float>, std::complex<double>>;
 
 template <class Op, class Fn>
 void for_each_type(Fn&& fn) {
@@ -181,9 +191,13 @@ void fill_all(::corten::KernelTables& t) {
     using F = decltype(from);
     for_each_type<void>([&](auto to) {
       using T = decltype(to);
-      t.cast[static_cast<int>(::corten::dtype_of<F>())][static_cast<int>(::corten::dtype_of<T>())] = &cast_kernel<F, T>;
+      if constexpr (castable<F, T>)
+        t.cast[static_cast<int>(::corten::dtype_of<F>())][static_cast<int>(::corten::dtype_of<T>())] =
+            &cast_kernel<F, T>;
     });
     t.where[static_cast<int>(::corten::dtype_of<F>())] = &where_kernel<F>;
     if constexpr (ops::Clip::ok<F>) t.clip[static_cast<int>(::corten::dtype_of<F>())] = &clip_kernel<F>;
+    if constexpr (::corten::is_complex<F>)
+      t.complex_abs[static_cast<int>(::corten::dtype_of<F>())] = &unary_kernel<ops::ComplexAbs, F>;
   });
 }

@@ -252,7 +252,7 @@ void scatter(const OutView& dst, const std::vector<View>& idx, const View& value
   if (bad.pos >= 0) throw_bad(bad, dst, axes);
   const Dims<2> blk = make_block(dst, static_cast<int>(k), values, nb);
   if (blk.total == 0) return;
-  dispatch_dtype(dst.dtype, [&](auto tag) {
+  dispatch_dtype_or_complex(dst.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* ddata = reinterpret_cast<T*>(dst.data);
     walk_range(w, 0, total, [&](int64_t cnt, char* const* p, const int64_t* lst) {

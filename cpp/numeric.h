@@ -2,6 +2,7 @@
 // arithmetic that wraps around like NumPy's (done in the unsigned type, since
 // signed overflow is undefined behaviour in C++ and int32 math promotes to int).
 #pragma once
+#include <complex>
 #include <cstdint>
 #include <type_traits>
 
@@ -10,6 +11,8 @@ namespace corten {
 template <class T> constexpr bool is_bool = std::is_same_v<T, bool>;
 template <class T> constexpr bool is_float = std::is_floating_point_v<T>;
 template <class T> constexpr bool is_int = std::is_integral_v<T> && !is_bool<T>;
+template <class T> constexpr bool is_complex = false;
+template <class T> constexpr bool is_complex<std::complex<T>> = true;
 
 template <class T, bool = std::is_integral_v<T> && std::is_signed_v<T>> struct Wrap { using type = T; };
 template <class T> struct Wrap<T, true> { using type = std::make_unsigned_t<T>; };

@@ -15,7 +15,8 @@
   X(less, Less) X(less_equal, LessEqual) X(greater, Greater)                           \
   X(greater_equal, GreaterEqual) X(logical_and, LogicalAnd) X(logical_or, LogicalOr)   \
   X(logical_xor, LogicalXor) X(bitwise_and, BitwiseAnd) X(bitwise_or, BitwiseOr)       \
-  X(bitwise_xor, BitwiseXor)
+  X(bitwise_xor, BitwiseXor) X(atan2, Atan2) X(hypot, Hypot) X(copysign, Copysign) X(logaddexp, Logaddexp)   \
+  X(nextafter, Nextafter)
 
 #define CORTEN_UNARY_OPS(X)                                                          \
   X(negative, Negative) X(abs, Abs) X(sign, Sign) X(square, Square) X(sqrt, Sqrt)      \
@@ -23,7 +24,9 @@
   X(sin, Sin) X(cos, Cos) X(tanh, Tanh) X(sigmoid, Sigmoid) X(softplus, Softplus)      \
   X(relu, Relu)                                                                        \
   X(floor, Floor) X(ceil, Ceil) X(round, Round) X(logical_not, LogicalNot)             \
-  X(bitwise_not, BitwiseNot) X(isnan, IsNan) X(isinf, IsInf) X(isfinite, IsFinite)
+  X(bitwise_not, BitwiseNot) X(isnan, IsNan) X(isinf, IsInf) X(isfinite, IsFinite)             \
+  X(tan, Tan) X(asin, Asin) X(acos, Acos) X(atan, Atan) X(sinh, Sinh) X(cosh, Cosh) X(asinh, Asinh)   \
+  X(acosh, Acosh) X(atanh, Atanh) X(log2, Log2) X(log10, Log10) X(trunc, Trunc) X(signbit, Signbit)
 
 namespace corten {
 
@@ -49,9 +52,13 @@ inline const char* op_kind_name(OpKind k) {
   return "unknown";
 }
 
+// Real dtypes an op of kind K accepts. Complex dtypes are opt-in per op (ops.h:
+// a functor deriving from a kind with complex support), never implied by the kind.
 template <OpKind K, class T>
-constexpr bool kind_accepts = K == OpKind::Any || K == OpKind::ToBool || (K == OpKind::Numeric && !is_bool<T>) ||
-                              (K == OpKind::Integral && std::is_integral_v<T>) || (K == OpKind::Float && is_float<T>);
+constexpr bool kind_accepts = !is_complex<T> && (K == OpKind::Any || K == OpKind::ToBool || (K == OpKind::Numeric && !is_bool<T>) ||
+                              (K == OpKind::Integral && std::is_integral_v<T>) || (K == OpKind::Float && is_float<T>));
+template <OpKind K, class T>
+constexpr bool kind_accepts_complex = is_complex<T> && K != OpKind::Integral;
 
 template <OpKind K, class T> using kind_result = std::conditional_t<K == OpKind::ToBool, bool, T>;
 

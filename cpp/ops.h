@@ -21,9 +21,13 @@ using ::corten::wrap_mul;
 using ::corten::wrap_neg;
 using ::corten::wrap_sub;
 
-template <::corten::OpKind K> struct Kind {
+using ::corten::is_complex;
+
+// Complex: whether the op also has complex64/complex128 kernels (the `...C` kinds).
+template <::corten::OpKind K, bool Complex = false> struct Kind {
   static constexpr ::corten::OpKind kind = K;
-  template <class T> static constexpr bool ok = ::corten::kind_accepts<K, T>;
+  template <class T>
+  static constexpr bool ok = ::corten::kind_accepts<K, T> || (Complex && ::corten::kind_accepts_complex<K, T>);
   template <class T> using out = ::corten::kind_result<K, T>;
 };
 using Any = Kind<::corten::OpKind::Any>;
@@ -31,16 +35,26 @@ using Numeric = Kind<::corten::OpKind::Numeric>;
 using Integral = Kind<::corten::OpKind::Integral>;
 using Float = Kind<::corten::OpKind::Float>;
 using ToBool = Kind<::corten::OpKind::ToBool>;
+using AnyC = Kind<::corten::OpKind::Any, true>;
+using NumericC = Kind<::corten::OpKind::Numeric, true>;
+using FloatC = Kind<::corten::OpKind::Float, true>;
+using ToBoolC = Kind<::corten::OpKind::ToBool, true>;
 
 // ---- binary ---------------------------------------------------------------
-struct Add : Any {
-  template <class T> T operator()(T a, T b) const { return wrap_add(a, b); } };
-struct Subtract : Numeric {
-  template <class T> T operator()(T a, T b) const { return wrap_sub(a, b); } };
-struct Multiply : Any {
+struct Add : AnyC {
   template <class T> T operator()(T a, T b) const {
-    if constexpr (std::is_same_v<T, bool>) return a && b; else return wrap_mul(a, b); } };
-struct Divide : Float {
+    if constexpr (is_complex<T>) return a + b; else return wrap_add(a, b); } };
+struct Subtract : NumericC {
+  template <class T> T operator()(T a, T b) const {
+    if constexpr (is_complex<T>) return a - b; else return wrap_sub(a, b); } };
+// Complex products and quotients are std::complex's, which recover infinities
+// from NaN results as C99 Annex G (and the Array API's special cases) ask.
+struct Multiply : AnyC {
+  template <class T> T operator()(T a, T b) const {
+    if constexpr (std::is_same_v<T, bool>) return a && b;
+    else if constexpr (is_complex<T>) return a * b;
+    else return wrap_mul(a, b); } };
+struct Divide : FloatC {
   template <class T> T operator()(T a, T b) const { return a / b; } };
 
 // Python's floor division and modulo: the remainder takes the divisor's sign.
@@ -106,9 +120,9 @@ struct Maximum : Any {
 struct Minimum : Any {
   template <class T> T operator()(T a, T b) const { return (a <= b || a != a) ? a : b; } };
 
-struct Equal : ToBool {
+struct Equal : ToBoolC {
   template <class T> bool operator()(T a, T b) const { return a == b; } };
-struct NotEqual : ToBool {
+struct NotEqual : ToBoolC {
   template <class T> bool operator()(T a, T b) const { return a != b; } };
 struct Less : ToBool {
   template <class T> bool operator()(T a, T b) const { return a < b; } };
@@ -132,9 +146,9 @@ struct BitwiseXor : Integral {
   template <class T> T operator()(T a, T b) const { return static_cast<T>(a ^ b); } };
 
 // ---- unary ----------------------------------------------------------------
-struct Negative : Numeric {
+struct Negative : NumericC {
   template <class T> T operator()(T x) const {
-    if constexpr (is_float<T>) return -x;
+    if constexpr (is_float<T> || is_complex<T>) return -x;
     else return wrap_neg(x); } };
 struct Abs : Any {
   template <class T> T operator()(T x) const {
@@ -145,16 +159,21 @@ struct Sign : Numeric {
   template <class T> T operator()(T x) const {
     if constexpr (is_float<T>) return x > 0 ? T(1) : (x < 0 ? T(-1) : (x == 0 ? T(0) : x));
     else return static_cast<T>((T(0) < x) - (x < T(0))); } };
-struct Square : Numeric {
-  template <class T> T operator()(T x) const { return wrap_mul(x, x); } };
-struct Sqrt : Float {
+struct Square : NumericC {
+  template <class T> T operator()(T x) const {
+    if constexpr (is_complex<T>) return x * x; else return wrap_mul(x, x); } };
+// Complex exp/log/sqrt are libstdc++'s (glibc's cexp/clog/csqrt, which follow
+// C99 Annex G: the branch cuts, signed zeros and infinities the standard lists).
+struct Sqrt : FloatC {
   template <class T> T operator()(T x) const { return std::sqrt(x); } };
-struct Reciprocal : Float {
+struct Reciprocal : FloatC {
   template <class T> T operator()(T x) const { return T(1) / x; } };
-struct Exp : Float {
-  template <class T> T operator()(T x) const { return corten::vm::exp(x); } };
-struct Log : Float {
-  template <class T> T operator()(T x) const { return corten::vm::log(x); } };
+struct Exp : FloatC {
+  template <class T> T operator()(T x) const {
+    if constexpr (is_complex<T>) return std::exp(x); else return corten::vm::exp(x); } };
+struct Log : FloatC {
+  template <class T> T operator()(T x) const {
+    if constexpr (is_complex<T>) return std::log(x); else return corten::vm::log(x); } };
 struct Log1p : Float {
   template <class T> T operator()(T x) const { return corten::vm::log1p(x); } };
 struct Expm1 : Float {
@@ -185,14 +204,60 @@ struct LogicalNot : ToBool {
   template <class T> bool operator()(T x) const { return x == T(0); } };
 struct BitwiseNot : Integral {
   template <class T> T operator()(T x) const { if constexpr (std::is_same_v<T, bool>) return !x; else return static_cast<T>(~x); } };
-struct IsNan : ToBool {
-  template <class T> bool operator()(T x) const { if constexpr (is_float<T>) return x != x; else return false; } };
-struct IsInf : ToBool {
+struct IsNan : ToBoolC {
   template <class T> bool operator()(T x) const {
-    if constexpr (is_float<T>) return std::fabs(x) == std::numeric_limits<T>::infinity(); else return false; } };
-struct IsFinite : ToBool {
+    if constexpr (is_complex<T>) return x.real() != x.real() || x.imag() != x.imag();
+    else if constexpr (is_float<T>) return x != x;
+    else return false; } };
+struct IsInf : ToBoolC {
   template <class T> bool operator()(T x) const {
-    if constexpr (is_float<T>) return (x - x) == (x - x); else return true; } };
+    if constexpr (is_complex<T>) return std::isinf(x.real()) || std::isinf(x.imag());
+    else if constexpr (is_float<T>) return std::fabs(x) == std::numeric_limits<T>::infinity();
+    else return false; } };
+struct IsFinite : ToBoolC {
+  template <class T> bool operator()(T x) const {
+    if constexpr (is_complex<T>) return std::isfinite(x.real()) && std::isfinite(x.imag());
+    else if constexpr (is_float<T>) return (x - x) == (x - x);
+    else return true; } };
+
+// libm's functions (correctly signed zeros, infinities and NaN as C99 Annex F
+// and the standard's special cases ask); not vectorised.
+struct Tan : Float { template <class T> T operator()(T x) const { return std::tan(x); } };
+struct Asin : Float { template <class T> T operator()(T x) const { return std::asin(x); } };
+struct Acos : Float { template <class T> T operator()(T x) const { return std::acos(x); } };
+struct Atan : Float { template <class T> T operator()(T x) const { return std::atan(x); } };
+struct Sinh : Float { template <class T> T operator()(T x) const { return std::sinh(x); } };
+struct Cosh : Float { template <class T> T operator()(T x) const { return std::cosh(x); } };
+struct Asinh : Float { template <class T> T operator()(T x) const { return std::asinh(x); } };
+struct Acosh : Float { template <class T> T operator()(T x) const { return std::acosh(x); } };
+struct Atanh : Float { template <class T> T operator()(T x) const { return std::atanh(x); } };
+struct Log2 : Float { template <class T> T operator()(T x) const { return std::log2(x); } };
+struct Log10 : Float { template <class T> T operator()(T x) const { return std::log10(x); } };
+struct Trunc : Any {
+  template <class T> T operator()(T x) const { if constexpr (is_float<T>) return std::trunc(x); else return x; } };
+struct Signbit : ToBool {
+  template <class T> bool operator()(T x) const {
+    if constexpr (is_float<T>) return std::signbit(x);
+    else if constexpr (std::is_signed_v<T>) return x < 0;
+    else return false; } };
+struct Atan2 : Float { template <class T> T operator()(T a, T b) const { return std::atan2(a, b); } };
+struct Hypot : Float { template <class T> T operator()(T a, T b) const { return std::hypot(a, b); } };
+struct Copysign : Float { template <class T> T operator()(T a, T b) const { return std::copysign(a, b); } };
+struct Nextafter : Float { template <class T> T operator()(T a, T b) const { return std::nextafter(a, b); } };
+// log(e^a + e^b) = max + log1p(e^-|a - b|); equal infinities give that infinity.
+struct Logaddexp : Float {
+  template <class T> T operator()(T a, T b) const {
+    if (a == b) return a + std::log(T(2));  // also inf + log 2 = inf, -inf stays -inf
+    const T m = a > b ? a : b, d = a > b ? b - a : a - b;
+    if (d != d) return d;  // NaN in either
+    return m + std::log1p(std::exp(d)); } };
+
+// |z| of a complex z, a real result (hypot: no overflow for large parts; an
+// infinite part gives inf even with a NaN other part). Not a table op: its
+// result dtype is the input's real dtype, which no kind expresses.
+struct ComplexAbs {
+  template <class T> using out = typename T::value_type;
+  template <class T> typename T::value_type operator()(T x) const { return std::hypot(x.real(), x.imag()); } };
 
 // ---- ternary --------------------------------------------------------------
 // clip(x, lo, hi) = minimum(maximum(x, lo), hi), NaN in any operand propagates.

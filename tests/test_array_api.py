@@ -146,3 +146,13 @@ def test_iinfo(d):
         ct.iinfo(ct.float32)
     with pytest.raises(TypeError, match="iinfo: expected an integer dtype, got bool"):
         ct.iinfo(ct.bool_)
+
+
+def test_dtype_equality_with_other_objects_is_false():
+    class Stub:
+        def __getattr__(self, name):
+            raise AssertionError("never looked at")
+
+    for other in (object(), None, 3, Stub(), "a, b: c", "1 passing example, 0 failing"):
+        assert (ct.float32 == other) is False and (ct.float32 != other) is True
+    assert ct.float32 in [ct.int32, ct.float32] and Stub() not in [ct.int32, ct.float32]

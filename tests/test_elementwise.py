@@ -29,6 +29,8 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 # The op lists come from the op table (corten/ops/table.py): a new row is tested here.
 BINARY = [op.name for op in BINARY_OPS]
 ARITH = [op.name for op in BINARY_OPS if op.kind in ("any", "numeric", "float")]
+FLOAT_BINARY = [op.name for op in BINARY_OPS if op.kind == "float"]  # divide, atan2, hypot, ...
+INEXACT_BINARY = (*FLOAT_BINARY, "pow", "floor_divide", "remainder")
 COMPARE = [op.name for op in BINARY_OPS if op.kind == "to_bool" and not op.name.startswith("logical_")]
 LOGICAL = [op.name for op in BINARY_OPS if op.kind == "to_bool" and op.name.startswith("logical_")]
 BITWISE = [op.name for op in BINARY_OPS if op.kind == "integral"]
@@ -66,7 +68,7 @@ def expected_binary_dtype(op: str, d: np.dtype) -> np.dtype | type:
     """Result dtype for two tensors whose promoted dtype is d (TypeError: rejected)."""
     if op in COMPARE or op in LOGICAL:
         return np.dtype(bool)
-    if op == "divide":
+    if op in FLOAT_BINARY:
         return d if d.kind == "f" else np.dtype(np.float32)
     if op in BITWISE and d.kind == "f":
         return TypeError
@@ -87,7 +89,7 @@ def expected_unary_dtype(op: str, d: np.dtype) -> np.dtype | type:
 
 def reference_binary(op: str, a: np.ndarray, b: np.ndarray, out_dtype: np.dtype) -> np.ndarray:
     """NumPy's answer computed in corten's compute dtype."""
-    compute = out_dtype if op in ("divide",) else promoted(a.dtype.name, b.dtype.name)
+    compute = out_dtype if op in FLOAT_BINARY else promoted(a.dtype.name, b.dtype.name)
     a, b = a.astype(compute), b.astype(compute)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -214,7 +216,7 @@ def check_binary(op: str, a: np.ndarray, b: np.ndarray) -> None:
         return
     got = fn(ta, tb)
     want = reference_binary(op, a, b, want_dtype)
-    assert_same(got, want, op, exact=op not in ("divide", "pow", "floor_divide", "remainder"))
+    assert_same(got, want, op, exact=op not in INEXACT_BINARY)
 
 
 # ---- binary ops ------------------------------------------------------------------------
@@ -476,7 +478,7 @@ def test_scalar_operands_are_weak(op, dtype, value):
             continue
         got = getattr(ct, op)(*args)
         want = reference_binary(op, np_args[0], np_args[1], want_dtype)
-        assert_same(got, want, op, exact=op not in ("divide", "pow", "floor_divide", "remainder"))
+        assert_same(got, want, op, exact=op not in INEXACT_BINARY)
 
 
 def test_weak_scalar_dtype_examples():

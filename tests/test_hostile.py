@@ -66,11 +66,11 @@ def test_data_that_is_not_numbers():
         deep = [deep]
     loop = []
     loop.append(loop)
-    for data in (deep, loop, [1, [2, 3]], (x for x in range(3)), {1: 2}, {1, 2}, b"abc", ["a"], [None], 1j):
+    for data in (deep, loop, [1, [2, 3]], (x for x in range(3)), {1: 2}, {1, 2}, b"abc", ["a"], [None]):
         with pytest.raises((ValueError, TypeError)):
             ct.tensor(data)
     x = ct.ones(2)
-    for other in ("a", None, [1, "a"], np.array([object(), 1]), 1j, np.zeros(2, np.complex64)):
+    for other in ("a", None, [1, "a"], np.array([object(), 1]), np.zeros(2, np.complex256)):
         with pytest.raises(TypeError):
             x + other
     with pytest.raises(OverflowError):

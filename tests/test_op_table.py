@@ -11,7 +11,7 @@ import corten as ct
 import numpy as np
 import pytest
 from corten import _C
-from corten._dtype import ALL_DTYPES, bool_
+from corten._dtype import COMPLEX_DTYPES, REAL_DTYPES, bool_
 from corten.ops import elementwise as ew
 from corten.ops.methods import TENSOR_METHODS
 from corten.ops.table import BINARY_OPS, BY_NAME, KINDS, OPS, UNARY_OPS
@@ -101,22 +101,22 @@ def _rule_kind(rule) -> str:
     """The kind a Python dtype rule (dtype) -> (compute, result) implies, worked out
     from what it does to every dtype."""
     results = {}
-    for d in ALL_DTYPES:
+    for d in REAL_DTYPES:
         try:
             results[d] = rule(d)
         except TypeError:
             pass
-    if all(r == (d, bool_) for d, r in results.items()) and len(results) == len(ALL_DTYPES):
+    if all(r == (d, bool_) for d, r in results.items()) and len(results) == len(REAL_DTYPES):
         return "to_bool"
-    if len(results) == len(ALL_DTYPES) and all(c.kind == "f" for c, _ in results.values()):
+    if len(results) == len(REAL_DTYPES) and all(c.kind == "f" for c, _ in results.values()):
         return "float" if any(d.kind != "f" for d in results) else "any"
     assert all(r == (d, d) for d, r in results.items()), results
-    rejected = set(ALL_DTYPES) - set(results)
+    rejected = set(REAL_DTYPES) - set(results)
     if not rejected:
         return "any"
     if rejected == {bool_}:
         return "numeric"
-    if rejected == {d for d in ALL_DTYPES if d.kind == "f"}:
+    if rejected == {d for d in REAL_DTYPES if d.kind == "f"}:
         return "integral"
     raise AssertionError(f"no kind rejects exactly {sorted(d.name for d in rejected)}")
 
@@ -135,7 +135,7 @@ def _arrays(d, n):
 def test_kernels_accept_exactly_their_kind(op):
     arity = BY_NAME[op].arity
     kind = (CPP_UNARY if arity == 1 else CPP_BINARY)[op]
-    for d in ALL_DTYPES:
+    for d in REAL_DTYPES:
         out = np.empty(3, np.bool_ if kind == "to_bool" else d.np)
         if _accepts(kind, d):
             getattr(_C, op)(*_arrays(d, arity), out)
@@ -145,3 +145,24 @@ def test_kernels_accept_exactly_their_kind(op):
         else:
             with pytest.raises(ValueError, match=f"{op}: not supported for dtype {d.name}"):
                 getattr(_C, op)(*_arrays(d, arity), out)
+
+
+def test_complex_support_agrees_with_the_kernels():
+    """A row's `complex` flag is exactly the ops cpp/ops.h gives complex kernels."""
+    cpp = _C.op_kinds()["complex"]
+    assert {op.name for op in OPS if op.complex} == set(cpp)
+    for op in OPS:
+        for d in COMPLEX_DTYPES:
+            rule = ew._unary_dtypes if op.arity == 1 else ew._binary_dtypes
+            if op.complex:
+                assert cpp[op.name] == ("unary" if op.arity == 1 else "binary")
+                cd, od = rule(op.name, d)
+                assert cd is d and od is (bool_ if op.kind == "to_bool" else d)
+                out = np.empty(3, od.np)
+                getattr(_C, op.name)(*[np.ones(3, d.np) for _ in range(op.arity)], out)
+            else:
+                with pytest.raises(TypeError, match=f"{op.name} is not supported for complex tensors yet"):
+                    rule(op.name, d)
+                with pytest.raises(ValueError, match=f"{op.name}: not supported for dtype {d.name}"):
+                    out = np.empty(3, np.bool_ if op.kind == "to_bool" else d.np)
+                    getattr(_C, op.name)(*[np.ones(3, d.np) for _ in range(op.arity)], out)

@@ -146,8 +146,9 @@ def test_astype_aliases_and_copy():
     assert t.tolist() == [1.5, -2.5]
     v = ct.from_numpy(np.arange(6.0).reshape(2, 3).T)
     assert v.clone().is_contiguous() and v.clone().tolist() == v.tolist()
-    with pytest.raises(TypeError):
-        t.astype("complex64")
+    assert t.astype("complex64").tolist() == [1.5 + 0j, -2.5 + 0j]
+    with pytest.raises(TypeError, match="imaginary part"):
+        t.astype("complex64").astype("float32")
 
 
 def test_bool_float_int_index():

@@ -69,11 +69,12 @@ from ._creation import (
     zeros,
     zeros_like,
 )
-from ._dtype import DType, bool_, float32, float64, int32, int64, promote_types, uint8
+from ._dtype import DType, bool_, complex64, complex128, float32, float64, int32, int64, promote_types, uint8
 from ._shape import AxisError
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .checkpoint import load, save
 from .ops import methods as _methods  # attaches every op's Tensor methods
+from .ops.complex import conj, imag, real
 from .ops.cumulative import cumprod, cumsum
 from .ops.elementwise import *  # every op of the table in ops/table.py, plus where, clip, astype, clone
 from .ops.indexing import (
@@ -138,6 +139,27 @@ from .ops.shape import (
     view,
 )
 from .ops.sorting import argsort, sort, sort_with_indices, topk, unique
+from .ops.standard import (
+    UniqueAllResult,
+    UniqueCountsResult,
+    UniqueInverseResult,
+    broadcast_shapes,
+    count_nonzero,
+    cumulative_prod,
+    cumulative_sum,
+    diff,
+    matrix_transpose,
+    meshgrid,
+    permute_dims,
+    positive,
+    searchsorted,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+    unstack,
+    vecdot,
+)
 from .random import Generator, manual_seed, rand, randint, randn, randperm
 from .tensor import Tensor
 

@@ -9,12 +9,19 @@ from typing import Any
 import numpy as np
 
 from . import _C
-from ._dtype import _BY_NP, DType, as_dtype, default_float, default_int, float32
+from ._dtype import _BY_NP, DType, as_dtype, default_complex, default_float, default_int, float32
 from ._shape import check_shape
 from .tensor import Tensor
 
 Shape = int | Sequence[int]
-_SUPPORTED = "bool, uint8, int32, int64, float32, float64"
+_SUPPORTED = "bool, uint8, int32, int64, float32, float64, complex64, complex128"
+
+
+def _check_device(device: Any, fn: str) -> None:
+    if device is not None:
+        from ._array_api import check_device
+
+        check_device(device, fn)
 
 
 def _shape_arg(shape: tuple) -> tuple[int, ...]:
@@ -42,6 +49,9 @@ def _to_array(data: Any, dtype: Any = None, copy: bool | None = True) -> np.ndar
     if a.dtype == np.bool_ and _bad_bools(a):
         a = np.asarray(a.view(np.uint8) != 0)  # (0-d comparisons give a NumPy scalar)
     if want is not None and a.dtype != want.np:
+        if a.dtype.kind == "c" and want.kind not in "cb":
+            raise TypeError(f"cannot make a {want.name} tensor from complex data: it would drop the imaginary "
+                            "part; use real(), imag() or abs()")
         if isinstance(data, (list, tuple, int, float, bool)) and want.kind != "f":
             _check_int_range(a, want)
         return a.astype(want.np)
@@ -58,8 +68,9 @@ def _check_int_range(a: np.ndarray, want: DType) -> None:
 
 
 def _from_python(data: Any, float32_default: bool = True) -> np.ndarray:
-    """Python scalars and nested lists: floats become float32 (float64 while
-    float32_default is False, so a requested dtype sees the exact values), ints int64."""
+    """Python scalars and nested lists: floats become float32 and complex numbers
+    complex64 (float64/complex128 while float32_default is False, so a requested
+    dtype sees the exact values), ints int64."""
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
         data = [x._a if isinstance(x, Tensor) else x for x in data]
     try:
@@ -81,9 +92,15 @@ def _from_python(data: Any, float32_default: bool = True) -> np.ndarray:
                 raise OverflowError("integer value out of range for int64")
             a = a.astype(np.int64)
         return a
+    if a.dtype.kind == "c":
+        if a.dtype == np.complex128 and float32_default and not isinstance(data, np.generic):
+            return a.astype(np.complex64)
+        return a if a.dtype in _BY_NP else a.astype(np.complex128)
     if a.dtype.kind == "b" or a.dtype in _BY_NP:
         return a
-    raise TypeError(f"cannot make a tensor from data of type {a.dtype} (elements must be bool, int or float)")
+    raise TypeError(
+        f"cannot make a tensor from data of type {a.dtype} (elements must be bool, int, float or complex)"
+    )
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -94,8 +111,9 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return t
 
 
-def asarray(obj: Any, dtype: Any = None, copy: bool | None = None) -> Tensor:
+def asarray(obj: Any, dtype: Any = None, copy: bool | None = None, device: Any = None) -> Tensor:
     """Like tensor(), but shares memory with Tensors and NumPy arrays when it can."""
+    _check_device(device, "asarray")
     if isinstance(obj, Tensor) and (dtype is None or as_dtype(dtype) is obj.dtype):
         if copy:
             return obj.copy()
@@ -143,7 +161,8 @@ def from_dlpack(x: Any) -> Tensor:
     return from_numpy(a)
 
 
-def empty(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*shape: Shape, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    _check_device(device, "empty")
     d = default_float if dtype is None else as_dtype(dtype)
     t = Tensor._wrap(np.empty(check_shape(_shape_arg(shape), d.itemsize), d.np))
     if requires_grad:
@@ -151,20 +170,24 @@ def empty(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tens
     return t
 
 
-def full(shape: Shape, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(shape: Shape, fill_value: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    _check_device(device, "full")
     if isinstance(shape, int):
         shape = (shape,)
     if dtype is None:
         if isinstance(fill_value, Tensor):
             d = fill_value.dtype
         else:
-            found = {bool: as_dtype("bool"), int: default_int, float: default_float}.get(type(fill_value))
+            found = {bool: as_dtype("bool"), int: default_int, float: default_float,
+                     complex: default_complex}.get(type(fill_value))
             d = found if found is not None else as_dtype(np.asarray(fill_value).dtype)
     else:
         d = as_dtype(dtype)
     t = empty(shape, dtype=d)
     src = fill_value._a if isinstance(fill_value, Tensor) else np.asarray(fill_value)
     if src.dtype != d.np:
+        if src.dtype.kind == "c" and d.kind not in "cb":
+            raise TypeError(f"full: cannot fill a {d.name} tensor with the complex value {fill_value!r}")
         if src.dtype.kind in "iu" and d.kind != "f" and d.name != "bool":
             _check_int_range(src.astype(np.int64), d)
         src = src.astype(d.np)
@@ -174,7 +197,8 @@ def full(shape: Shape, fill_value: Any, dtype: Any = None, requires_grad: bool =
     return t
 
 
-def zeros(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape: Shape, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    _check_device(device, "zeros")
     d = default_float if dtype is None else as_dtype(dtype)
     t = Tensor._wrap(np.zeros(check_shape(_shape_arg(shape), d.itemsize), d.np))
     if requires_grad:
@@ -182,7 +206,8 @@ def zeros(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tens
     return t
 
 
-def ones(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*shape: Shape, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    _check_device(device, "ones")
     d = default_float if dtype is None else as_dtype(dtype)
     return full(check_shape(_shape_arg(shape), d.itemsize), 1, dtype=d, requires_grad=requires_grad)
 
@@ -191,29 +216,35 @@ def _like(x: Tensor, dtype: Any) -> tuple[tuple[int, ...], DType]:
     return x.shape, x.dtype if dtype is None else as_dtype(dtype)
 
 
-def empty_like(x: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty_like(x: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    _check_device(device, "empty_like")
     shape, d = _like(x, dtype)
     return empty(shape, dtype=d, requires_grad=requires_grad)
 
 
-def zeros_like(x: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(x: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    _check_device(device, "zeros_like")
     shape, d = _like(x, dtype)
     return zeros(shape, dtype=d, requires_grad=requires_grad)
 
 
-def ones_like(x: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(x: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    _check_device(device, "ones_like")
     shape, d = _like(x, dtype)
     return ones(shape, dtype=d, requires_grad=requires_grad)
 
 
-def full_like(x: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(x: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
+              device: Any = None) -> Tensor:
+    _check_device(device, "full_like")
     shape, d = _like(x, dtype)
     return full(shape, fill_value, dtype=d, requires_grad=requires_grad)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+           requires_grad: bool = False, device: Any = None) -> Tensor:
     """Values start, start+step, ... below stop. Integer arguments give int64."""
+    _check_device(device, "arange")
     if stop is None:
         start, stop = 0, start
     if step == 0:
@@ -232,14 +263,17 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     return tensor(a, requires_grad=requires_grad) if requires_grad else Tensor._wrap(a)
 
 
-def linspace(start: float, stop: float, num: int = 50, endpoint: bool = True, dtype: Any = None) -> Tensor:
+def linspace(start: float, stop: float, num: int = 50, endpoint: bool = True, dtype: Any = None,
+             device: Any = None) -> Tensor:
+    _check_device(device, "linspace")
     if num < 0:
         raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
     d = default_float if dtype is None else as_dtype(dtype)
     return Tensor._wrap(np.linspace(start, stop, num, endpoint=endpoint, dtype=np.float64).astype(d.np))
 
 
-def eye(n: int, m: int | None = None, k: int = 0, dtype: Any = None) -> Tensor:
+def eye(n: int, m: int | None = None, k: int = 0, dtype: Any = None, device: Any = None) -> Tensor:
+    _check_device(device, "eye")
     m = n if m is None else m
     d = default_float if dtype is None else as_dtype(dtype)
     t = zeros((n, m), dtype=d)

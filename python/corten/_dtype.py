@@ -17,7 +17,7 @@ class DType:
         self.name = name
         self.np: np.dtype = np.dtype(np_dtype)
         self.itemsize = self.np.itemsize
-        self.kind = kind  # "b" bool, "i" integer (signed or not), "f" floating
+        self.kind = kind  # "b" bool, "i" integer (signed or not), "f" real floating, "c" complex floating
 
     @property
     def is_floating_point(self) -> bool:
@@ -28,9 +28,13 @@ class DType:
         return self.kind == "i"
 
     @property
+    def is_complex(self) -> bool:
+        return self.kind == "c"
+
+    @property
     def real_dtype(self) -> DType:
         """The dtype of the real and imaginary parts (itself for a real dtype)."""
-        return self
+        return _REAL_OF.get(self, self)
 
     def __repr__(self) -> str:
         return f"corten.{self.name}"
@@ -38,6 +42,8 @@ class DType:
     def __eq__(self, other: object) -> bool:
         if isinstance(other, DType):
             return self is other
+        if not isinstance(other, (str, np.dtype, type)):  # only dtype spellings compare by meaning
+            return NotImplemented
         try:
             return as_dtype(other) is self
         except TypeError:
@@ -56,15 +62,22 @@ int32 = DType("int32", np.int32, "i")
 int64 = DType("int64", np.int64, "i")
 float32 = DType("float32", np.float32, "f")
 float64 = DType("float64", np.float64, "f")
+complex64 = DType("complex64", np.complex64, "c")
+complex128 = DType("complex128", np.complex128, "c")
 
-ALL_DTYPES = (bool_, uint8, int32, int64, float32, float64)
+REAL_DTYPES = (bool_, uint8, int32, int64, float32, float64)  # bool, integers and real floats
+COMPLEX_DTYPES = (complex64, complex128)
+ALL_DTYPES = REAL_DTYPES + COMPLEX_DTYPES
 default_float = float32
 default_int = int64
+default_complex = complex64  # the complex dtype of default_float's precision
+_REAL_OF = {complex64: float32, complex128: float64}
+_COMPLEX_OF = {float32: complex64, float64: complex128}
 
 _BY_NP = {d.np: d for d in ALL_DTYPES}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update({"bool_": bool_, "float": float32, "double": float64, "int": int64, "long": int64})
-_BY_PYTYPE = {bool: bool_, int: int64, float: float32}
+_BY_PYTYPE = {bool: bool_, int: int64, float: float32, complex: complex64}
 
 
 def as_dtype(x: object) -> DType:
@@ -79,7 +92,7 @@ def as_dtype(x: object) -> DType:
         return _BY_PYTYPE[x]
     try:
         d = _BY_NP.get(np.dtype(x))  # type: ignore[call-overload]  # anything NumPy accepts
-    except TypeError:
+    except (TypeError, ValueError):  # ValueError: strings NumPy parses as a record format
         d = None
     if d is None:
         raise TypeError(f"unsupported dtype {x!r}; corten has {', '.join(d.name for d in ALL_DTYPES)}")
@@ -101,16 +114,23 @@ def promote_types(a: DType, b: DType) -> DType:
 
 def scalar_result_type(t: DType, value: object) -> DType:
     """Result dtype of tensor-with-Python-scalar: the scalar is 'weak' and only
-    changes the kind (bool -> int -> float), never the precision."""
+    changes the kind (bool -> int -> float -> complex), never the precision."""
     if isinstance(value, bool):
         return t
     if isinstance(value, int):
         return default_int if t is bool_ else t
     if isinstance(value, float):
-        return t if t.kind == "f" else default_float
+        return t if t.kind in "fc" else default_float
+    if isinstance(value, complex):
+        return t if t.kind == "c" else _COMPLEX_OF.get(t, default_complex)
     raise TypeError(f"unsupported operand type {type(value).__name__}")
 
 
 def float_type_for(d: DType) -> DType:
     """The dtype a float-valued function (exp, sqrt, true division) gives for input d."""
-    return d if d.kind == "f" else default_float
+    return d if d.kind in "fc" else default_float
+
+
+def complex_type_for(d: DType) -> DType:
+    """The complex dtype of d's precision (complex64 for bool, integers and float32)."""
+    return d if d.kind == "c" else _COMPLEX_OF.get(d, default_complex)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._dtype import default_float, default_int
+from ._dtype import default_complex, default_float, default_int
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -73,6 +73,21 @@ class _Formatter:
         return " " * (self.width - len(s)) + s
 
 
+class _ComplexFormatter:
+    """Complex values as PyTorch prints them: the real parts and the imaginary
+    parts each get their own _Formatter, `1.5000+2.0000j`."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.re = _Formatter(np.ascontiguousarray(values.real))
+        self.im = _Formatter(np.ascontiguousarray(np.abs(values.imag)))
+        self.width = self.re.width + self.im.width + 2
+
+    def format(self, v: complex) -> str:
+        im = v.imag
+        sign = "-" if (im < 0 or (im == 0 and math.copysign(1.0, im) < 0)) else "+"
+        return self.re.format(v.real) + sign + self.im.format(abs(im)).lstrip() + "j"
+
+
 def _edges(a: np.ndarray) -> np.ndarray:
     """The entries a summarised print shows: first/last EDGEITEMS along each long axis."""
     for ax, n in enumerate(a.shape):
@@ -83,7 +98,7 @@ def _edges(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _vector(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+def _vector(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter | _ComplexFormatter) -> str:
     values = a.tolist()
     if summarize and len(values) > 2 * EDGEITEMS:
         items = [fmt.format(v) for v in values[:EDGEITEMS]] + [" ..."]
@@ -95,7 +110,7 @@ def _vector(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _nested(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+def _nested(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter | _ComplexFormatter) -> str:
     if a.ndim == 0:
         return fmt.format(a.item())
     if a.ndim == 1:
@@ -123,9 +138,10 @@ def format_tensor(t: Tensor) -> str:
             extras.append(f"dtype={dt.name}")
     else:
         summarize = a.size > THRESHOLD
-        fmt = _Formatter(_edges(a) if summarize else a)
+        shown = _edges(a) if summarize else a
+        fmt = _ComplexFormatter(shown) if dt.kind == "c" else _Formatter(shown)
         body = _nested(a, len(prefix), summarize, fmt)
-        if dt is not default_float and dt is not default_int and dt.name != "bool":
+        if dt not in (default_float, default_int, default_complex) and dt.name != "bool":
             extras.append(f"dtype={dt.name}")
     if t._grad_fn is not None:
         extras.append(f"grad_fn=<{t._grad_fn.name()}>")

@@ -13,7 +13,8 @@ from hypothesis.extra import numpy as hnp
 
 N = {"ci": 300, "fuzz": 5000, "asan": 30}[os.environ.get("CORTEN_HYPOTHESIS_PROFILE", "ci")]
 ERRORS = (ValueError, TypeError, IndexError, RuntimeError, OverflowError)
-CORTEN_DTYPES = {np.dtype(d) for d in (np.bool_, np.uint8, np.int32, np.int64, np.float32, np.float64)}
+CORTEN_DTYPES = {np.dtype(d) for d in (np.bool_, np.uint8, np.int32, np.int64, np.float32, np.float64, np.complex64,
+                                        np.complex128)}
 
 leaf = st.one_of(
     st.booleans(), st.integers(-(2**65), 2**65), st.floats(allow_nan=True, allow_infinity=True),
@@ -114,7 +115,8 @@ def test_importing_odd_numpy_arrays(a, how):
         return
     assert t.dtype.np in CORTEN_DTYPES
     _equal(t, a)
-    r = _quiet(lambda: ct.exp(t.astype("float64")) if t.size else t)  # the kernels read it safely
+    wide = "complex128" if t.dtype.kind == "c" else "float64"
+    r = _quiet(lambda: ct.exp(t.astype(wide)) if t.size else t)  # the kernels read it safely
     assert r.shape == t.shape
     if how in ("from_dlpack", "from_numpy") and t.size:
         assert np.shares_memory(t.numpy(force=True), a)

@@ -53,7 +53,7 @@ def ref_unary(name, a):
 
 def ref_binary(name, a, b):
     d = np.promote_types(a.dtype, b.dtype)
-    if name == "divide" and d.kind in "biu":
+    if name in ("divide", "atan2", "hypot", "copysign", "logaddexp", "nextafter") and d.kind in "biu":
         d = F32
     return getattr(np, name)(a.astype(d), b.astype(d))
 

@@ -42,9 +42,9 @@ def _as_tensor(x: Any) -> Tensor | None:
 
 
 def _is_py_scalar(x: Any) -> bool:
-    """A Python bool/int/float (weak). NumPy scalars such as np.float64, although
+    """A Python bool/int/float/complex (weak). NumPy scalars such as np.float64, although
     subclasses of float, keep their dtype as in NumPy 2."""
-    return isinstance(x, (bool, int, float)) and not isinstance(x, np.generic)
+    return isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic)
 
 
 def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor, DType] | None:
@@ -62,6 +62,12 @@ def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor, DType] | None:
     if ta is None or tb is None:
         return None
     return _operands(ta, tb)
+
+
+def refuse_complex(x: Any, op: str) -> None:
+    """TypeError naming op and dtype when x is a complex tensor (ops without complex support)."""
+    if isinstance(x, Tensor) and x._a.dtype.kind == "c":
+        raise TypeError(f"{op} is not supported for complex tensors yet (got {x.dtype.name})")
 
 
 def _cast(t: Tensor, d: DType) -> Tensor:
@@ -149,11 +155,24 @@ class Overwrite(Function):
         return zero, sum_to(g, ctx.vshape) if ctx.needs_input_grad[1] else None
 
 
-def astype(x: Tensor, dtype: Any) -> Tensor:
-    """A copy converted to dtype (gradients flow back between float dtypes)."""
+def astype(x: Tensor, dtype: Any, *, copy: bool = True, device: Any = None) -> Tensor:
+    """A copy converted to dtype (gradients flow back between float dtypes);
+    copy=False returns x itself when it already has that dtype."""
     d = as_dtype(dtype)
+    if device is not None:
+        from .._array_api import check_device
+
+        check_device(device, "astype")
+    if not copy and x._a.dtype == d.np:
+        return x
     if d.kind == "f" and x.dtype.kind == "f" and _needs_graph(x):
         return Cast.apply(x, d)
+    if d.kind == "c" and _needs_graph(x):
+        raise RuntimeError(f"autograd does not support complex tensors yet (casting a tensor that requires grad "
+                           f"to {d.name})")
+    if x.dtype.kind == "c" and d.kind not in "cb":
+        raise TypeError(f"cannot cast {x.dtype.name} to {d.name}: it would drop the imaginary part; "
+                        "use real(), imag() or abs() first")
     o = np.empty(x.shape, d.np)
     _C.copy(x._a, o)
     return Tensor._wrap(o)

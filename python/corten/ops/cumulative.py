@@ -10,11 +10,12 @@ from .. import _C, _shape
 from .._dtype import as_dtype, int64
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import _needs_graph, astype, takes_tensor
+from ._common import _needs_graph, astype, refuse_complex, takes_tensor
 
 
 def _scan(x: Tensor, axis: int, prod: bool, reverse: bool = False) -> Tensor:
     """The scan kernel along `axis` (moved last as a view; out keeps x's layout)."""
+    refuse_complex(x, "cumprod" if prod else "cumsum")
     dt = x.dtype if x.dtype.kind == "f" else int64
     out = np.empty(x.shape, dt.np)
     if x.ndim == 0:

@@ -370,8 +370,10 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 def _value_tensor(value: Any, dtype: Any) -> Tensor:
     v = _as_tensor(value)
     if v is None:
-        if not isinstance(value, (bool, int, float)):
+        if not isinstance(value, (bool, int, float, complex)):
             raise TypeError(f"cannot assign a {type(value).__name__} to a tensor")
+        if isinstance(value, complex) and dtype.kind != "c":
+            raise TypeError(f"cannot assign the complex value {value!r} to a {dtype.name} tensor")
         return _scalar_array(value, dtype)
     if v.dtype is not dtype:
         v = astype(v, dtype)
@@ -476,7 +478,7 @@ def nonzero(x: Any) -> tuple:
         raise TypeError(f"nonzero: expected a tensor, got {type(x).__name__}")
     if t.ndim == 0:
         raise ValueError("Calling nonzero on 0d tensors is not allowed. Use atleast_1d / reshape(1) first.")
-    cols = _nonzero_array(t._a)
+    cols = _nonzero_array(t._a if t._a.dtype.kind != "c" else t._a != 0)
     return tuple(Tensor._wrap(c) for c in cols)
 
 

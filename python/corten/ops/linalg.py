@@ -70,6 +70,17 @@ def _run_matmul(a: Tensor, b: Tensor, shape: tuple, out: np.ndarray | None = Non
     `out` when given (out must have that shape and dtype and not overlap a or b).
     Missing leading dims become size-1 dims, which the kernel broadcasts."""
     xa, xb = a._a, b._a
+    if xa.dtype.kind == "c":
+        from .complex import complex_matmul
+
+        r = complex_matmul(a, b, shape)._a
+        if out is None:
+            return r
+        if accumulate:
+            _C.add(out, r, out)
+        else:
+            _C.copy(r, out)
+        return out
     nd = len(shape)
     if xa.ndim != nd:
         xa = xa.reshape((1,) * (nd - xa.ndim) + xa.shape)
@@ -254,8 +265,12 @@ def dot(a: Any, b: Any) -> Tensor:
 
 
 def vdot(a: Any, b: Any) -> Tensor:
-    """Dot product of the two operands flattened (real dtypes: no conjugation)."""
+    """Dot product of the two operands flattened; a complex first operand is conjugated."""
     ta, tb = _promote(a, b, "vdot")
+    if ta.dtype.kind == "c":
+        from .complex import conj
+
+        ta = conj(ta)
     if ta.size != tb.size:
         raise ValueError(
             f"vdot: cannot take the dot product of {ta.size} and {tb.size} elements "

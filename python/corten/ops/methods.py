@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
-from . import cumulative, elementwise, indexing, join, linalg, reduction, shape, sorting
+from . import complex, cumulative, elementwise, indexing, join, linalg, reduction, shape, sorting
 
-_MODULES = (elementwise, reduction, cumulative, shape, indexing, join, linalg, sorting)
+_MODULES = (elementwise, reduction, cumulative, shape, indexing, join, linalg, sorting, complex)
 
 
 def _merge() -> dict[str, Any]:

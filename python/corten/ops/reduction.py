@@ -19,7 +19,8 @@ from .. import _C, _shape
 from .._dtype import as_dtype, bool_, float64, int64
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import _needs_graph, astype, takes_tensor
+from ._common import _needs_graph, astype, refuse_complex, takes_tensor
+from .complex import complex_prod, complex_sum
 
 # ---- axis handling and kernel calls -------------------------------------------------
 
@@ -69,6 +70,9 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
 def _run(kernel: str, x: Tensor, axes: tuple, keepdims: bool, out_dtype: Any) -> Tensor:
     """out = kernel over `axes` of x (no autograd)."""
     a = x._a
+    if a.dtype.kind == "c":
+        name = kernel.removeprefix("reduce_")
+        raise TypeError(f"{name} is not supported for complex tensors yet (got {x.dtype.name})")
     kept = [i for i in range(a.ndim) if i not in axes]
     if list(axes) != list(range(a.ndim - len(axes), a.ndim)):
         a = a.transpose(kept + list(axes))
@@ -91,7 +95,7 @@ def _expand_back(g: Tensor, in_shape: tuple, axes: tuple, keepdims: bool) -> Ten
 
 
 def _as_float(x: Tensor) -> Tensor:
-    return x if x.dtype.kind == "f" else astype(x, float64)
+    return x if x.dtype.kind in "fc" else astype(x, float64)
 
 
 def _sum_dtype(x: Tensor) -> Any:
@@ -154,6 +158,8 @@ def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
     axes, keep = _axes(x, axis, dim), _keep(keepdims, keepdim)
     if dtype is not None:
         x = astype(x, dtype)
+    if x._a.dtype.kind == "c":
+        return complex_sum(x, axes, keep)
     if _needs_graph(x) and x.dtype.kind == "f":
         return Sum.apply(x, axes, keep)
     return Sum.forward(Sum(), x, axes, keep)
@@ -166,6 +172,8 @@ def mean(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None
     give float64 (NumPy's choice). An empty reduction gives nan."""
     axes, keep = _axes(x, axis, dim), _keep(keepdims, keepdim)
     x = astype(x, dtype) if dtype is not None else _as_float(x)
+    if x._a.dtype.kind == "c":
+        return complex_sum(x, axes, keep, mean=True)
     if _needs_graph(x):
         return Mean.apply(x, axes, keep)
     return Mean.forward(Mean(), x, axes, keep)
@@ -179,6 +187,8 @@ def prod(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None
     axes, keep = _axes(x, axis, dim), _keep(keepdims, keepdim)
     if dtype is not None:
         x = astype(x, dtype)
+    if x._a.dtype.kind == "c":
+        return complex_prod(x, axes, keep)
     if _needs_graph(x) and x.dtype.kind == "f":
         return Prod.apply(x, axes, keep)
     return Prod.forward(Prod(), x, axes, keep)
@@ -295,6 +305,7 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0,
         correction: float | None = None, dim: Any = None, keepdim: bool | None = None) -> Tensor:
     """Variance with NumPy's ddof=0 default (PyTorch's correction= is the same
     thing). bool/int tensors give float64; N - ddof <= 0 gives inf or nan."""
+    refuse_complex(x, "var")
     axes, keep = _axes(x, axis, dim), _keep(keepdims, keepdim)
     ddof = ddof if correction is None else correction
     x = _as_float(x)
@@ -307,6 +318,7 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0,
 def std(x: Tensor, axis: Any = None, keepdims: bool = False, *, ddof: float = 0,
         correction: float | None = None, dim: Any = None, keepdim: bool | None = None) -> Tensor:
     """Standard deviation: sqrt(var(...)), same arguments as var."""
+    refuse_complex(x, "std")
     return var(x, axis, keepdims, ddof=ddof, correction=correction, dim=dim, keepdim=keepdim).sqrt()
 
 

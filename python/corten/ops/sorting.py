@@ -11,7 +11,7 @@ from .. import _C, _shape
 from .._dtype import int64
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import _needs_graph, takes_tensor
+from ._common import _needs_graph, refuse_complex, takes_tensor
 
 
 def _last(a: np.ndarray, axis: int) -> np.ndarray:
@@ -57,6 +57,7 @@ class ScatterAddAxis(Function):
 
 
 def _sort_kernel(x: Tensor, axis: int, descending: bool, values: bool, indices: bool) -> tuple:
+    refuse_complex(x, "sort")
     a = x._a if x.ndim else x._a.reshape(1)
     ax = axis if x.ndim else 0
     v = np.empty(a.shape, a.dtype) if values else np.empty(0, a.dtype)
@@ -102,6 +103,7 @@ def topk(x: Tensor, k: int, axis: Any = -1, largest: bool = True, sorted: bool =
     """(values, int64 indices) of the k largest (or smallest) along axis, always
     in sorted order; equal values keep the lower index first. NaN counts as the
     largest value. The values are differentiable."""
+    refuse_complex(x, "topk")
     ax = _axis(x, axis, dim) if x.ndim else 0
     n = x.shape[ax] if x.ndim else 1
     k = int(k)
@@ -125,6 +127,7 @@ def unique(x: Tensor, return_inverse: bool = False, return_counts: bool = False)
     """Sorted unique values of the flattened tensor, as NumPy 2's np.unique
     (all NaNs count as one value). With return_inverse/return_counts, a tuple;
     the inverse has x's shape (NumPy 2). Not differentiable."""
+    refuse_complex(x, "unique")
     flat = x._a.reshape(-1)
     n = flat.size
     perm = np.empty(n, np.int64)

@@ -22,6 +22,7 @@ work: unary `rule(x, g)`, binary a pair `(rule_a(a, b, g), rule_b(a, b, g))`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,9 @@ class ElementwiseOp:
     # derivatives, so (as in PyTorch) writing the input in place after the op does not
     # refuse backward. Higher-order gradients use `grad`, which differentiates through x.
     grad_from_output: Callable | None = None
+    # The op has complex64/complex128 kernels (cpp/ops.h: a kind ending in C); other ops refuse
+    # complex tensors with a TypeError naming the op and dtype.
+    complex: bool = False
 
     @property
     def differentiable(self) -> bool:
@@ -92,21 +96,22 @@ def _binary(name: str, kind: str, grad: tuple | None = None, domain: tuple | Non
 
 
 NOSIGN, SIGNED = False, True
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 OPS: tuple[ElementwiseOp, ...] = (
     # ---- unary --------------------------------------------------------------------------------
     _unary("negative", "numeric", lambda x, g: -g, (-3, 3, NOSIGN), reads="", aliases=("neg",), operator="__neg__",
-           inplace=True),
+           inplace=True, complex=True),
     _unary("abs", "any", lambda x, g: g * x.sign(), (0.2, 3, SIGNED), operator="__abs__"),
     _unary("sign", "numeric", _zero, (0.2, 3, SIGNED), reads=""),
-    _unary("square", "numeric", lambda x, g: g * (2 * x), (-3, 3, NOSIGN)),
+    _unary("square", "numeric", lambda x, g: g * (2 * x), (-3, 3, NOSIGN), complex=True),
     _unary("sqrt", "float", lambda x, g: g / (2 * x.sqrt()), (0.2, 4, NOSIGN), inplace=True,
-           grad_from_output=lambda y, g: g / (2 * y)),
+           grad_from_output=lambda y, g: g / (2 * y), complex=True),
     _unary("reciprocal", "float", lambda x, g: -g / x.square(), (0.3, 3, NOSIGN),
-           grad_from_output=lambda y, g: -g * y.square()),
+           grad_from_output=lambda y, g: -g * y.square(), complex=True),
     _unary("exp", "float", lambda x, g: g * x.exp(), (-3, 3, NOSIGN), inplace=True,
-           grad_from_output=lambda y, g: g * y),
-    _unary("log", "float", lambda x, g: g / x, (0.2, 4, NOSIGN)),
+           grad_from_output=lambda y, g: g * y, complex=True),
+    _unary("log", "float", lambda x, g: g / x, (0.2, 4, NOSIGN), complex=True),
     _unary("log1p", "float", lambda x, g: g / (1 + x), (-0.7, 3, NOSIGN)),
     _unary("expm1", "float", lambda x, g: g * x.exp(), (-3, 3, NOSIGN),
            grad_from_output=lambda y, g: g * (y + 1)),
@@ -124,19 +129,32 @@ OPS: tuple[ElementwiseOp, ...] = (
     _unary("round", "any", _zero, (0.1, 0.4, SIGNED), reads=""),
     _unary("logical_not", "to_bool"),
     _unary("bitwise_not", "integral", aliases=("bitwise_invert",)),
-    _unary("isnan", "to_bool"),
-    _unary("isinf", "to_bool"),
-    _unary("isfinite", "to_bool"),
+    _unary("isnan", "to_bool", complex=True),
+    _unary("isinf", "to_bool", complex=True),
+    _unary("isfinite", "to_bool", complex=True),
+    _unary("tan", "float", lambda x, g: g / x.cos().square(), (-1.2, 1.2, NOSIGN)),
+    _unary("asin", "float", lambda x, g: g / (1 - x.square()).sqrt(), (-0.8, 0.8, NOSIGN)),
+    _unary("acos", "float", lambda x, g: -g / (1 - x.square()).sqrt(), (-0.8, 0.8, NOSIGN)),
+    _unary("atan", "float", lambda x, g: g / (1 + x.square()), (-3, 3, NOSIGN)),
+    _unary("sinh", "float", lambda x, g: g * x.cosh(), (-3, 3, NOSIGN)),
+    _unary("cosh", "float", lambda x, g: g * x.sinh(), (-3, 3, NOSIGN)),
+    _unary("asinh", "float", lambda x, g: g / (x.square() + 1).sqrt(), (-3, 3, NOSIGN)),
+    _unary("acosh", "float", lambda x, g: g / (x.square() - 1).sqrt(), (1.2, 4, NOSIGN)),
+    _unary("atanh", "float", lambda x, g: g / (1 - x.square()), (-0.8, 0.8, NOSIGN)),
+    _unary("log2", "float", lambda x, g: g / (x * _LN2), (0.2, 4, NOSIGN)),
+    _unary("log10", "float", lambda x, g: g / (x * _LN10), (0.2, 4, NOSIGN)),
+    _unary("trunc", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
+    _unary("signbit", "to_bool"),
     # ---- binary -------------------------------------------------------------------------------
     _binary("add", "any", (lambda a, b, g: g, lambda a, b, g: g), ((-3, 3, NOSIGN), (-3, 3, NOSIGN)),
-            reads=("", ""), operator="add", inplace=True),
+            reads=("", ""), operator="add", inplace=True, complex=True),
     _binary("subtract", "numeric", (lambda a, b, g: g, lambda a, b, g: -g), ((-3, 3, NOSIGN), (-3, 3, NOSIGN)),
-            reads=("", ""), aliases=("sub",), operator="sub", inplace=True),
+            reads=("", ""), aliases=("sub",), operator="sub", inplace=True, complex=True),
     _binary("multiply", "any", (lambda a, b, g: g * b, lambda a, b, g: g * a), ((-3, 3, NOSIGN), (-3, 3, NOSIGN)),
-            reads=("b", "a"), aliases=("mul",), operator="mul", inplace=True),
+            reads=("b", "a"), aliases=("mul",), operator="mul", inplace=True, complex=True),
     _binary("divide", "float", (lambda a, b, g: g / b, lambda a, b, g: -g * a / b.square()),
             ((-3, 3, NOSIGN), (0.5, 3, SIGNED)), reads=("b", "ab"), aliases=("div", "true_divide"),
-            operator="truediv", inplace=True),
+            operator="truediv", inplace=True, complex=True),
     _binary("floor_divide", "numeric", (_zero, _zero), ((0.1, 0.9, NOSIGN), (1.5, 2.5, NOSIGN)),
             reads=("", ""), operator="floordiv", inplace=True),
     _binary("remainder", "numeric", (lambda a, b, g: g, lambda a, b, g: -g * a.floor_divide(b)),
@@ -145,8 +163,8 @@ OPS: tuple[ElementwiseOp, ...] = (
             ((0.5, 2.5, NOSIGN), (-2, 2, NOSIGN)), operator="pow", inplace=True),
     _binary("maximum", "any", (_max_share, lambda a, b, g: _max_share(b, a, g)), ((0, 1, NOSIGN), (2, 3, NOSIGN))),
     _binary("minimum", "any", (lambda a, b, g: _max_share(b, a, g), _max_share), ((2, 3, NOSIGN), (0, 1, NOSIGN))),
-    _binary("equal", "to_bool", method_aliases=("eq",), operator="eq"),
-    _binary("not_equal", "to_bool", method_aliases=("ne",), operator="ne"),
+    _binary("equal", "to_bool", method_aliases=("eq",), operator="eq", complex=True),
+    _binary("not_equal", "to_bool", method_aliases=("ne",), operator="ne", complex=True),
     _binary("less", "to_bool", method_aliases=("lt",), operator="lt"),
     _binary("less_equal", "to_bool", method_aliases=("le",), operator="le"),
     _binary("greater", "to_bool", method_aliases=("gt",), operator="gt"),
@@ -157,6 +175,16 @@ OPS: tuple[ElementwiseOp, ...] = (
     _binary("bitwise_and", "integral", operator="and"),
     _binary("bitwise_or", "integral", operator="or"),
     _binary("bitwise_xor", "integral", operator="xor"),
+    _binary("atan2", "float", (lambda a, b, g: g * b / (a.square() + b.square()),
+                               lambda a, b, g: -g * a / (a.square() + b.square())),
+            ((0.3, 3, SIGNED), (0.3, 3, SIGNED))),
+    _binary("hypot", "float", (lambda a, b, g: g * a / a.hypot(b), lambda a, b, g: g * b / a.hypot(b)),
+            ((0.3, 3, SIGNED), (0.3, 3, SIGNED))),
+    _binary("copysign", "float", (lambda a, b, g: _where(a.signbit() == b.signbit(), g, -g), _zero),
+            ((0.3, 3, SIGNED), (0.3, 3, SIGNED)), reads=("ab", "")),
+    _binary("logaddexp", "float", (lambda a, b, g: g * (a - b).sigmoid(), lambda a, b, g: g * (b - a).sigmoid()),
+            ((-3, 3, NOSIGN), (-3, 3, NOSIGN))),
+    _binary("nextafter", "float", (lambda a, b, g: g, _zero), ((-3, 3, NOSIGN), (-3, 3, NOSIGN)), reads=("", "")),
 )
 
 BY_NAME: dict[str, ElementwiseOp] = {op.name: op for op in OPS}
