@@ -178,12 +178,15 @@ struct Log1p : Float {
   template <class T> T operator()(T x) const { return corten::vm::log1p(x); } };
 struct Expm1 : Float {
   template <class T> T operator()(T x) const { return corten::vm::expm1(x); } };
-struct Sin : Float {
-  template <class T> T operator()(T x) const { return corten::vm::sin(x); } };
-struct Cos : Float {
-  template <class T> T operator()(T x) const { return corten::vm::cos(x); } };
-struct Tanh : Float {
-  template <class T> T operator()(T x) const { return corten::vm::tanh(x); } };
+struct Sin : FloatC {
+  template <class T> T operator()(T x) const {
+    if constexpr (is_complex<T>) return std::sin(x); else return corten::vm::sin(x); } };
+struct Cos : FloatC {
+  template <class T> T operator()(T x) const {
+    if constexpr (is_complex<T>) return std::cos(x); else return corten::vm::cos(x); } };
+struct Tanh : FloatC {
+  template <class T> T operator()(T x) const {
+    if constexpr (is_complex<T>) return std::tanh(x); else return corten::vm::tanh(x); } };
 struct Sigmoid : Float {
   template <class T> T operator()(T x) const { return corten::vm::sigmoid(x); } };
 // log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|); NaN stays NaN.
@@ -221,16 +224,17 @@ struct IsFinite : ToBoolC {
     else return true; } };
 
 // libm's functions (correctly signed zeros, infinities and NaN as C99 Annex F
-// and the standard's special cases ask); not vectorised.
-struct Tan : Float { template <class T> T operator()(T x) const { return std::tan(x); } };
-struct Asin : Float { template <class T> T operator()(T x) const { return std::asin(x); } };
-struct Acos : Float { template <class T> T operator()(T x) const { return std::acos(x); } };
-struct Atan : Float { template <class T> T operator()(T x) const { return std::atan(x); } };
-struct Sinh : Float { template <class T> T operator()(T x) const { return std::sinh(x); } };
-struct Cosh : Float { template <class T> T operator()(T x) const { return std::cosh(x); } };
-struct Asinh : Float { template <class T> T operator()(T x) const { return std::asinh(x); } };
-struct Acosh : Float { template <class T> T operator()(T x) const { return std::acosh(x); } };
-struct Atanh : Float { template <class T> T operator()(T x) const { return std::atanh(x); } };
+// and the standard's special cases ask; for complex inputs glibc's c* functions,
+// Annex G); not vectorised.
+struct Tan : FloatC { template <class T> T operator()(T x) const { return std::tan(x); } };
+struct Asin : FloatC { template <class T> T operator()(T x) const { return std::asin(x); } };
+struct Acos : FloatC { template <class T> T operator()(T x) const { return std::acos(x); } };
+struct Atan : FloatC { template <class T> T operator()(T x) const { return std::atan(x); } };
+struct Sinh : FloatC { template <class T> T operator()(T x) const { return std::sinh(x); } };
+struct Cosh : FloatC { template <class T> T operator()(T x) const { return std::cosh(x); } };
+struct Asinh : FloatC { template <class T> T operator()(T x) const { return std::asinh(x); } };
+struct Acosh : FloatC { template <class T> T operator()(T x) const { return std::acosh(x); } };
+struct Atanh : FloatC { template <class T> T operator()(T x) const { return std::atanh(x); } };
 struct Log2 : Float { template <class T> T operator()(T x) const { return std::log2(x); } };
 struct Log10 : Float { template <class T> T operator()(T x) const { return std::log10(x); } };
 struct Trunc : Any {

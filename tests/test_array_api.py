@@ -49,9 +49,10 @@ def test_namespace_info():
     caps = info.capabilities()
     assert caps["boolean indexing"] is True and caps["data-dependent shapes"] is True
     assert isinstance(caps["max dimensions"], int)
-    assert info.default_device() == "cpu" and info.devices() == ["cpu"]
+    assert info.default_device() == "cpu" and info.devices() == ("cpu",)
     dd = info.default_dtypes()
     assert dd["real floating"] is ct.float32 and dd["integral"] is ct.int64 and dd["indexing"] is ct.int64
+    assert dd["complex floating"] is ct.complex64
     assert info.default_dtypes(device="cpu") == dd
     with pytest.raises(ValueError, match="not 'gpu'"):
         info.default_dtypes(device="gpu")

@@ -120,6 +120,8 @@ UNARY = {
     "negative": np.negative, "square": np.square, "sqrt": np.sqrt, "reciprocal": np.reciprocal,
     "exp": np.exp, "log": np.log, "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite,
     "abs": np.abs, "conj": np.conj, "real": np.real, "imag": np.imag,
+    **{name: getattr(np, name) for name in ("sin", "cos", "tan", "tanh", "asin", "acos", "atan", "sinh", "cosh",
+                                            "asinh", "acosh", "atanh")},
 }
 BINARY = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide,
           "equal": np.equal, "not_equal": np.not_equal}
@@ -170,7 +172,8 @@ SPECIAL = [complex(0, 0), complex(-0.0, 0), complex(math.inf, 0), complex(-math.
            complex(math.nan, math.inf), complex(-1, 0), complex(-1, -0.0), complex(1e300, 1e300)]
 
 
-@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "abs", "isnan", "isinf", "isfinite", "square"])
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "abs", "isnan", "isinf", "isfinite", "square", "sin", "cos",
+                                  "tan", "tanh", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh"])
 def test_special_values_match_numpy(name):
     """NumPy's complex exp/log/sqrt/abs follow C99 Annex G, as the standard's special cases do."""
     a = np.array(SPECIAL, np.complex128)

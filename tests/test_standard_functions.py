@@ -228,3 +228,33 @@ def test_device_keywords_and_astype_copy():
     assert ct.positive(x) is not x and ct.positive(x).tolist() == [1, 1, 1]
     with pytest.raises(TypeError, match="bool"):
         ct.positive(ct.tensor([True]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=2, max_side=5), elements=st.integers(-4, 4)),
+       hnp.arrays(np.int64, st.integers(0, 6), elements=st.integers(-4, 4)), st.booleans())
+def test_isin(a, b, invert):
+    got = ct.isin(ct.from_numpy(a), ct.from_numpy(b), invert=invert)
+    assert got.dtype is ct.bool_ and got.shape == a.shape
+    np.testing.assert_array_equal(got.numpy(), np.isin(a, b, invert=invert))
+
+
+def test_isin_scalars_floats_and_errors():
+    assert ct.isin(2, ct.tensor([1, 2])).item() is True
+    assert ct.isin(ct.tensor([1.5, math.nan]), ct.tensor([math.nan, 1.5])).tolist() == [True, False]
+    assert ct.isin(ct.tensor([1, 2]), 2).tolist() == [False, True]
+    with pytest.raises(TypeError, match="at least one"):
+        ct.isin(1, 2)
+
+
+def test_standard_signature_details():
+    x = ct.tensor([1.0, -2.0])
+    c = ct.clip(x)
+    assert c is not x and c.tolist() == x.tolist()
+    assert isinstance(ct.meshgrid(x, x), tuple)
+    a = np.arange(3.0)
+    assert np.shares_memory(ct.from_dlpack(a).numpy(), a)
+    assert not np.shares_memory(ct.from_dlpack(a, copy=True).numpy(), a)
+    assert ct.from_dlpack(a, device="cpu").tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="not 'cuda'"):
+        ct.from_dlpack(a, device="cuda")

@@ -148,6 +148,7 @@ from .ops.standard import (
     cumulative_prod,
     cumulative_sum,
     diff,
+    isin,
     matrix_transpose,
     meshgrid,
     permute_dims,

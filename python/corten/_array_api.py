@@ -15,6 +15,7 @@ from ._dtype import (
     ALL_DTYPES,
     DType,
     as_dtype,
+    default_complex,
     default_float,
     default_int,
     promote_types,
@@ -157,13 +158,14 @@ class ArrayNamespaceInfo:
     def default_device(self) -> str:
         return DEVICE
 
-    def devices(self) -> list[str]:
-        return [DEVICE]
+    def devices(self) -> tuple[str, ...]:
+        return (DEVICE,)
 
     def default_dtypes(self, *, device: Any = None) -> dict[str, DType]:
         check_device(device, "default_dtypes")
         return {
             "real floating": default_float,
+            "complex floating": default_complex,
             "integral": default_int,
             "indexing": default_int,
         }

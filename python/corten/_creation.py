@@ -148,8 +148,12 @@ def _bad_bools(a: np.ndarray) -> bool:
     return bool(a.size) and int(a.view(np.uint8).max()) > 1
 
 
-def from_dlpack(x: Any) -> Tensor:
-    """Import a DLPack-capable object (NumPy array, PyTorch tensor, ...) without a copy."""
+def from_dlpack(x: Any, /, *, device: Any = None, copy: bool | None = None) -> Tensor:
+    """Import a DLPack-capable object (NumPy array, PyTorch tensor, ...) without a copy
+    (copy=True: always a copy; copy=False: never one)."""
+    _check_device(device, "from_dlpack")
+    if copy:
+        return Tensor._wrap(from_dlpack(x)._a.copy())
     if isinstance(x, Tensor):
         return x
     try:

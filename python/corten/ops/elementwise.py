@@ -45,6 +45,7 @@ from ._common import (
     check_writable,
     clone,
     forward_only,
+    refuse_complex,
 )
 from .reduction import sum_to
 from .table import BINARY_OPS, BY_NAME, OPS, UNARY_OPS, ElementwiseOp
@@ -463,8 +464,9 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
     t = _as_tensor(x)
     if t is None:
         raise TypeError(f"clip: expected a tensor, got {type(x).__name__}")
-    if min is None and max is None:
-        raise ValueError("clip: at least one of min or max must be given")
+    if min is None and max is None:  # the standard: a copy of x
+        refuse_complex(t, "clip")
+        return clone(t)
     d = t.dtype
     if d is bool_:
         raise TypeError("clip is not supported for bool tensors")

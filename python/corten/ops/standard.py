@@ -59,7 +59,7 @@ def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     return _shape.broadcast_shape(*(tuple(s) for s in shapes))
 
 
-def meshgrid(*arrays: Tensor, indexing: str = "xy") -> list[Tensor]:
+def meshgrid(*arrays: Tensor, indexing: str = "xy") -> tuple[Tensor, ...]:
     """Coordinate grids from 1-D tensors ('xy': Cartesian, 'ij': matrix indexing)."""
     from .shape import broadcast_to, reshape
 
@@ -81,7 +81,7 @@ def meshgrid(*arrays: Tensor, indexing: str = "xy") -> list[Tensor]:
         shape = [1] * n
         shape[at] = t.shape[0]
         out.append(clone(broadcast_to(reshape(t, tuple(shape)), tuple(sizes))))
-    return out
+    return tuple(out)
 
 
 # ---- statistics and utility -------------------------------------------------------------
@@ -190,6 +190,31 @@ def searchsorted(x1: Tensor, x2: Tensor, /, *, side: str = "left", sorter: Tenso
     return Tensor._wrap(np.asarray(np.searchsorted(a._a, v._a, side=side, sorter=s), np.int64))  # type: ignore
 
 
+def isin(x1: Any, x2: Any, /, *, invert: bool = False) -> Tensor:
+    """Whether each element of x1 equals some element of x2 (bool, x1's shape;
+    invert=True: is not in x2). Searches x2's sorted unique values."""
+    from .elementwise import _operands, equal, logical_not
+    from .sorting import unique
+
+    if not isinstance(x1, Tensor) and not isinstance(x2, Tensor):
+        raise TypeError("isin: at least one of x1 and x2 must be a tensor")
+    ops = _operands(x1, x2)
+    if ops is None:
+        raise TypeError(f"isin: unsupported operand types {type(x1).__name__} and {type(x2).__name__}")
+    a, b, d = ops
+    refuse_complex(a.astype(d, copy=False), "isin")
+    a, b = a.astype(d, copy=False), b.astype(d, copy=False)
+    values = unique(b)
+    if values.size == 0:
+        from .._creation import full
+
+        found = full(a.shape, False, dtype="bool")
+    else:
+        pos = np.asarray(searchsorted(values, a).numpy().clip(0, values.size - 1))
+        found = equal(values[Tensor._wrap(pos)], a)
+    return logical_not(found) if invert else found
+
+
 class UniqueAllResult(NamedTuple):
     values: Tensor
     indices: Tensor
@@ -251,6 +276,6 @@ def positive(x: Tensor, /) -> Tensor:
 
 __all__ = [
     "UniqueAllResult", "UniqueCountsResult", "UniqueInverseResult", "broadcast_shapes", "count_nonzero",
-    "cumulative_prod", "cumulative_sum", "diff", "matrix_transpose", "meshgrid", "permute_dims", "positive",
+    "cumulative_prod", "cumulative_sum", "diff", "isin", "matrix_transpose", "meshgrid", "permute_dims", "positive",
     "searchsorted", "unique_all", "unique_counts", "unique_inverse", "unique_values", "unstack", "vecdot",
 ]
