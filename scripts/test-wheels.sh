@@ -37,6 +37,12 @@ run_suite() {
   tmp=$(mktemp -d /tmp/corten-wheel-test.XXXXXX)
   cp -r "$ROOT/tests" "$tmp/tests"
   rm -rf "$tmp/tests/cpp" "$tmp/tests/__pycache__"
+  # The tutorial's test runs the example against the installed package and checks
+  # its page is up to date: the example, its generator and the page come along.
+  mkdir -p "$tmp/tools" "$tmp/docs"
+  cp -r "$ROOT/examples" "$tmp/examples"
+  cp "$ROOT/tools/gen_tutorial.py" "$tmp/tools/"
+  cp "$ROOT/docs/tutorial.md" "$tmp/docs/"
   (
     cd "$tmp"
     # The installed package, not the checkout: fail early if the import resolves elsewhere.
