@@ -180,6 +180,13 @@ def test_special_values_match_numpy(name):
     with np.errstate(all="ignore"):
         want = UNARY.get(name, getattr(np, name))(a)
         got = getattr(ct, name)(ct.from_numpy(a)).numpy()
+    if name == "square":
+        # An overflowing square is a complex infinity (C99 Annex G); which part comes out
+        # NaN depends on whether a*a - b*b is contracted to an FMA (NumPy's build or
+        # corten's SIMD level), so only "infinite" is asserted there.
+        over = np.isinf(want.real) | np.isinf(want.imag)
+        assert (np.isinf(got.real) | np.isinf(got.imag))[over].all(), got[over]
+        got, want = got[~over], want[~over]
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     finite = ~np.isnan(want)
     np.testing.assert_allclose(got[finite], want[finite], rtol=1e-14)
