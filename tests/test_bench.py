@@ -183,7 +183,7 @@ def test_dispatcher(capsys):
     assert "bench" in capsys.readouterr().out
 
 
-TUNING = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT", "OPENBLAS_NUM_THREADS")
+TUNING = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "OPENBLAS_THREAD_TIMEOUT", "OPENBLAS_NUM_THREADS")
 
 
 def _command(*args: str, tmp_path=None) -> tuple[str, dict | None]:
@@ -215,7 +215,7 @@ def test_command_runs_each_library_in_its_own_process_with_its_defaults(tmp_path
     assert not numpy["imports_corten"] and corten["imports_corten"]
     # --threads 1 reaches NumPy's BLAS through its worker's environment only; nothing else is set
     assert numpy["env"] == {"OPENBLAS_NUM_THREADS": "1"}
-    assert corten["env"] == {"GOMP_SPINCOUNT": "10000"}  # corten's own default, set by its import
+    assert corten["env"] == {"GOMP_SPINCOUNT": "10000", "KMP_BLOCKTIME": "1"}  # corten's own default, set by its import
 
 
 def test_worker_environment():

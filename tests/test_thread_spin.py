@@ -48,7 +48,8 @@ with open("/proc/self/maps") as f:
 
 
 def _run(code: str, order: str, env: dict[str, str] | None = None) -> str:
-    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")}
+    unset = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "OMP_NUM_THREADS")
+    base = {k: v for k, v in os.environ.items() if k not in unset}
     proc = subprocess.run([sys.executable, "-c", code, order], env={**base, **(env or {})},
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -82,12 +83,21 @@ def test_corten_and_torch_share_one_openmp_runtime(order):
     assert _run(MAPS, order) == ("2" if _runtime_bundled() else "1")
 
 
+def _runtime_defaults() -> dict[str, str]:
+    """The runtime's own idle-spin setting: libgomp's for a GCC build, libomp's for clang."""
+    from corten.info import openmp_runtimes
+
+    if any("libomp" in path for path in openmp_runtimes()):
+        return {"KMP_BLOCKTIME": "200"}
+    return {"GOMP_SPINCOUNT": "300000"}
+
+
 @needs_two_cpus
 def test_short_spin_default_takes_effect_when_corten_loads_the_runtime():
     short = _idle_burn("corten")
-    long = _idle_burn("corten", {"GOMP_SPINCOUNT": "300000"})  # libgomp's own default
+    long = _idle_burn("corten", _runtime_defaults())
     if long < 2e-4:
-        pytest.skip(f"libgomp's default spin burns {long * 1e3:.2f} ms here: too little to compare")
+        pytest.skip(f"the runtime's default spin burns {long * 1e3:.2f} ms here: too little to compare")
     assert short < long / 3, (short, long)
 
 
@@ -106,6 +116,6 @@ def test_spin_after_importing_torch_first_is_libgomps_default_unless_set_by_the_
 def test_import_leaves_the_setting_alone_when_the_runtime_is_already_loaded():
     pytest.importorskip("torch")
     code = "import sys, os, importlib; importlib.import_module(sys.argv[1]); import corten; " \
-           "print(os.environ.get('GOMP_SPINCOUNT'), corten.ENV_SET_ON_IMPORT)"
-    assert _run(code, "torch") == "None {}"
-    assert _run(code, "numpy") == "10000 {'GOMP_SPINCOUNT': '10000'}"
+           "print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('KMP_BLOCKTIME'), corten.ENV_SET_ON_IMPORT)"
+    assert _run(code, "torch") == "None None {}"
+    assert _run(code, "numpy") == "10000 1 {'GOMP_SPINCOUNT': '10000', 'KMP_BLOCKTIME': '1'}"

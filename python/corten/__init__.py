@@ -21,21 +21,27 @@ import os
 # libgomp per process), so whichever library is imported first decides. When
 # the runtime is already loaded (PyTorch imported first), setting it here would
 # change nothing in this process, only in child processes, so it is left alone.
-# A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT always wins. See docs/benchmarks.md
-# ("One OpenMP runtime per process") for the measurements.
+# A clang build loads LLVM's libomp instead, which ignores GOMP_SPINCOUNT and
+# reads KMP_BLOCKTIME (milliseconds; its default of 200 burns ~3 ms per idle
+# 0.1 s here, 1 ms burns ~0.01 ms): both are set, each runtime reads its own.
+# A user's OMP_WAIT_POLICY, GOMP_SPINCOUNT or KMP_BLOCKTIME always wins. See
+# docs/benchmarks.md ("One OpenMP runtime per process") for the measurements.
 
 
 def _openmp_loaded() -> builtins.bool:
     try:
         with open("/proc/self/maps") as f:
-            return "libgomp" in f.read()
+            maps = f.read()
     except OSError:
         return False
+    return any(runtime in maps for runtime in ("libgomp", "libomp", "libiomp"))
 
 
 ENV_SET_ON_IMPORT: dict[str, str] = {}  # what this import added to os.environ
-if not ({"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & os.environ.keys()) and not _openmp_loaded():
-    os.environ["GOMP_SPINCOUNT"] = ENV_SET_ON_IMPORT["GOMP_SPINCOUNT"] = "10000"
+_SPIN_SETTINGS = {"GOMP_SPINCOUNT": "10000", "KMP_BLOCKTIME": "1"}
+if not ({"OMP_WAIT_POLICY", *_SPIN_SETTINGS} & os.environ.keys()) and not _openmp_loaded():
+    ENV_SET_ON_IMPORT.update(_SPIN_SETTINGS)
+    os.environ.update(_SPIN_SETTINGS)
 
 from . import _C, data, distributed, nn, optim
 from ._array_api import (
