@@ -27,7 +27,7 @@ FUZZ_ENV := CORTEN_HYPOTHESIS_PROFILE=fuzz
 # without the Python extension; CMAKE_ARGS apply (CI adds -DCORTEN_WERROR=ON).
 CTEST_DIR := build/ctest
 
-.PHONY: demo test install bench lint clean sanitize fuzz ctest wheel wheel-test
+.PHONY: demo test install bench lint clean sanitize fuzz ctest wheel wheel-test array-api
 
 $(PY):
 	$(PYTHON) -m venv --system-site-packages $(VENV)
@@ -52,6 +52,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest tests
+
+# `make array-api`: the Array API conformance suite (../shared/array-api-tests.sh next to
+# the checkout; skipped when absent), failing below a pass count (tools/array_api_conformance.py).
+array-api: $(STAMP)
+	$(PY) -m pip install -q "hypothesis>=6.151" "ndindex>=1.8"
+	$(PY) tools/array_api_conformance.py
 
 fuzz: $(STAMP)
 	$(FUZZ_ENV) $(PY) -m pytest tests/fuzz -x

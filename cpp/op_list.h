@@ -16,7 +16,7 @@
   X(greater_equal, GreaterEqual) X(logical_and, LogicalAnd) X(logical_or, LogicalOr)   \
   X(logical_xor, LogicalXor) X(bitwise_and, BitwiseAnd) X(bitwise_or, BitwiseOr)       \
   X(bitwise_xor, BitwiseXor) X(atan2, Atan2) X(hypot, Hypot) X(copysign, Copysign) X(logaddexp, Logaddexp)   \
-  X(nextafter, Nextafter)
+  X(nextafter, Nextafter) X(bitwise_left_shift, BitwiseLeftShift) X(bitwise_right_shift, BitwiseRightShift)
 
 #define CORTEN_UNARY_OPS(X)                                                          \
   X(negative, Negative) X(abs, Abs) X(sign, Sign) X(square, Square) X(sqrt, Sqrt)      \
@@ -36,6 +36,7 @@ enum class OpKind : int8_t {
   Any,       // every dtype; result in the input dtype
   Numeric,   // every dtype but bool
   Integral,  // bool and the integers (the bitwise ops)
+  Integer,   // the integers only (the shifts)
   Float,     // float32 and float64 only
   ToBool,    // every dtype; result bool (comparisons, logical ops, predicates)
 };
@@ -46,6 +47,7 @@ inline const char* op_kind_name(OpKind k) {
     case OpKind::Any: return "any";
     case OpKind::Numeric: return "numeric";
     case OpKind::Integral: return "integral";
+    case OpKind::Integer: return "integer";
     case OpKind::Float: return "float";
     case OpKind::ToBool: return "to_bool";
   }
@@ -56,9 +58,10 @@ inline const char* op_kind_name(OpKind k) {
 // a functor deriving from a kind with complex support), never implied by the kind.
 template <OpKind K, class T>
 constexpr bool kind_accepts = !is_complex<T> && (K == OpKind::Any || K == OpKind::ToBool || (K == OpKind::Numeric && !is_bool<T>) ||
-                              (K == OpKind::Integral && std::is_integral_v<T>) || (K == OpKind::Float && is_float<T>));
+                              (K == OpKind::Integral && std::is_integral_v<T>) ||
+                              (K == OpKind::Integer && std::is_integral_v<T> && !is_bool<T>) || (K == OpKind::Float && is_float<T>));
 template <OpKind K, class T>
-constexpr bool kind_accepts_complex = is_complex<T> && K != OpKind::Integral;
+constexpr bool kind_accepts_complex = is_complex<T> && K != OpKind::Integral && K != OpKind::Integer;
 
 template <OpKind K, class T> using kind_result = std::conditional_t<K == OpKind::ToBool, bool, T>;
 

@@ -35,10 +35,39 @@ using Numeric = Kind<::corten::OpKind::Numeric>;
 using Integral = Kind<::corten::OpKind::Integral>;
 using Float = Kind<::corten::OpKind::Float>;
 using ToBool = Kind<::corten::OpKind::ToBool>;
+using Integer = Kind<::corten::OpKind::Integer>;
 using AnyC = Kind<::corten::OpKind::Any, true>;
 using NumericC = Kind<::corten::OpKind::Numeric, true>;
 using FloatC = Kind<::corten::OpKind::Float, true>;
 using ToBoolC = Kind<::corten::OpKind::ToBool, true>;
+
+// ---- complex helpers --------------------------------------------------------
+// log(1 + z): for small |z|, log|1 + z| = log1p(x (2 + x) + y^2) / 2 and the
+// argument atan2(y, 1 + x), which keep the digits log(1 + z) loses; elsewhere
+// (and for every infinity and NaN) clog(1 + z), whose Annex G cases are the
+// standard's log1p table.
+template <class T> T complex_log1p(T z) {
+  using R = typename T::value_type;
+  const R x = z.real(), y = z.imag();
+  if (std::fabs(x) < R(0.5) && std::fabs(y) < R(0.5)) {
+    return T(R(0.5) * std::log1p(x * (R(2) + x) + y * y), std::atan2(y, R(1) + x));
+  }
+  return std::log(T(R(1) + x, y));
+}
+
+// exp(z) - 1 = (expm1(x) cos y - 2 sin^2(y/2)) + i e^x sin y, accurate near 0;
+// the standard's special cases: a zero imaginary part keeps expm1 of the real
+// one, -inf gives -1 with a zero of sin(y)'s sign, +inf with a non-finite y
+// gives inf + NaN j.
+template <class T> T complex_expm1(T z) {
+  using R = typename T::value_type;
+  const R x = z.real(), y = z.imag();
+  if (y == R(0)) return T(std::expm1(x), y);
+  if (std::isinf(x) && x < R(0)) return T(R(-1), std::isfinite(y) ? std::copysign(R(0), std::sin(y)) : R(0));
+  if (std::isinf(x) && !std::isfinite(y)) return T(x, std::numeric_limits<R>::quiet_NaN());
+  const R h = std::sin(y / R(2));
+  return T(std::expm1(x) * std::cos(y) - R(2) * h * h, std::exp(x) * std::sin(y));
+}
 
 // ---- binary ---------------------------------------------------------------
 struct Add : AnyC {
@@ -58,11 +87,13 @@ struct Divide : FloatC {
   template <class T> T operator()(T a, T b) const { return a / b; } };
 
 // Python's floor division and modulo: the remainder takes the divisor's sign.
-// Integer division by zero gives 0, as NumPy does.
+// Integer division by zero gives 0, as NumPy does. Float infinities follow the
+// standard's special cases rather than Python's: inf // finite is a signed inf
+// and finite // inf the signed zero of the quotient (-1 // inf is -0, not -1).
 struct FloorDivide : Numeric {
   template <class T> T operator()(T a, T b) const {
     if constexpr (is_float<T>) {
-      if (b == 0) return a / b;
+      if (b == 0 || std::isinf(a) || std::isinf(b)) return a / b;  // inf/inf and NaN give NaN
       T mod = std::fmod(a, b);
       T div = (a - mod) / b;
       if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;
@@ -144,6 +175,24 @@ struct BitwiseOr : Integral {
   template <class T> T operator()(T a, T b) const { return static_cast<T>(a | b); } };
 struct BitwiseXor : Integral {
   template <class T> T operator()(T a, T b) const { return static_cast<T>(a ^ b); } };
+// Shifts by a count outside [0, bits) are defined, as NumPy defines them: a left
+// shift gives 0, a right shift gives the sign fill (0, or -1 for a negative signed
+// value); a negative count counts as too large. Left shifts wrap through the
+// unsigned type (shifting a negative signed value is not UB that way).
+struct BitwiseLeftShift : Integer {
+  template <class T> T operator()(T a, T b) const {
+    using U = std::make_unsigned_t<T>;
+    constexpr U bits = sizeof(T) * 8;
+    if (static_cast<U>(b) >= bits) return T(0);
+    return static_cast<T>(static_cast<U>(static_cast<U>(a) << static_cast<U>(b))); } };
+struct BitwiseRightShift : Integer {
+  template <class T> T operator()(T a, T b) const {
+    using U = std::make_unsigned_t<T>;
+    constexpr U bits = sizeof(T) * 8;
+    if (static_cast<U>(b) >= bits) {
+      if constexpr (std::is_signed_v<T>) return a < T(0) ? T(-1) : T(0); else return T(0);
+    }
+    return static_cast<T>(a >> static_cast<U>(b)); } };
 
 // ---- unary ----------------------------------------------------------------
 struct Negative : NumericC {
@@ -155,9 +204,15 @@ struct Abs : Any {
     if constexpr (is_float<T>) return std::fabs(x);
     else if constexpr (std::is_signed_v<T>) return x < 0 ? wrap_neg(x) : x;
     else return x; } };
-struct Sign : Numeric {
+// Complex: z / |z| (the standard's definition), 0 for 0; a NaN part gives NaN + NaN j.
+struct Sign : NumericC {
   template <class T> T operator()(T x) const {
-    if constexpr (is_float<T>) return x > 0 ? T(1) : (x < 0 ? T(-1) : (x == 0 ? T(0) : x));
+    if constexpr (is_complex<T>) {
+      using R = typename T::value_type;
+      if (x.real() == R(0) && x.imag() == R(0)) return T(R(0), R(0));
+      const R m = std::hypot(x.real(), x.imag());
+      return T(x.real() / m, x.imag() / m);
+    } else if constexpr (is_float<T>) return x > 0 ? T(1) : (x < 0 ? T(-1) : (x == 0 ? T(0) : x));
     else return static_cast<T>((T(0) < x) - (x < T(0))); } };
 struct Square : NumericC {
   template <class T> T operator()(T x) const {
@@ -174,10 +229,15 @@ struct Exp : FloatC {
 struct Log : FloatC {
   template <class T> T operator()(T x) const {
     if constexpr (is_complex<T>) return std::log(x); else return corten::vm::log(x); } };
-struct Log1p : Float {
-  template <class T> T operator()(T x) const { return corten::vm::log1p(x); } };
-struct Expm1 : Float {
-  template <class T> T operator()(T x) const { return corten::vm::expm1(x); } };
+// Complex log1p and expm1 keep their accuracy near 0 (where log(1 + z) and
+// exp(z) - 1 cancel) and give the standard's special cases (the log1p ones are
+// clog's at 1 + z; see complex_log1p/complex_expm1 below).
+struct Log1p : FloatC {
+  template <class T> T operator()(T x) const {
+    if constexpr (is_complex<T>) return complex_log1p(x); else return corten::vm::log1p(x); } };
+struct Expm1 : FloatC {
+  template <class T> T operator()(T x) const {
+    if constexpr (is_complex<T>) return complex_expm1(x); else return corten::vm::expm1(x); } };
 struct Sin : FloatC {
   template <class T> T operator()(T x) const {
     if constexpr (is_complex<T>) return std::sin(x); else return corten::vm::sin(x); } };
@@ -200,9 +260,12 @@ struct Floor : Any {
   template <class T> T operator()(T x) const { if constexpr (is_float<T>) return std::floor(x); else return x; } };
 struct Ceil : Any {
   template <class T> T operator()(T x) const { if constexpr (is_float<T>) return std::ceil(x); else return x; } };
-// Round half to even, as NumPy and PyTorch do.
-struct Round : Any {
-  template <class T> T operator()(T x) const { if constexpr (is_float<T>) return std::nearbyint(x); else return x; } };
+// Round half to even, as NumPy and PyTorch do; complex: each part.
+struct Round : AnyC {
+  template <class T> T operator()(T x) const {
+    if constexpr (is_complex<T>) return T(std::nearbyint(x.real()), std::nearbyint(x.imag()));
+    else if constexpr (is_float<T>) return std::nearbyint(x);
+    else return x; } };
 struct LogicalNot : ToBool {
   template <class T> bool operator()(T x) const { return x == T(0); } };
 struct BitwiseNot : Integral {
@@ -235,8 +298,18 @@ struct Cosh : FloatC { template <class T> T operator()(T x) const { return std::
 struct Asinh : FloatC { template <class T> T operator()(T x) const { return std::asinh(x); } };
 struct Acosh : FloatC { template <class T> T operator()(T x) const { return std::acosh(x); } };
 struct Atanh : FloatC { template <class T> T operator()(T x) const { return std::atanh(x); } };
-struct Log2 : Float { template <class T> T operator()(T x) const { return std::log2(x); } };
-struct Log10 : Float { template <class T> T operator()(T x) const { return std::log10(x); } };
+// Complex: log(z) with both parts divided by ln 2 (a positive constant keeps the
+// special values of log's table).
+struct Log2 : FloatC {
+  template <class T> T operator()(T x) const {
+    if constexpr (is_complex<T>) {
+      using R = typename T::value_type;
+      const T l = std::log(x);
+      return T(l.real() / R(0.693147180559945309417232121458176568), l.imag() / R(0.693147180559945309417232121458176568));
+    } else {
+      return std::log2(x);
+    } } };
+struct Log10 : FloatC { template <class T> T operator()(T x) const { return std::log10(x); } };
 struct Trunc : Any {
   template <class T> T operator()(T x) const { if constexpr (is_float<T>) return std::trunc(x); else return x; } };
 struct Signbit : ToBool {

@@ -121,7 +121,8 @@ UNARY = {
     "exp": np.exp, "log": np.log, "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite,
     "abs": np.abs, "conj": np.conj, "real": np.real, "imag": np.imag,
     **{name: getattr(np, name) for name in ("sin", "cos", "tan", "tanh", "asin", "acos", "atan", "sinh", "cosh",
-                                            "asinh", "acosh", "atanh")},
+                                            "asinh", "acosh", "atanh", "log2", "log10", "sign", "round", "expm1",
+                                            "log1p")},
 }
 BINARY = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide,
           "equal": np.equal, "not_equal": np.not_equal}
@@ -173,7 +174,8 @@ SPECIAL = [complex(0, 0), complex(-0.0, 0), complex(math.inf, 0), complex(-math.
 
 
 @pytest.mark.parametrize("name", ["exp", "log", "sqrt", "abs", "isnan", "isinf", "isfinite", "square", "sin", "cos",
-                                  "tan", "tanh", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh"])
+                                  "tan", "tanh", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+                                  "log2", "log10", "round"])
 def test_special_values_match_numpy(name):
     """NumPy's complex exp/log/sqrt/abs follow C99 Annex G, as the standard's special cases do."""
     a = np.array(SPECIAL, np.complex128)
@@ -341,3 +343,63 @@ def test_indexing_writes_complex():
         ct.zeros(2)[0] = 1j
     with pytest.raises(TypeError, match="cannot cast complex64 to float32"):
         ct.zeros(2)[0] = ct.tensor(1j)
+
+
+# ---- expm1, log1p: accuracy near 0 and the standard's special cases ---------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(CDT), st.integers(-300, 1), *[st.one_of(st.just(0.0), st.floats(0.01, 1), st.floats(-1, -0.01))] * 2)
+def test_expm1_log1p_keep_their_digits_near_zero(d, exponent, u, v):
+    """Against 50-digit mpmath: exp(z) - 1 and log(1 + z) would lose them all for tiny z."""
+    mpmath = pytest.importorskip("mpmath")
+    scale = 10.0 ** max(exponent, -30 if d is ct.complex64 else -300)
+    z = np.asarray([complex(u * scale, v * scale)], d.np)
+    zc = complex(z[0])
+    with mpmath.workdps(50):
+        want = {"expm1": complex(mpmath.expm1(mpmath.mpc(zc.real, zc.imag))),
+                "log1p": complex(mpmath.log1p(mpmath.mpc(zc.real, zc.imag)))}
+    eps = np.finfo(d.np).eps
+    for name, w in want.items():
+        got = complex(getattr(ct, name)(ct.from_numpy(z)).numpy()[0])
+        # componentwise relative error, tiny parts judged against |w|
+        assert abs(got - w) <= 16 * eps * abs(w) + 1e-300, (name, zc, got, w)
+
+
+INF, NAN = math.inf, math.nan
+PI = math.pi
+# (z, (real, imag)) from the standard's special-case tables; None: the standard leaves that part's
+# sign unspecified (not compared).
+EXPM1_CASES = [
+    (complex(0.0, 0.0), (0.0, 0.0)), (complex(1.0, INF), (NAN, NAN)), (complex(1.0, NAN), (NAN, NAN)),
+    (complex(INF, 0.0), (INF, 0.0)), (complex(-INF, 1.0), (-1.0, 0.0)), (complex(INF, 1.0), (INF, INF)),
+    (complex(-INF, INF), (-1.0, None)), (complex(INF, INF), (None, NAN)), (complex(-INF, NAN), (-1.0, None)),
+    (complex(INF, NAN), (None, NAN)), (complex(NAN, 0.0), (NAN, 0.0)), (complex(NAN, 1.0), (NAN, NAN)),
+    (complex(NAN, NAN), (NAN, NAN)),
+]
+LOG1P_CASES = [
+    (complex(-1.0, 0.0), (-INF, 0.0)), (complex(1.0, INF), (INF, PI / 2)), (complex(1.0, NAN), (NAN, NAN)),
+    (complex(-INF, 1.0), (INF, PI)), (complex(INF, 1.0), (INF, 0.0)), (complex(-INF, INF), (INF, 3 * PI / 4)),
+    (complex(INF, INF), (INF, PI / 4)), (complex(INF, NAN), (INF, NAN)), (complex(-INF, NAN), (INF, NAN)),
+    (complex(NAN, 1.0), (NAN, NAN)), (complex(NAN, INF), (INF, NAN)), (complex(NAN, NAN), (NAN, NAN)),
+]
+
+
+@pytest.mark.parametrize("d", CDT, ids=str)
+@pytest.mark.parametrize("name,cases", [("expm1", EXPM1_CASES), ("log1p", LOG1P_CASES)])
+def test_expm1_log1p_special_cases_follow_the_standard(name, cases, d):
+    for z, w in cases:
+        for conj in (False, True):  # the tables hold for conj(z) -> conj(result) too
+            zz = z.conjugate() if conj else z
+            got = complex(getattr(ct, name)(ct.from_numpy(np.asarray([zz], d.np))).numpy()[0])
+            for g, e, part in ((got.real, w[0], "real"), (got.imag, w[1], "imag")):
+                if conj and part == "imag" and e is not None:
+                    e = -e
+                if e is None:
+                    continue
+                if math.isnan(e):
+                    assert math.isnan(g), (name, zz, got, w)
+                elif math.isinf(e) or e == 0:
+                    assert g == e and math.copysign(1, g) == math.copysign(1, e), (name, zz, got, w, part)
+                else:
+                    assert g == pytest.approx(e, rel=1e-6), (name, zz, got, w, part)

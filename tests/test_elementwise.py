@@ -34,6 +34,7 @@ INEXACT_BINARY = (*FLOAT_BINARY, "pow", "floor_divide", "remainder")
 COMPARE = [op.name for op in BINARY_OPS if op.kind == "to_bool" and not op.name.startswith("logical_")]
 LOGICAL = [op.name for op in BINARY_OPS if op.kind == "to_bool" and op.name.startswith("logical_")]
 BITWISE = [op.name for op in BINARY_OPS if op.kind == "integral"]
+SHIFTS = [op.name for op in BINARY_OPS if op.kind == "integer"]
 
 FLOAT_UNARY = [op.name for op in UNARY_OPS if op.kind == "float"]
 PREDICATES = [op.name for op in UNARY_OPS if op.kind == "to_bool"]
@@ -72,6 +73,8 @@ def expected_binary_dtype(op: str, d: np.dtype) -> np.dtype | type:
         return d if d.kind == "f" else np.dtype(np.float32)
     if op in BITWISE and d.kind == "f":
         return TypeError
+    if op in SHIFTS and d.kind in "bf":
+        return TypeError
     if d == np.bool_ and op in [o.name for o in BINARY_OPS if o.kind == "numeric"]:
         return TypeError
     return d
@@ -99,6 +102,10 @@ def reference_binary(op: str, a: np.ndarray, b: np.ndarray, out_dtype: np.dtype)
         # pow(-inf, 0.5) = nan, where its array path (and C99) gives inf
         shape = np.broadcast_shapes(a.shape, b.shape)
         r = getattr(np, op)(np.atleast_1d(a), np.atleast_1d(b)).reshape(shape)
+        if op == "floor_divide" and compute.kind == "f":
+            # the standard's special cases where NumPy keeps Python's: inf // finite is a
+            # signed inf (NumPy: NaN), finite // inf a signed zero (NumPy: -1 for -1 // inf)
+            r = np.where(np.isinf(a) | np.isinf(b), np.divide(a, b), r)
     return np.asarray(r).astype(out_dtype)
 
 
@@ -818,3 +825,54 @@ def test_tiled_transposed_paths(threads):
         np.testing.assert_array_equal(out, b + np.swapaxes(a, 1, 2))
     finally:
         ct.set_num_threads(old)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_floor_divide_follows_the_standards_special_cases(dtype):
+    inf, nan = np.inf, np.nan
+    cases = [  # (x1, x2, expected) from the standard's floor_divide table
+        (inf, inf, nan), (-inf, inf, nan), (0.0, 0.0, nan), (-0.0, 0.0, nan), (nan, 1.0, nan), (1.0, nan, nan),
+        (0.0, 2.0, 0.0), (-0.0, 2.0, -0.0), (0.0, -2.0, -0.0), (-0.0, -2.0, 0.0),
+        (2.0, 0.0, inf), (2.0, -0.0, -inf), (-2.0, 0.0, -inf), (-2.0, -0.0, inf),
+        (inf, 2.0, inf), (inf, -2.0, -inf), (-inf, 2.0, -inf), (-inf, -2.0, inf),
+        (2.0, inf, 0.0), (2.0, -inf, -0.0), (-2.0, inf, -0.0), (-2.0, -inf, 0.0),
+        (7.0, 2.0, 3.0), (-7.0, 2.0, -4.0), (7.0, -2.0, -4.0), (-7.0, -2.0, 3.0),
+    ]
+    a, b, want = (np.array(c, dtype) for c in zip(*cases))
+    # a non-contiguous view, and the operator spelling
+    got = (ct.from_numpy(np.repeat(a, 2)[::2]) // ct.from_numpy(b)).numpy()
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64"])
+def test_shifts_by_counts_outside_the_width_follow_numpy(dtype):
+    bits = np.iinfo(dtype).bits
+    info = np.iinfo(dtype)
+    a = np.array([5, 1, info.max, info.min, 0, 3], dtype)
+    counts = [0, 1, bits - 1, bits, bits + 1, 255] + ([-1, -bits] if info.min < 0 else [])
+    for c in counts:
+        b = np.full(a.shape, c).astype(dtype)
+        for op in SHIFTS:
+            want = getattr(np, op)(a, b)
+            np.testing.assert_array_equal(getattr(ct, op)(ct.from_numpy(a), ct.from_numpy(b)).numpy(), want,
+                                          err_msg=f"{op} by {c}")
+
+
+def test_shift_operators_and_dtypes():
+    t = ct.tensor([1, 2, -8], dtype="int32")
+    assert (t << 2).tolist() == [4, 8, -32] and (t << 2).dtype is ct.int32
+    assert (t >> 1).tolist() == [0, 1, -4]
+    assert (1 << ct.tensor([0, 3], dtype="uint8")).tolist() == [1, 8]
+    assert (16 >> ct.tensor([1, 2])).tolist() == [8, 4]
+    u = ct.tensor([1, 2], dtype="uint8")
+    u <<= 3
+    assert u.tolist() == [8, 16] and u.dtype is ct.uint8
+    u >>= ct.tensor([1, 2], dtype="uint8")
+    assert u.tolist() == [4, 4]
+    assert ct.bitwise_left_shift(ct.tensor([1], dtype="uint8"), ct.tensor([2], dtype="int32")).dtype is ct.int32
+    for bad in (ct.tensor([True]), ct.tensor([1.0])):
+        with pytest.raises(TypeError, match="integer"):
+            bad << 1
+        with pytest.raises(TypeError, match="integer"):
+            ct.bitwise_right_shift(bad, bad)

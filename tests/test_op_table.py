@@ -35,7 +35,7 @@ def test_every_row_is_a_function_a_method_and_exported():
 def test_gradient_rules_and_domains_agree_with_kinds():
     for op in OPS:
         # bool-valued and integer-only ops have no gradient; every other one has a rule and a test domain
-        assert op.differentiable == (op.kind not in ("to_bool", "integral")), op.name
+        assert op.differentiable == (op.kind not in ("to_bool", "integral", "integer")), op.name
         if op.differentiable:
             assert op.domain is not None, op.name
             rules = (op.grad,) if op.arity == 1 else op.grad
@@ -93,6 +93,7 @@ def _accepts(kind: str, d) -> bool:
         "to_bool": True,
         "numeric": d is not bool_,
         "integral": d.kind in "bi",
+        "integer": d.kind == "i",
         "float": d.kind == "f",
     }[kind]
 
@@ -118,6 +119,8 @@ def _rule_kind(rule) -> str:
         return "numeric"
     if rejected == {d for d in REAL_DTYPES if d.kind == "f"}:
         return "integral"
+    if rejected == {d for d in REAL_DTYPES if d.kind in "bf"}:
+        return "integer"
     raise AssertionError(f"no kind rejects exactly {sorted(d.name for d in rejected)}")
 
 

@@ -208,6 +208,20 @@ def test_unique_functions(a):
     np.testing.assert_array_equal(ct.unique_values(t).numpy(), np.sort(np.unique_values(a)))  # NumPy: any order
 
 
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=2, max_side=6),
+                  elements=st.sampled_from([np.nan, -1.5, 0.0, 2.0, np.inf])))
+def test_unique_functions_count_each_nan_apart(a):
+    """The standard (and NumPy 2's unique_*): NaNs are distinct values."""
+    t = ct.from_numpy(a)
+    ua, na = ct.unique_all(t), np.unique_all(a)
+    for field in ("values", "indices", "inverse_indices", "counts"):
+        np.testing.assert_array_equal(getattr(ua, field).numpy(), getattr(na, field))
+    np.testing.assert_array_equal(ct.unique_counts(t).counts.numpy(), np.unique_counts(a).counts)
+    np.testing.assert_array_equal(ct.unique_inverse(t).inverse_indices.numpy(), np.unique_inverse(a).inverse_indices)
+    assert int(ct.unique_values(t).isnan().sum()) == int(np.isnan(a).sum())
+
+
 # ---- keywords -----------------------------------------------------------------------
 
 
@@ -258,3 +272,19 @@ def test_standard_signature_details():
     assert ct.from_dlpack(a, device="cpu").tolist() == [0, 1, 2]
     with pytest.raises(ValueError, match="not 'cuda'"):
         ct.from_dlpack(a, device="cuda")
+
+
+def test_integer_sum_prod_dtype_and_vecdot_keep_the_dtype_asked():
+    """sum/prod(dtype=uint8) return uint8 (the total wraps, as NumPy's); vecdot keeps the
+    promoted dtype."""
+    a = np.array([[200, 100, 7], [255, 1, 3]], np.uint8)
+    t = ct.from_numpy(a)
+    for fn in ("sum", "prod"):
+        for dt in ("uint8", "int32"):
+            got = getattr(ct, fn)(t, axis=1, dtype=dt)
+            assert got.dtype == dt
+            np.testing.assert_array_equal(got.numpy(), getattr(np, fn)(a, axis=1, dtype=dt))
+    assert ct.sum(t).dtype is ct.int64  # no dtype: the default integer
+    got = ct.vecdot(t, ct.from_numpy(a[::-1].copy()))
+    assert got.dtype is ct.uint8
+    np.testing.assert_array_equal(got.numpy(), np.vecdot(a, a[::-1]))

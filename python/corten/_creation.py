@@ -24,10 +24,19 @@ def _check_device(device: Any, fn: str) -> None:
         check_device(device, fn)
 
 
-def _shape_arg(shape: tuple) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], (Sequence, Tensor)) and not isinstance(shape[0], str):
-        shape = tuple(shape[0])
-    return shape
+def _shape_vararg(shape: tuple) -> tuple[int, ...]:
+    """The shape of `f(2, 3)` or `f((2, 3))` (PyTorch's `*size` functions: rand, randn)."""
+    return _shape_arg(shape[0], shape[1:]) if shape else ()
+
+
+def _shape_arg(shape: Any, more: tuple = ()) -> tuple[int, ...]:
+    """The shape of `zeros(shape)` (the standard's spelling: an int or a tuple) or of
+    `zeros(2, 3)` (PyTorch's, sizes as more positional arguments)."""
+    if more:
+        return (shape, *more)
+    if isinstance(shape, (Sequence, Tensor)) and not isinstance(shape, str):
+        return tuple(shape)
+    return (shape,)
 
 
 def _to_array(data: Any, dtype: Any = None, copy: bool | None = True) -> np.ndarray:
@@ -165,10 +174,10 @@ def from_dlpack(x: Any, /, *, device: Any = None, copy: bool | None = None) -> T
     return from_numpy(a)
 
 
-def empty(*shape: Shape, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+def empty(shape: Shape, *more: int, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     _check_device(device, "empty")
     d = default_float if dtype is None else as_dtype(dtype)
-    t = Tensor._wrap(np.empty(check_shape(_shape_arg(shape), d.itemsize), d.np))
+    t = Tensor._wrap(np.empty(check_shape(_shape_arg(shape, more), d.itemsize), d.np))
     if requires_grad:
         t.requires_grad = True
     return t
@@ -201,19 +210,19 @@ def full(shape: Shape, fill_value: Any, dtype: Any = None, requires_grad: bool =
     return t
 
 
-def zeros(*shape: Shape, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+def zeros(shape: Shape, *more: int, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     _check_device(device, "zeros")
     d = default_float if dtype is None else as_dtype(dtype)
-    t = Tensor._wrap(np.zeros(check_shape(_shape_arg(shape), d.itemsize), d.np))
+    t = Tensor._wrap(np.zeros(check_shape(_shape_arg(shape, more), d.itemsize), d.np))
     if requires_grad:
         t.requires_grad = True
     return t
 
 
-def ones(*shape: Shape, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+def ones(shape: Shape, *more: int, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     _check_device(device, "ones")
     d = default_float if dtype is None else as_dtype(dtype)
-    return full(check_shape(_shape_arg(shape), d.itemsize), 1, dtype=d, requires_grad=requires_grad)
+    return full(check_shape(_shape_arg(shape, more), d.itemsize), 1, dtype=d, requires_grad=requires_grad)
 
 
 def _like(x: Tensor, dtype: Any) -> tuple[tuple[int, ...], DType]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import _C
-from ._creation import _shape_arg
+from ._creation import _shape_vararg
 from ._dtype import as_dtype, default_float, default_int
 from ._shape import check_shape
 from .tensor import Tensor
@@ -114,7 +114,7 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator
 def rand(*shape: Any, dtype: Any = None, generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
     d = _float_dtype(dtype)
-    out = np.empty(check_shape(_shape_arg(shape), d.itemsize), d.np)
+    out = np.empty(check_shape(_shape_vararg(shape), d.itemsize), d.np)
     uniform_(Tensor._wrap(out), 0.0, 1.0, generator)
     return _finish(out, requires_grad)
 
@@ -122,7 +122,7 @@ def rand(*shape: Any, dtype: Any = None, generator: Generator | None = None, req
 def randn(*shape: Any, dtype: Any = None, generator: Generator | None = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
     d = _float_dtype(dtype)
-    out = np.empty(check_shape(_shape_arg(shape), d.itemsize), d.np)
+    out = np.empty(check_shape(_shape_vararg(shape), d.itemsize), d.np)
     normal_(Tensor._wrap(out), 0.0, 1.0, generator)
     return _finish(out, requires_grad)
 

@@ -154,7 +154,8 @@ def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
         dtype: Any = None) -> Tensor:
     """Sum over axis (None: all; int or tuple, negative allowed). Floats are
     accumulated in double (blocks of float lanes), so float32 sums are accurate.
-    bool/int tensors give int64; dtype= converts the input first."""
+    bool/int tensors give int64; dtype= converts the input first and, for an
+    integer dtype, is the result's dtype too (the total wraps)."""
     axes, keep = _axes(x, axis, dim), _keep(keepdims, keepdim)
     if dtype is not None:
         x = astype(x, dtype)
@@ -162,7 +163,9 @@ def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
         return complex_sum(x, axes, keep)
     if _needs_graph(x) and x.dtype.kind == "f":
         return Sum.apply(x, axes, keep)
-    return Sum.forward(Sum(), x, axes, keep)
+    r = Sum.forward(Sum(), x, axes, keep)
+    # an integer dtype= is the result's (the standard): the int64 total wraps into it
+    return astype(r, dtype) if dtype is not None and r.dtype is not x.dtype and x.dtype.kind in "iu" else r
 
 
 @takes_tensor
@@ -191,7 +194,9 @@ def prod(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None
         return complex_prod(x, axes, keep)
     if _needs_graph(x) and x.dtype.kind == "f":
         return Prod.apply(x, axes, keep)
-    return Prod.forward(Prod(), x, axes, keep)
+    r = Prod.forward(Prod(), x, axes, keep)
+    # an integer dtype= is the result's (the standard): the int64 total wraps into it
+    return astype(r, dtype) if dtype is not None and r.dtype is not x.dtype and x.dtype.kind in "iu" else r
 
 
 # ---- max, min, argmax, argmin, any, all -------------------------------------------

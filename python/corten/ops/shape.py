@@ -55,9 +55,20 @@ def reshape_result(x: Tensor, shape: tuple) -> Tensor:
     return ReshapeResult.apply(x, tuple(shape))
 
 
-def reshape(x: Tensor, *shape: Any) -> Tensor:
-    """Same data in a new shape (-1 infers one size); a view when strides allow."""
-    shape = _shape.infer_reshape(x.size, _shape_args(shape))
+def reshape(x: Tensor, shape: Any, *more: int, copy: bool | None = None) -> Tensor:
+    """Same data in a new shape (-1 infers one size); a view when strides allow.
+    `reshape(x, (2, 3))` (the standard) or `x.reshape(2, 3)` (PyTorch). copy=True
+    always copies, copy=False raises ValueError when a view is impossible."""
+    shape = _shape.infer_reshape(x.size, _shape_args((shape, *more)))
+    if copy is False and _shape.reshape_strides(x.shape, x.strides, shape) is None:
+        raise ValueError(
+            f"reshape(copy=False): shape {_shape.shape_str(x.shape)} with strides {x.strides} "
+            f"cannot be viewed as {_shape.shape_str(shape)} without a copy"
+        )
+    if copy:
+        from ._common import clone
+
+        x = clone(x)
     if shape == x.shape:
         return x
     return Reshape.apply(x, shape)
@@ -114,9 +125,10 @@ class Expand(Function):
         return sum_to(g, ctx.in_shape), None
 
 
-def broadcast_to(x: Tensor, *shape: Any) -> Tensor:
-    """A read-through view of x repeated (stride 0) to `shape`."""
-    shape = tuple(int(s) for s in _shape_args(shape))
+def broadcast_to(x: Tensor, shape: Any, *more: int) -> Tensor:
+    """A read-through view of x repeated (stride 0) to `shape` (a tuple, or sizes as
+    more arguments)."""
+    shape = tuple(int(s) for s in _shape_args((shape, *more)))
     if shape == x.shape:
         return x
     _shape.check_shape(shape)

@@ -172,7 +172,9 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
                          f"along axis {axis}")
     if a.dtype.kind == "c":
         a = conj(a)
-    return sum(multiply(a, b), axis=axis)
+    prod = multiply(a, b)
+    # the standard: the promoted dtype (a uint8 vecdot stays uint8, wrapping as the products do)
+    return sum(prod, axis=axis, dtype=prod.dtype)
 
 
 # ---- searching and sets ---------------------------------------------------------------
@@ -232,38 +234,51 @@ class UniqueInverseResult(NamedTuple):
     inverse_indices: Tensor
 
 
+def _unique(x: Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, inverse, counts) as the standard wants them: every NaN is a value of
+    its own (corten's `unique`, like NumPy 2's, merges them into one, sorted last)."""
+    from .sorting import unique
+
+    values, inverse, counts = (t._a for t in unique(x, return_inverse=True, return_counts=True))
+    if values.dtype.kind != "f" or not values.size or values[-1] == values[-1]:
+        return values, inverse, counts
+    nan_at = np.isnan(x._a)  # the merged NaN is the last value: give each NaN its own
+    n_nan = int(counts[-1])
+    k = values.size - 1
+    values = np.concatenate([values[:k], np.full(n_nan, np.nan, values.dtype)])
+    counts = np.concatenate([counts[:k], np.ones(n_nan, counts.dtype)])
+    inverse = inverse.copy()
+    inverse[nan_at] = k + np.arange(n_nan, dtype=inverse.dtype)  # in x's row-major order
+    return values, inverse, counts
+
+
 @takes_tensor
 def unique_all(x: Tensor, /) -> UniqueAllResult:
-    """Sorted unique values, the index of each one's first occurrence in the
-    flattened x, the inverse (x's shape) and the counts."""
-    from .sorting import argsort, unique
-
-    values, inverse, counts = unique(x, return_inverse=True, return_counts=True)
-    order = argsort(inverse.reshape(-1), stable=True)
-    starts = counts.cumsum() - counts if counts.size else counts
-    indices = order[starts] if counts.size else counts
-    return UniqueAllResult(values, indices, inverse, counts)
+    """Sorted unique values (NaNs distinct), the index of each one's first occurrence
+    in the flattened x, the inverse (x's shape) and the counts."""
+    values, inverse, counts = _unique(x)
+    order = np.argsort(inverse.reshape(-1), kind="stable")
+    starts = np.cumsum(counts) - counts
+    indices = order[starts].astype(np.int64)
+    w = Tensor._wrap
+    return UniqueAllResult(w(values), w(indices), w(inverse), w(counts))
 
 
 @takes_tensor
 def unique_counts(x: Tensor, /) -> UniqueCountsResult:
-    from .sorting import unique
-
-    return UniqueCountsResult(*unique(x, return_counts=True))
+    values, _, counts = _unique(x)
+    return UniqueCountsResult(Tensor._wrap(values), Tensor._wrap(counts))
 
 
 @takes_tensor
 def unique_inverse(x: Tensor, /) -> UniqueInverseResult:
-    from .sorting import unique
-
-    return UniqueInverseResult(*unique(x, return_inverse=True))
+    values, inverse, _ = _unique(x)
+    return UniqueInverseResult(Tensor._wrap(values), Tensor._wrap(inverse))
 
 
 @takes_tensor
 def unique_values(x: Tensor, /) -> Tensor:
-    from .sorting import unique
-
-    return unique(x)
+    return Tensor._wrap(_unique(x)[0])
 
 
 @takes_tensor

@@ -14,6 +14,7 @@ as the C++ kinds in cpp/op_list.h, which `_C.op_kinds()` exports):
   any        d, bool included
   to_bool    bool (comparisons, logical ops, isnan ...)
   integral   d, integers and bools only (bitwise ops)
+  integer    d, integers only (the shifts)
 
 Gradient rules use differentiable Tensor methods, so higher-order gradients
 work: unary `rule(x, g)`, binary a pair `(rule_a(a, b, g), rule_b(a, b, g))`.
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("float", "numeric", "any", "to_bool", "integral")
+KINDS = ("float", "numeric", "any", "to_bool", "integral", "integer")
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ OPS: tuple[ElementwiseOp, ...] = (
     _unary("negative", "numeric", lambda x, g: -g, (-3, 3, NOSIGN), reads="", aliases=("neg",), operator="__neg__",
            inplace=True, complex=True),
     _unary("abs", "any", lambda x, g: g * x.sign(), (0.2, 3, SIGNED), operator="__abs__"),
-    _unary("sign", "numeric", _zero, (0.2, 3, SIGNED), reads=""),
+    _unary("sign", "numeric", _zero, (0.2, 3, SIGNED), reads="", complex=True),
     _unary("square", "numeric", lambda x, g: g * (2 * x), (-3, 3, NOSIGN), complex=True),
     _unary("sqrt", "float", lambda x, g: g / (2 * x.sqrt()), (0.2, 4, NOSIGN), inplace=True,
            grad_from_output=lambda y, g: g / (2 * y), complex=True),
@@ -112,9 +113,9 @@ OPS: tuple[ElementwiseOp, ...] = (
     _unary("exp", "float", lambda x, g: g * x.exp(), (-3, 3, NOSIGN), inplace=True,
            grad_from_output=lambda y, g: g * y, complex=True),
     _unary("log", "float", lambda x, g: g / x, (0.2, 4, NOSIGN), complex=True),
-    _unary("log1p", "float", lambda x, g: g / (1 + x), (-0.7, 3, NOSIGN)),
+    _unary("log1p", "float", lambda x, g: g / (1 + x), (-0.7, 3, NOSIGN), complex=True),
     _unary("expm1", "float", lambda x, g: g * x.exp(), (-3, 3, NOSIGN),
-           grad_from_output=lambda y, g: g * (y + 1)),
+           grad_from_output=lambda y, g: g * (y + 1), complex=True),
     _unary("sin", "float", lambda x, g: g * x.cos(), (-3, 3, NOSIGN), complex=True),
     _unary("cos", "float", lambda x, g: -g * x.sin(), (-3, 3, NOSIGN), complex=True),
     _unary("tanh", "float", lambda x, g: g * (1 - x.tanh().square()), (-2, 2, NOSIGN), inplace=True,
@@ -126,7 +127,7 @@ OPS: tuple[ElementwiseOp, ...] = (
            grad_from_output=_relu_grad_from_output),
     _unary("floor", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
     _unary("ceil", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
-    _unary("round", "any", _zero, (0.1, 0.4, SIGNED), reads=""),
+    _unary("round", "any", _zero, (0.1, 0.4, SIGNED), reads="", complex=True),
     _unary("logical_not", "to_bool"),
     _unary("bitwise_not", "integral", aliases=("bitwise_invert",)),
     _unary("isnan", "to_bool", complex=True),
@@ -141,8 +142,8 @@ OPS: tuple[ElementwiseOp, ...] = (
     _unary("asinh", "float", lambda x, g: g / (x.square() + 1).sqrt(), (-3, 3, NOSIGN), complex=True),
     _unary("acosh", "float", lambda x, g: g / (x.square() - 1).sqrt(), (1.2, 4, NOSIGN), complex=True),
     _unary("atanh", "float", lambda x, g: g / (1 - x.square()), (-0.8, 0.8, NOSIGN), complex=True),
-    _unary("log2", "float", lambda x, g: g / (x * _LN2), (0.2, 4, NOSIGN)),
-    _unary("log10", "float", lambda x, g: g / (x * _LN10), (0.2, 4, NOSIGN)),
+    _unary("log2", "float", lambda x, g: g / (x * _LN2), (0.2, 4, NOSIGN), complex=True),
+    _unary("log10", "float", lambda x, g: g / (x * _LN10), (0.2, 4, NOSIGN), complex=True),
     _unary("trunc", "any", _zero, (0.1, 0.9, SIGNED), reads=""),
     _unary("signbit", "to_bool"),
     # ---- binary -------------------------------------------------------------------------------
@@ -175,6 +176,8 @@ OPS: tuple[ElementwiseOp, ...] = (
     _binary("bitwise_and", "integral", operator="and"),
     _binary("bitwise_or", "integral", operator="or"),
     _binary("bitwise_xor", "integral", operator="xor"),
+    _binary("bitwise_left_shift", "integer", operator="lshift"),
+    _binary("bitwise_right_shift", "integer", operator="rshift"),
     _binary("atan2", "float", (lambda a, b, g: g * b / (a.square() + b.square()),
                                lambda a, b, g: -g * a / (a.square() + b.square())),
             ((0.3, 3, SIGNED), (0.3, 3, SIGNED))),
