@@ -56,7 +56,7 @@ test: $(STAMP)
 # `make array-api`: the Array API conformance suite (../shared/array-api-tests.sh next to
 # the checkout; skipped when absent), failing below a pass count (tools/array_api_conformance.py).
 array-api: $(STAMP)
-	$(PY) -m pip install -q "hypothesis>=6.151" "ndindex>=1.8"
+	$(PY) -m pip install -q "hypothesis>=6.151" "ndindex>=1.8" pytest-json-report
 	$(PY) tools/array_api_conformance.py
 
 fuzz: $(STAMP)

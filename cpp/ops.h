@@ -298,18 +298,20 @@ struct Cosh : FloatC { template <class T> T operator()(T x) const { return std::
 struct Asinh : FloatC { template <class T> T operator()(T x) const { return std::asinh(x); } };
 struct Acosh : FloatC { template <class T> T operator()(T x) const { return std::acosh(x); } };
 struct Atanh : FloatC { template <class T> T operator()(T x) const { return std::atanh(x); } };
-// Complex: log(z) with both parts divided by ln 2 (a positive constant keeps the
-// special values of log's table).
+// Complex: log(z) with both parts scaled by log2(e) or log10(e), as NumPy does (a
+// positive constant keeps the special values of log's table).
+template <class T> T complex_log_scaled(T x, typename T::value_type scale) {
+  const T l = std::log(x);
+  return T(l.real() * scale, l.imag() * scale);
+}
 struct Log2 : FloatC {
   template <class T> T operator()(T x) const {
-    if constexpr (is_complex<T>) {
-      using R = typename T::value_type;
-      const T l = std::log(x);
-      return T(l.real() / R(0.693147180559945309417232121458176568), l.imag() / R(0.693147180559945309417232121458176568));
-    } else {
-      return std::log2(x);
-    } } };
-struct Log10 : FloatC { template <class T> T operator()(T x) const { return std::log10(x); } };
+    if constexpr (is_complex<T>) return complex_log_scaled(x, typename T::value_type(1.442695040888963407359924681001892137));
+    else return std::log2(x); } };
+struct Log10 : FloatC {
+  template <class T> T operator()(T x) const {
+    if constexpr (is_complex<T>) return complex_log_scaled(x, typename T::value_type(0.434294481903251827651128918916605082));
+    else return std::log10(x); } };
 struct Trunc : Any {
   template <class T> T operator()(T x) const { if constexpr (is_float<T>) return std::trunc(x); else return x; } };
 struct Signbit : ToBool {

@@ -15,7 +15,7 @@ ROOT=$PWD
 TEST_DEPS=(pytest hypothesis pytest-benchmark safetensors tqdm matplotlib)
 # The package's own extras, from the index once corten is installed: what the suite
 # needs beyond TEST_DEPS comes from pyproject.toml (an extra it lacks is ignored).
-EXTRAS="corten[test,train,distributed]"
+EXTRAS="corten[test,train,distributed,arrayapi]"
 
 # Fresh venv $1 for interpreter $2 with the test dependencies (and PyTorch where
 # a build exists for that Python: the cross-checks skip without it, except

@@ -43,52 +43,79 @@ def test_array_api_compat_finds_corten():
         array_api_compat.array_namespace(t, np.ones(2))
 
 
-def _xy(seed: int = 0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((60, 4)) * [1.0, 3.0, 0.5, 2.0] + [0.0, 1.0, -2.0, 5.0]
-    y = (X[:, 0] + 0.3 * X[:, 1] > 0.5).astype(np.int64) + (X[:, 2] > -2).astype(np.int64)
-    return X, y
-
-
-@_needs("sklearn")
-@_needs("array_api_compat")
-@pytest.mark.parametrize("name", ["MinMaxScaler", "MaxAbsScaler", "StandardScaler", "Normalizer"])
-def test_sklearn_preprocessing_keeps_corten_tensors(name):
-    import sklearn
-    from sklearn import preprocessing
-
-    X, _ = _xy()
-    want = getattr(preprocessing, name)().fit_transform(X)
-    with sklearn.config_context(array_api_dispatch=True):
-        got = getattr(preprocessing, name)().fit_transform(ct.from_numpy(X))
-    assert isinstance(got, ct.Tensor) and got.dtype is ct.float64
-    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
-
-
-@_needs("sklearn")
-@_needs("array_api_compat")
-def test_sklearn_metrics_on_corten_tensors():
-    import sklearn
-    from sklearn import metrics
-
-    X, y = _xy(1)
-    pred = (X[:, 0] > 0).astype(np.int64)
-    with sklearn.config_context(array_api_dispatch=True):
-        t, p = ct.from_numpy(y), ct.from_numpy(pred)
-        acc = metrics.accuracy_score(t, p)
-        r2 = metrics.r2_score(ct.from_numpy(X[:, 0]), ct.from_numpy(X[:, 1]))
-        mse = metrics.mean_squared_error(ct.from_numpy(X[:, 0]), ct.from_numpy(X[:, 1]))
-    assert float(acc) == pytest.approx(metrics.accuracy_score(y, pred))
-    assert float(r2) == pytest.approx(metrics.r2_score(X[:, 0], X[:, 1]), rel=1e-12)
-    assert float(mse) == pytest.approx(metrics.mean_squared_error(X[:, 0], X[:, 1]), rel=1e-12)
-
-
 def _run_with_scipy_array_api(code: str) -> None:
-    """SciPy reads SCIPY_ARRAY_API once, at import: a fresh interpreter per check."""
+    """SciPy reads SCIPY_ARRAY_API once, at import, and scikit-learn's array_api_dispatch
+    refuses to run without it: a fresh interpreter per check."""
     env = dict(os.environ, SCIPY_ARRAY_API="1")
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@_needs("sklearn")
+@_needs("array_api_compat")
+def test_sklearn_estimators_and_metrics_keep_corten_tensors():
+    """Estimators that support the Array API without linalg: the scalers and GaussianNB
+    (fit, predict_proba), plus metrics; results match the NumPy runs."""
+    _run_with_scipy_array_api("""
+        import numpy as np
+        import sklearn
+        import corten as ct
+        from sklearn import metrics, preprocessing
+        from sklearn.naive_bayes import GaussianNB
+
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((60, 4)) * [1.0, 3.0, 0.5, 2.0] + [0.0, 1.0, -2.0, 5.0]
+        y = (X[:, 0] + 0.3 * X[:, 1] > 0.5).astype(np.int64) + (X[:, 2] > -2).astype(np.int64)
+        Xt, yt = ct.from_numpy(X), ct.from_numpy(y)
+        for name in ("MinMaxScaler", "MaxAbsScaler", "StandardScaler", "Normalizer"):
+            want = getattr(preprocessing, name)().fit_transform(X)
+            with sklearn.config_context(array_api_dispatch=True):
+                got = getattr(preprocessing, name)().fit_transform(Xt)
+            assert isinstance(got, ct.Tensor) and got.dtype is ct.float64, (name, type(got))
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12, err_msg=name)
+
+        want_proba = GaussianNB().fit(X, y).predict_proba(X)
+        with sklearn.config_context(array_api_dispatch=True):
+            model = GaussianNB().fit(Xt, yt)
+            proba, pred = model.predict_proba(Xt), model.predict(Xt)
+            acc = metrics.accuracy_score(yt, pred)
+            r2 = metrics.r2_score(Xt[:, 0], Xt[:, 1])
+        assert isinstance(proba, ct.Tensor) and isinstance(pred, ct.Tensor)
+        assert isinstance(model.theta_, ct.Tensor)
+        np.testing.assert_allclose(proba.numpy(), want_proba, rtol=1e-10, atol=1e-12)
+        np.testing.assert_array_equal(pred.numpy(), GaussianNB().fit(X, y).predict(X))
+        # integer labels are averaged in the namespace's default float: float32 for corten (as for PyTorch)
+        assert abs(float(acc) - metrics.accuracy_score(y, GaussianNB().fit(X, y).predict(X))) < 1e-6
+        assert abs(float(r2) - metrics.r2_score(X[:, 0], X[:, 1])) < 1e-12
+    """)
+
+
+@_needs("sklearn")
+@_needs("array_api_compat")
+@pytest.mark.skipif(not hasattr(ct, "linalg"), reason="LinearDiscriminantAnalysis and PCA call xp.linalg.svd / eigh")
+def test_sklearn_linalg_estimators_keep_corten_tensors():
+    _run_with_scipy_array_api("""
+        import numpy as np
+        import sklearn
+        import corten as ct
+        from sklearn.decomposition import PCA
+        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((60, 4)) * [1.0, 3.0, 0.5, 2.0]
+        y = (X[:, 0] > 0).astype(np.int64)
+        want = LinearDiscriminantAnalysis().fit(X, y).predict_proba(X)
+        with sklearn.config_context(array_api_dispatch=True):
+            got = LinearDiscriminantAnalysis().fit(ct.from_numpy(X), ct.from_numpy(y)).predict_proba(ct.from_numpy(X))
+        assert isinstance(got, ct.Tensor)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-8, atol=1e-10)
+        want = np.abs(PCA(n_components=2, svd_solver="full").fit_transform(X))
+        with sklearn.config_context(array_api_dispatch=True):
+            got = PCA(n_components=2, svd_solver="full").fit_transform(ct.from_numpy(X))
+        assert isinstance(got, ct.Tensor)
+        np.testing.assert_allclose(np.abs(got.numpy()), want, rtol=1e-8, atol=1e-10)  # signs are arbitrary
+    """)
 
 
 @_needs("scipy")
@@ -111,7 +138,7 @@ def test_scipy_special_and_stats_accept_corten_tensors():
         got = special.logsumexp(t, axis=1)
         assert isinstance(got, ct.Tensor)
         np.testing.assert_allclose(got.numpy(), special.logsumexp(x, axis=1), rtol=1e-12)
-        for name in ("skew", "kurtosis", "variation", "zscore"):
+        for name in ("skew", "kurtosis", "variation", "zscore", "sem", "gmean", "hmean"):
             got = getattr(stats, name)(t, axis=1)
             assert isinstance(got, ct.Tensor), (name, type(got))
             np.testing.assert_allclose(got.numpy(), getattr(stats, name)(x, axis=1), rtol=1e-10, err_msg=name)

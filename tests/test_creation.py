@@ -153,7 +153,7 @@ def test_from_numpy_shares_memory():
 
 @pytest.mark.parametrize("fn,value", [(ct.zeros, 0), (ct.ones, 1), (ct.empty, None)])
 def test_filled(fn, value):
-    for args, shape in [((2, 3), (2, 3)), (((2, 3),), (2, 3)), (([4],), (4,)), ((5,), (5,)), ((), ()),
+    for args, shape in [((2, 3), (2, 3)), (((2, 3),), (2, 3)), (([4],), (4,)), ((5,), (5,)), (((),), ()),
                         ((0, 3), (0, 3))]:
         t = fn(*args)
         assert t.shape == shape and t.dtype == ct.float32
@@ -162,6 +162,9 @@ def test_filled(fn, value):
     assert fn(2, dtype="int32").dtype == ct.int32
     assert fn(2, requires_grad=True).requires_grad
     assert fn(ct.tensor([2, 3])).shape == (2, 3)
+    assert fn(shape=(2, 1)).shape == (2, 1)  # the standard's keyword
+    with pytest.raises(TypeError):
+        fn()  # the standard has no default shape
 
 
 def test_full():

@@ -169,6 +169,8 @@ def test_nan_and_inf_through_binary_ops(name, dtype):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         want = getattr(np, name)(x, y)
+        if name == "floor_divide":  # the standard's infinities, where NumPy keeps Python's floor(-1 / inf) = -1
+            want = np.where(np.isinf(x) | np.isinf(y), x / y, want)
         got = getattr(ct, name)(ct.tensor(x), ct.tensor(y)).numpy()
     assert got.dtype == want.dtype
     np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=0)
