@@ -244,9 +244,18 @@ struct Sin : FloatC {
 struct Cos : FloatC {
   template <class T> T operator()(T x) const {
     if constexpr (is_complex<T>) return std::cos(x); else return corten::vm::cos(x); } };
+// Complex tanh(±inf + iy), y finite, is ±1 with the zero of y's sign (the standard's
+// table; glibc's ctanh takes the zero's sign from sin(2y)).
 struct Tanh : FloatC {
   template <class T> T operator()(T x) const {
-    if constexpr (is_complex<T>) return std::tanh(x); else return corten::vm::tanh(x); } };
+    if constexpr (is_complex<T>) {
+      using R = typename T::value_type;
+      if (std::isinf(x.real()) && std::isfinite(x.imag()))
+        return T(std::copysign(R(1), x.real()), std::copysign(R(0), x.imag()));
+      return std::tanh(x);
+    } else {
+      return corten::vm::tanh(x);
+    } } };
 struct Sigmoid : Float {
   template <class T> T operator()(T x) const { return corten::vm::sigmoid(x); } };
 // log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|); NaN stays NaN.

@@ -14,10 +14,9 @@ import subprocess
 import sys
 import textwrap
 
+import corten as ct
 import numpy as np
 import pytest
-
-import corten as ct
 
 _in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 _under_asan = "libasan" in os.environ.get("LD_PRELOAD", "")

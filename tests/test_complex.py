@@ -349,7 +349,8 @@ def test_indexing_writes_complex():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(CDT), st.integers(-300, 1), *[st.one_of(st.just(0.0), st.floats(0.01, 1), st.floats(-1, -0.01))] * 2)
+@given(st.sampled_from(CDT), st.integers(-300, 1), *[st.one_of(st.just(0.0), st.floats(0.01, 1),
+                                                                st.floats(-1, -0.01))] * 2)
 def test_expm1_log1p_keep_their_digits_near_zero(d, exponent, u, v):
     """Against 50-digit mpmath: exp(z) - 1 and log(1 + z) would lose them all for tiny z."""
     mpmath = pytest.importorskip("mpmath")
@@ -403,3 +404,15 @@ def test_expm1_log1p_special_cases_follow_the_standard(name, cases, d):
                     assert g == e and math.copysign(1, g) == math.copysign(1, e), (name, zz, got, w, part)
                 else:
                     assert g == pytest.approx(e, rel=1e-6), (name, zz, got, w, part)
+
+
+def test_tanh_at_infinity_keeps_the_sign_of_the_imaginary_zero():
+    """The standard's table: tanh(+inf + iy) = 1 + 0j for finite y > 0 (glibc's ctanh gives
+    the zero sin(2y)'s sign); conj and odd symmetry give the other quadrants."""
+    for d in CDT:
+        z = np.array([complex(math.inf, 2.0), complex(math.inf, -2.0), complex(-math.inf, 2.0),
+                      complex(-math.inf, -2.0), complex(math.inf, 0.0)], d.np)
+        got = ct.tanh(ct.from_numpy(z)).numpy()
+        np.testing.assert_array_equal(got.real, [1, 1, -1, -1, 1])
+        assert got.imag.tolist() == [0, 0, 0, 0, 0]
+        np.testing.assert_array_equal(np.signbit(got.imag), [False, True, False, True, False])

@@ -838,7 +838,7 @@ def test_floor_divide_follows_the_standards_special_cases(dtype):
         (2.0, inf, 0.0), (2.0, -inf, -0.0), (-2.0, inf, -0.0), (-2.0, -inf, 0.0),
         (7.0, 2.0, 3.0), (-7.0, 2.0, -4.0), (7.0, -2.0, -4.0), (-7.0, -2.0, 3.0),
     ]
-    a, b, want = (np.array(c, dtype) for c in zip(*cases))
+    a, b, want = (np.array(c, dtype) for c in zip(*cases, strict=True))
     # a non-contiguous view, and the operator spelling
     got = (ct.from_numpy(np.repeat(a, 2)[::2]) // ct.from_numpy(b)).numpy()
     np.testing.assert_array_equal(got, want)
