@@ -57,12 +57,12 @@ template <class T> T complex_log1p(T z) {
 
 // exp(z) - 1 = (expm1(x) cos y - 2 sin^2(y/2)) + i e^x sin y, accurate near 0;
 // the standard's special cases: a zero imaginary part keeps expm1 of the real
-// one, -inf gives -1 with a zero of sin(y)'s sign, +inf with a non-finite y
+// one (+0 for either zero), -inf gives -1 with a zero of sin(y)'s sign, +inf with a non-finite y
 // gives inf + NaN j.
 template <class T> T complex_expm1(T z) {
   using R = typename T::value_type;
   const R x = z.real(), y = z.imag();
-  if (y == R(0)) return T(std::expm1(x), y);
+  if (y == R(0)) return T(x == R(0) ? R(0) : std::expm1(x), y);  // ±0 + 0j gives +0 + 0j
   if (std::isinf(x) && x < R(0)) return T(R(-1), std::isfinite(y) ? std::copysign(R(0), std::sin(y)) : R(0));
   if (std::isinf(x) && !std::isfinite(y)) return T(x, std::numeric_limits<R>::quiet_NaN());
   const R h = std::sin(y / R(2));
