@@ -276,3 +276,10 @@ def test_eye(n, m, k):
     assert t.dtype == ct.float32
     np.testing.assert_array_equal(t.numpy(), np.eye(n, m, k=k))
     assert ct.eye(n, m, k=k, dtype="int32").tolist() == np.eye(n, m, k=k, dtype=np.int32).tolist()
+
+
+@pytest.mark.parametrize("k", [2**63, -(2**63), 2**100, 7])
+def test_eye_with_a_diagonal_beyond_the_matrix_is_zeros(k):
+    for n, m in [(0, 0), (3, 2), (2, 5)]:
+        t = ct.eye(n, m, k=k)
+        assert t.shape == (n, m) and not t.numpy().any()

@@ -290,7 +290,10 @@ def eye(n: int, m: int | None = None, k: int = 0, dtype: Any = None, device: Any
     m = n if m is None else m
     d = default_float if dtype is None else as_dtype(dtype)
     t = zeros((n, m), dtype=d)
-    idx = np.arange(max(0, min(n, m - k) if k >= 0 else min(n + k, m)))
+    count = max(0, min(n, m - k) if k >= 0 else min(n + k, m))
+    if count == 0:  # also any |k| beyond the matrix, however large (no int64 overflow below)
+        return t
+    idx = np.arange(count)
     rows, cols = (idx, idx + k) if k >= 0 else (idx - k, idx)
     t._a[rows, cols] = 1
     return t
