@@ -170,6 +170,8 @@ from .ops.standard import (
 from .random import Generator, manual_seed, rand, randint, randn, randperm
 from .tensor import Tensor
 
+from . import fft, linalg  # noqa: I001  (the standard's extensions, after the ops they use)
+
 bool = bool_  # noqa: A001  (corten.bool, as torch.bool)
 expand = broadcast_to
 
