@@ -23,7 +23,7 @@ import numpy as np
 from ._dtype import complex64, complex128, float32, float64, promote_types
 from ._shape import broadcast_shape, shape_str
 from .ops import decomp
-from .ops._common import _as_tensor, _cast, astype
+from .ops._common import _as_tensor, _cast, _needs_graph, astype
 from .ops.decomp import LinAlgError, as_matrix_operand, lapack, refuse_graph
 from .ops.linalg import _Diagonal
 from .ops.linalg import matmul as _matmul
@@ -255,7 +255,7 @@ def eigh(x: Tensor, /) -> EighResult:
 def eigvalsh(x: Tensor, /) -> Tensor:
     """Eigenvalues (ascending, real) of symmetric/Hermitian matrices (differentiable like eigh's)."""
     t = as_matrix_operand(x, "eigvalsh", square=True)
-    if t.requires_grad:
+    if _needs_graph(t):
         return decomp.eigh(t)[0]
     return _wrap(lapack("eigvalsh", np.linalg.eigvalsh, t._a))
 
