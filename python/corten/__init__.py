@@ -43,7 +43,7 @@ if not ({"OMP_WAIT_POLICY", *_SPIN_SETTINGS} & os.environ.keys()) and not _openm
     ENV_SET_ON_IMPORT.update(_SPIN_SETTINGS)
     os.environ.update(_SPIN_SETTINGS)
 
-from . import _C, data, distributed, nn, optim
+from . import _C, data, distributed, fft, linalg, nn, optim
 from ._array_api import (
     __array_api_version__,
     __array_namespace_info__,
@@ -169,8 +169,6 @@ from .ops.standard import (
 )
 from .random import Generator, manual_seed, rand, randint, randn, randperm
 from .tensor import Tensor
-
-from . import fft, linalg  # noqa: I001  (the standard's extensions, after the ops they use)
 
 bool = bool_  # noqa: A001  (corten.bool, as torch.bool)
 expand = broadcast_to
