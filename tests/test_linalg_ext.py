@@ -304,3 +304,12 @@ def test_decompositions_without_gradients_refuse_graph_inputs():
         assert la.svdvals(x).shape == (3,)
     assert la.svdvals(x.detach()).shape == (3,)
     assert int(la.matrix_rank(x)) == 3  # an integer result: nothing to differentiate
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
+def test_vecdot_keeps_the_integer_dtype(dtype):
+    a = np.array([[200, 100, 7], [3, 4, 5]], dtype)
+    for fn in (ct.vecdot, la.vecdot):
+        got = fn(ct.tensor(a), ct.tensor(a))
+        assert got._a.dtype == dtype
+        np.testing.assert_array_equal(got._a, np.vecdot(a, a))

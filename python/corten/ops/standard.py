@@ -14,7 +14,7 @@ import numpy as np
 from .. import _shape
 from .._dtype import int64
 from ..tensor import Tensor
-from ._common import _as_tensor, clone, refuse_complex, takes_tensor
+from ._common import _as_tensor, astype, clone, refuse_complex, takes_tensor
 
 
 def _tensor(x: Any, fn: str) -> Tensor:
@@ -172,7 +172,10 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
                          f"along axis {axis}")
     if a.dtype.kind == "c":
         a = conj(a)
-    return sum(multiply(a, b), axis=axis)
+    prods = multiply(a, b)
+    r = sum(prods, axis=axis)
+    # sum widens small integers to int64; vecdot keeps the promoted dtype (wrapping, as NumPy's)
+    return r if r.dtype is prods.dtype else astype(r, prods.dtype)
 
 
 # ---- searching and sets ---------------------------------------------------------------
