@@ -43,7 +43,7 @@ if not ({"OMP_WAIT_POLICY", *_SPIN_SETTINGS} & os.environ.keys()) and not _openm
     ENV_SET_ON_IMPORT.update(_SPIN_SETTINGS)
     os.environ.update(_SPIN_SETTINGS)
 
-from . import _C, data, distributed, nn, optim
+from . import _C, data, distributed, fft, linalg, nn, optim
 from ._array_api import (
     __array_api_version__,
     __array_namespace_info__,

@@ -398,7 +398,7 @@ def vector_norm(x: Tensor, ord: float = 2, axis: Any = None, keepdims: bool = Fa
     if ord == -math.inf:
         return min(x.abs(), axes, keep)
     if ord == 0:
-        return astype(sum(x.detach() != 0, axes, keep), x.dtype)
+        return astype(sum(x.detach() != 0, axes, keep), x.dtype.real_dtype)
     if ord == 1:
         return sum(x.abs(), axes, keep)
     if _needs_graph(x):
