@@ -17,11 +17,12 @@ import pytest
 
 LEVELS = ["generic", "avx2", "avx512"]
 
-# Element-wise ops, reductions and matmul (tile, gemv and narrow shapes), in both float dtypes, on odd sizes (vector tails of every width), plus
-# special values (±0, subnormals, ±inf, NaN, large |x|). Each expression is evaluated
-# with `m` bound to corten in a fresh process (CORTEN_SIMD is read once per process;
-# under qemu for the emulated CPUs) and to NumPy here: NumPy's own SIMD code has
-# computed garbage under qemu, so the reference is always computed natively.
+# Element-wise ops, reductions and matmul (tile, gemv and narrow shapes), in both float
+# dtypes, on odd sizes (vector tails of every width), plus special values (±0, subnormals,
+# ±inf, NaN, large |x|). Each expression is evaluated with `m` bound to corten in a fresh
+# process (CORTEN_SIMD is read once per process; under qemu for the emulated CPUs) and to
+# NumPy here: NumPy's own SIMD code has computed garbage under qemu, so the reference is
+# always computed natively.
 EXPRESSIONS = [
     "m.exp(x)", "m.exp(s)", "m.tanh(x)", "m.tanh(s)", "m.tanh(3 * x)", "m.expm1(x)", "m.expm1(s)",
     "m.log(m.abs(x) + 1)", "m.log(m.abs(s))", "m.log1p(m.abs(x))", "m.sin(x)", "m.cos(s)",
