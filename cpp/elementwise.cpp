@@ -9,14 +9,14 @@ namespace corten {
 
 namespace {
 
-// Both tables are filled once; the SIMD level in force (simd.h) picks one per call.
+// The tables the CPU can run are filled once; the SIMD level in force (simd.h) picks
+// one per call.
 struct Tables {
-  KernelTables generic, avx2;
-  bool have_avx2 = false;
+  KernelTables generic, avx2, avx512;
   Tables() {
     fill_tables_generic(generic);
-    have_avx2 = simd_cpu_level() >= SimdLevel::avx2;
-    if (have_avx2) fill_tables_avx2(avx2);
+    if (simd_cpu_level() >= SimdLevel::avx2) fill_tables_avx2(avx2);
+    if (simd_cpu_level() >= SimdLevel::avx512) fill_tables_avx512(avx512);
   }
 };
 
@@ -27,7 +27,9 @@ const Tables& all_tables() {
 
 const KernelTables& tables() {
   const Tables& t = all_tables();
-  return (t.have_avx2 && simd_at_least(SimdLevel::avx2)) ? t.avx2 : t.generic;
+  // simd_level() never exceeds the CPU's, so the table it names was filled.
+  if (simd_at_least(SimdLevel::avx512)) return t.avx512;
+  return simd_at_least(SimdLevel::avx2) ? t.avx2 : t.generic;
 }
 
 const char* const kUnaryNames[] = {
@@ -52,7 +54,10 @@ DType result_dtype(OpKind k, DType in) { return k == OpKind::ToBool ? DType::Boo
 
 }  // namespace
 
-const char* elementwise_kernel_name() { return &tables() == &all_tables().avx2 ? "avx2" : "generic"; }
+const char* elementwise_kernel_name() {
+  const KernelTables& t = tables();
+  return &t == &all_tables().avx512 ? "avx512" : &t == &all_tables().avx2 ? "avx2" : "generic";
+}
 
 void unary(UnaryOp op, const View& x, const OutView& out) {
   const int i = static_cast<int>(op);

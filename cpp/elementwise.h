@@ -29,6 +29,7 @@ struct KernelTables {
 };
 void fill_tables_generic(KernelTables& t);
 void fill_tables_avx2(KernelTables& t);
+void fill_tables_avx512(KernelTables& t);
 
 void unary(UnaryOp op, const View& x, const OutView& out);
 void binary(BinaryOp op, const View& a, const View& b, const OutView& out);

@@ -17,6 +17,7 @@ namespace corten {
 
 void reduce_generic(ReduceOp op, const View& x, const OutView& out, int nred);
 void reduce_avx2(ReduceOp op, const View& x, const OutView& out, int nred);
+void reduce_avx512(ReduceOp op, const View& x, const OutView& out, int nred);
 
 void reduce(ReduceOp op, const View& x, const OutView& out, int nred) {
   bool ok = nred >= 0 && nred <= x.ndim && out.ndim == x.ndim - nred;
@@ -25,7 +26,8 @@ void reduce(ReduceOp op, const View& x, const OutView& out, int nred) {
     throw std::invalid_argument("reduce: output shape " + shape_str(out) + " does not match input shape " +
                                 shape_str(x) + " with " + std::to_string(nred) + " reduced trailing dims");
   require_writable_layout(out, "reduce");
-  if (simd_at_least(SimdLevel::avx2)) reduce_avx2(op, x, out, nred);
+  if (simd_at_least(SimdLevel::avx512)) reduce_avx512(op, x, out, nred);
+  else if (simd_at_least(SimdLevel::avx2)) reduce_avx2(op, x, out, nred);
   else reduce_generic(op, x, out, nred);
 }
 

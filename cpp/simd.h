@@ -48,6 +48,36 @@ std::string simd_env_problem();
 #define CORTEN_END_AVX2
 #endif
 
+// The same for AVX-512 F/BW/DQ/VL (SimdLevel::avx512). GCC also gets
+// prefer-vector-width=512: its vectoriser otherwise may stay at 256-bit vectors.
+#if defined(__x86_64__) && defined(__clang__)
+#define CORTEN_BEGIN_AVX512                                                                               \
+  _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx512bw,avx512dq,avx512vl,avx2,fma\"))), \
+          apply_to = function)")
+#define CORTEN_END_AVX512 _Pragma("clang attribute pop")
+#elif defined(__x86_64__) && defined(__GNUC__)
+#define CORTEN_BEGIN_AVX512 \
+  _Pragma("GCC push_options") \
+  _Pragma("GCC target(\"avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,prefer-vector-width=512\")")
+#define CORTEN_END_AVX512 _Pragma("GCC pop_options")
+#else
+#define CORTEN_BEGIN_AVX512
+#define CORTEN_END_AVX512
+#endif
+
+// A region for the level named by a macro (CORTEN_LEVEL_generic/avx2/avx512), for the
+// files that build one body once per level (elementwise_kernels.inc, reduce_kernels.inc).
+#define CORTEN_BEGIN_LEVEL_generic
+#define CORTEN_END_LEVEL_generic
+#define CORTEN_BEGIN_LEVEL_avx2 CORTEN_BEGIN_AVX2
+#define CORTEN_END_LEVEL_avx2 CORTEN_END_AVX2
+#define CORTEN_BEGIN_LEVEL_avx512 CORTEN_BEGIN_AVX512
+#define CORTEN_END_LEVEL_avx512 CORTEN_END_AVX512
+#define CORTEN_CAT_(a, b) a##b
+#define CORTEN_CAT(a, b) CORTEN_CAT_(a, b)
+#define CORTEN_BEGIN_LEVEL(level) CORTEN_CAT(CORTEN_BEGIN_LEVEL_, level)
+#define CORTEN_END_LEVEL(level) CORTEN_CAT(CORTEN_END_LEVEL_, level)
+
 // Is the level in force at least `level`? The test each kernel family makes.
 inline bool simd_at_least(SimdLevel level) { return static_cast<int>(simd_level()) >= static_cast<int>(level); }
 

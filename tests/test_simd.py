@@ -17,36 +17,110 @@ import pytest
 
 LEVELS = ["generic", "avx2", "avx512"]
 
-# Run in a fresh process, since CORTEN_SIMD is read once per process: element-wise,
-# reductions, matmul (tile, gemv and narrow shapes) and a softmax row kernel,
-# in both float dtypes, on odd sizes (vector tails), compared with NumPy.
+# Element-wise ops, reductions and matmul (tile, gemv and narrow shapes), in both float
+# dtypes, on odd sizes (vector tails of every width), plus special values (±0, subnormals,
+# ±inf, NaN, large |x|). Each expression is evaluated with `m` bound to corten in a fresh
+# process (CORTEN_SIMD is read once per process; under qemu for the emulated CPUs) and to
+# NumPy here: NumPy's own SIMD code has computed garbage under qemu, so the reference is
+# always computed natively.
+EXPRESSIONS = [
+    "m.exp(x)", "m.exp(s)", "m.tanh(x)", "m.tanh(s)", "m.tanh(3 * x)", "m.expm1(x)", "m.expm1(s)",
+    "m.log(m.abs(x) + 1)", "m.log(m.abs(s))", "m.log1p(m.abs(x))", "m.sin(x)", "m.cos(s)",
+    "m.sigmoid(x)", "m.sigmoid(s)", "m.softplus(x)", "m.sqrt(m.abs(x))", "m.relu(x)",
+    "x * y + x", "x - y", "x / (m.abs(y) + 1)", "m.maximum(x, y)", "m.minimum(x, s[:1])",
+    "x.sum(0)", "x.sum(1)", "x.max(1)", "x.min(0)", "x.mean()", "x.T.sum(1)", "x.argmax(1)",
+    "x[:, :100].sum()",
+    "a0 @ b0", "a1 @ b1", "a2 @ b2", "a3 @ b3",
+]
+MATMULS = ((37, 41, 129), (1, 53, 129), (37, 1, 129), (64, 3, 300))
+TOLERANCE = {"float32": 2e-5, "float64": 1e-12}
+
+
+def _special(dt: type) -> np.ndarray:
+    f = np.finfo(dt)
+    v = [0.0, -0.0, np.inf, -np.inf, np.nan, f.tiny, -f.tiny, f.smallest_subnormal, -f.smallest_subnormal,
+         f.tiny / 3, f.max, -f.max, 1e-30, -1e-30, 1e-8, -1e-8, 0.5, -0.5, 8.5, -8.5, 9.05, -9.05, 20.0, -20.0,
+         80.0, 88.7, 89.0, -87.0, -103.0, -104.5, 700.0, 710.0, -740.0, -746.0, 1e30, -1e30]
+    return np.array(v * 3, dtype=dt)  # 108 values: every vector width sees them in its body and tail
+
+
+def _inputs() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    d = {}
+    for dt in TOLERANCE:
+        d[f"x_{dt}"] = rng.standard_normal((37, 129)).astype(dt)
+        d[f"y_{dt}"] = rng.standard_normal((37, 129)).astype(dt)
+        d[f"s_{dt}"] = _special(np.dtype(dt).type)
+        for i, (mm, n, k) in enumerate(MATMULS):
+            d[f"a{i}_{dt}"] = rng.standard_normal((mm, k)).astype(dt)
+            d[f"b{i}_{dt}"] = rng.standard_normal((k, n)).astype(dt)
+    return d
+
+
+class _NumPyAsCorten:
+    """NumPy under corten's names, for the reference side of EXPRESSIONS."""
+
+    def __getattr__(self, name: str):
+        return getattr(np, name)
+
+    @staticmethod
+    def sigmoid(x):
+        with np.errstate(over="ignore"):
+            return 1 / (1 + np.exp(-x))
+
+    @staticmethod
+    def softplus(x):
+        return np.logaddexp(0, x)
+
+    @staticmethod
+    def relu(x):
+        return np.maximum(x, 0)
+
+
+# The corten side: reads the inputs, writes each expression's result (npz files named
+# in argv), prints what was chosen.
 CHECK = textwrap.dedent(
     """
     import json, sys
     import numpy as np
     import corten as ct
 
-    rng = np.random.default_rng(7)
-    out = {"level": ct.simd_level(), "elementwise": ct._C.elementwise_kernel(), "gemm": ct.gemm_kernel()}
-    for dt, rtol in ((np.float32, 2e-5), (np.float64, 1e-12)):
-        x = rng.standard_normal((37, 129)).astype(dt)
-        y = rng.standard_normal((37, 129)).astype(dt)
-        X, Y = ct.from_numpy(x), ct.from_numpy(y)
-        pairs = [
-            (ct.exp(X), np.exp(x)), (ct.tanh(X), np.tanh(x)), (ct.log(ct.abs(X) + 1), np.log(np.abs(x) + 1)),
-            (X * Y + X, x * y + x), (ct.maximum(X, Y), np.maximum(x, y)), (ct.sigmoid(X), 1 / (1 + np.exp(-x))),
-            (X.sum(0), x.sum(0)), (X.sum(1), x.sum(1)), (X.max(1), x.max(1)), (X.mean(), x.mean()),
-            (X.T.sum(1), x.T.sum(1)),
-        ]
-        for m, n, k in ((37, 41, 129), (1, 53, 129), (37, 1, 129), (64, 3, 300)):
-            a, b = rng.standard_normal((m, k)).astype(dt), rng.standard_normal((k, n)).astype(dt)
-            pairs.append((ct.from_numpy(a) @ ct.from_numpy(b), a @ b))
-        for got, want in pairs:
-            np.testing.assert_allclose(got.numpy(), want, rtol=rtol, atol=rtol * 10)
-        assert (X.argmax(1).numpy() == x.argmax(1)).all()
-    print(json.dumps(out))
+    d = dict(np.load(sys.argv[1]))
+    exprs = json.loads(sys.argv[3])
+    res = {}
+    for dt in ("float32", "float64"):
+        env = {k[: -len(dt) - 1]: ct.from_numpy(v) for k, v in d.items() if k.endswith(dt)}
+        env["m"] = ct
+        for i, e in enumerate(exprs):
+            res[f"{i}_{dt}"] = eval(e, env).numpy()
+    np.savez(sys.argv[2], **res)
+    print(json.dumps({"level": ct.simd_level(), "elementwise": ct._C.elementwise_kernel(),
+                      "gemm": ct.gemm_kernel()}))
     """
 )
+
+
+def _check(tmp_path, simd: str | None, prefix: tuple[str, ...] = ()) -> dict:
+    """Runs CHECK (under `prefix`, e.g. qemu) and compares its results with NumPy's here."""
+    d = _inputs()
+    np.savez(tmp_path / "in.npz", **d)
+    env = {k: v for k, v in os.environ.items() if k != "CORTEN_SIMD"}
+    if simd is not None:
+        env["CORTEN_SIMD"] = simd
+    r = subprocess.run([*prefix, sys.executable, "-c", CHECK, str(tmp_path / "in.npz"), str(tmp_path / "out.npz"),
+                        json.dumps(EXPRESSIONS)], env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = np.load(tmp_path / "out.npz")
+    ref_m = _NumPyAsCorten()
+    for dt, rtol in TOLERANCE.items():
+        env_np = {k[: -len(dt) - 1]: v for k, v in d.items() if k.endswith(dt)}
+        env_np["m"] = ref_m
+        for i, e in enumerate(EXPRESSIONS):
+            with np.errstate(all="ignore"):
+                want = eval(e, env_np)
+            np.testing.assert_allclose(got[f"{i}_{dt}"], want, rtol=rtol, atol=rtol * 10, err_msg=f"{e} in {dt}")
+            assert got[f"{i}_{dt}"].dtype == np.asarray(want).dtype, e
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def _run(code: str, simd: str | None, *args: str) -> subprocess.CompletedProcess[str]:
@@ -64,15 +138,12 @@ def _expected(requested: str) -> str:
 
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_each_level_matches_numpy(level):
-    r = _run(CHECK, level)
-    assert r.returncode == 0, r.stderr
-    got = json.loads(r.stdout.strip().splitlines()[-1])
+def test_each_level_matches_numpy(level, tmp_path):
+    got = _check(tmp_path, level)
     assert got["level"] == _expected(level)
-    if got["level"] == "generic":
-        assert (got["elementwise"], got["gemm"]) == ("generic", "portable")
-    else:  # the AVX2 kernels (or better) are in use
-        assert got["elementwise"] == "avx2" and got["gemm"] != "portable"
+    # element-wise ops and reductions run the kernels built for the level in force
+    assert got["elementwise"] == got["level"]
+    assert (got["gemm"] == "portable") == (got["level"] == "generic")
 
 
 def test_unset_picks_the_best_level():
@@ -151,11 +222,76 @@ UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 @pytest.mark.skipif((QEMU is None and not IN_CI) or UNDER_ASAN,
                     reason="needs qemu-x86_64 (Debian's qemu-user; required with CI set); not under ASan")
 @pytest.mark.parametrize(("cpu", "level"), [("Westmere", "generic"), ("Haswell", "avx2")])
-def test_runs_on_an_older_cpu(cpu, level):
+def test_runs_on_an_older_cpu(cpu, level, tmp_path):
     assert QEMU is not None, "CI is set but qemu-x86_64 is missing (.ci/run installs qemu-user)"
-    env = {k: v for k, v in os.environ.items() if k != "CORTEN_SIMD"}
-    r = subprocess.run([QEMU, "-cpu", cpu, sys.executable, "-c", CHECK], env=env, capture_output=True, text=True,
-                       timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    got = json.loads(r.stdout.strip().splitlines()[-1])
-    assert got["level"] == level
+    got = _check(tmp_path, None, (QEMU, "-cpu", cpu))
+    assert got["level"] == level and got["elementwise"] == level
+
+
+# The documented bounds (cpp/vecmath.h, docs/reliability.md) of the float32 kernels, in
+# ulps of the float32 result against NumPy's float64 result, at every level the CPU runs.
+ULP_BOUNDS = {"exp": 1.0, "tanh": 2.5, "expm1": 1.5, "sigmoid": 2.5, "log": 1.0}
+
+
+def _every_float32(step: int) -> np.ndarray:
+    """Every `step`-th bit pattern (both signs: subnormals, normals, ±inf, NaNs) and the edges."""
+    bits = np.arange(0, 2**32, step, dtype=np.uint64).astype(np.uint32)
+    x = bits.view(np.float32)
+    f = np.finfo(np.float32)
+    edges = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, f.tiny, -f.tiny, f.smallest_subnormal,
+                      -f.smallest_subnormal, f.max, -f.max, 88.72, 88.73, -103.97, -103.98, 9.01, -9.01],
+                     np.float32)
+    return np.concatenate([x, edges])
+
+
+def _ulp_error(got: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """|got - exact| in units of the float32 spacing at `exact` (float64); where the exact result
+    rounds to a non-finite float32 (inf, NaN), 0 when got is that value and inf otherwise."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounded = exact.astype(np.float32)
+        err = np.abs(got.astype(np.float64) - exact) / np.spacing(np.abs(rounded)).astype(np.float64)
+    finite = np.isfinite(rounded)
+    same = (got == rounded) | (np.isnan(got) & np.isnan(rounded))
+    return np.where(finite, np.where(np.isfinite(got), err, np.inf), np.where(same, 0.0, np.inf))
+
+
+def _exact(name: str, x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        x64 = x.astype(np.float64)
+        if name == "sigmoid":
+            e = np.exp(-np.abs(x64))
+            return np.where(x64 >= 0, 1.0, e) / (1.0 + e)
+        if name == "log":
+            return np.log(x64)
+        return getattr(np, name)(x64)
+
+
+@pytest.mark.parametrize("name", sorted(ULP_BOUNDS))
+def test_float32_kernels_stay_within_their_ulp_bound_at_every_level(name):
+    x = _every_float32(4099)  # ~1M inputs spread over every exponent
+    exact = _exact(name, x)
+    results = {}
+    try:
+        for level in ct.simd_available():
+            ct.set_simd_level(level)
+            got = getattr(ct, name)(ct.from_numpy(x)).numpy()
+            err = _ulp_error(got, exact)
+            worst = int(np.argmax(err))
+            assert err[worst] <= ULP_BOUNDS[name], (
+                f"{name} at {level}: {err[worst]:.2f} ulp at x={x[worst]!r} (got {got[worst]!r}, "
+                f"exact {exact[worst]!r})")
+            results[level] = got
+    finally:
+        ct.set_simd_level(None)
+    # the special values of the Array API standard, exactly (sign of zero included)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan], np.float32)
+    with np.errstate(all="ignore"):
+        want = getattr(_NumPyAsCorten(), name)(specials) if name != "sigmoid" else 1 / (1 + np.exp(-specials))
+    for level in results:
+        ct.set_simd_level(level)
+        try:
+            got = getattr(ct, name)(ct.from_numpy(specials)).numpy()
+        finally:
+            ct.set_simd_level(None)
+        np.testing.assert_array_equal(got, want)
+        assert (np.signbit(got) == np.signbit(want))[~np.isnan(want)].all(), (name, level, got)
