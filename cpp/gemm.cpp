@@ -733,13 +733,16 @@ Operands make_plan(const TileKernel<T>& tk, int64_t m, int64_t n, int64_t k, int
 template <class T>
 double plan_cost(const Operands& o) {
   const int MR = o.tl.mr, NR = o.tl.nr;
-  const double madds_per_cycle = 32.0 / sizeof(T);  // two 256-bit FMA pipes
+  // Two FMA pipes as wide as half a tile row (the tiles are two vectors wide).
+  const double madds_per_cycle = NR / 2.0;
   const double tm = double((o.m + MR - 1) / MR), tn = double((o.n + NR - 1) / NR);
   const double kb = double((o.k + 255) / 256);
   double cost = tm * MR * tn * NR * double(o.k) / madds_per_cycle;
   if (o.pack_a) cost += double(o.m) * double(o.k) * (o.rsa == 1 ? 0.3 : 1.0);
   if (o.pack_b) cost += double(o.k) * double(o.n) * (o.csb == 1 ? 0.15 : o.rsb == 1 ? 1.0 : 1.5);
-  cost += tm * tn * kb * (o.csc == 1 ? 4.0 : 40.0);
+  // C write-back per tile and KC block: vector stores, or (non-unit column stride)
+  // one scalar read-modify-write per element, each on its own cache line.
+  cost += tm * tn * kb * (o.csc == 1 ? 4.0 : 40.0 + 1.5 * MR * NR);
   return cost;
 }
 

@@ -348,7 +348,7 @@ def test_sequential_linear_relu_is_bit_identical_to_the_separate_modules(dtype, 
         xt = ct.tensor(x, requires_grad=True)
         y = seq(xt) if fused else seq[2](seq[1](seq[0](xt)))
         y.backward(ct.tensor(g))
-        results.append([y.numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in seq.parameters()])
+        results.append([y.detach().numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in seq.parameters()])
     assert (results[0][0] > 0).any() and (results[0][1] != 0).any()
     for got, want in zip(results[0], results[1], strict=True):
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
