@@ -64,8 +64,15 @@ void tile_kernel(int64_t kc, const typename O::T* a, int64_t rsa, int64_t csa,
       a += MR;
       b += rsb;
     }
+  } else if (mr == MR) {
+    // A read in place: row i at a + i * rsa (address arithmetic, no pointer per row).
+    for (int64_t p = 0; p < kc; ++p) {
+      t.step([a, rsa](int i) { return a + i * rsa; }, b);
+      a += csa;
+      b += rsb;
+    }
   } else {
-    // A read in place; rows past mr repeat row mr - 1 (see the contract).
+    // Edge panel read in place; rows past mr repeat row mr - 1 (see the contract).
     const T* r[MR];
     for (int i = 0; i < MR; ++i) r[i] = a + (i < mr ? i : mr - 1) * rsa;
     int64_t off = 0;
