@@ -1,6 +1,8 @@
 // Blocked GEMM driver: operand packing, cache blocking, threading, batching,
-// the portable kernels and the integer fallback. The SIMD kernels live in
-// gemm_avx2.cpp; see gemm_kernels.h for the kernel contracts.
+// the portable kernels, the bias/ReLU epilogue and the integer fallback. The
+// SIMD kernels live in gemm_avx2.cpp and gemm_avx512.cpp; see gemm_kernels.h for
+// the kernel contracts. MR, NR, MC, KC and NC are those of the selected kernel
+// (TileKernel): one packing and blocking code path serves every tile shape.
 //
 // Loop structure (BLIS order), for C(m x n) += A(m x k) B(k x n):
 //   for jc in n step NC            B columns kept in L3
