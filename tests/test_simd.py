@@ -38,9 +38,14 @@ CHECK = textwrap.dedent(
             (X.sum(0), x.sum(0)), (X.sum(1), x.sum(1)), (X.max(1), x.max(1)), (X.mean(), x.mean()),
             (X.T.sum(1), x.T.sum(1)),
         ]
-        for m, n, k in ((37, 41, 129), (1, 53, 129), (37, 1, 129), (64, 3, 300)):
+        # Tile edges of each level (6 x 16/8, 14 x 32/16) and the GEMM's bias + ReLU epilogue.
+        for m, n, k in ((37, 41, 129), (1, 53, 129), (37, 1, 129), (64, 3, 300), (14, 32, 7), (15, 33, 257),
+                        (13, 17, 40)):
             a, b = rng.standard_normal((m, k)).astype(dt), rng.standard_normal((k, n)).astype(dt)
             pairs.append((ct.from_numpy(a) @ ct.from_numpy(b), a @ b))
+            bias, y = rng.standard_normal(n).astype(dt), np.empty((m, n), dt)
+            ct._C.matmul_epilogue(np.asfortranarray(a), b, y, np.broadcast_to(bias, (m, n)), True)
+            pairs.append((ct.from_numpy(y), np.maximum(a @ b + bias, 0)))
         for got, want in pairs:
             np.testing.assert_allclose(got.numpy(), want, rtol=rtol, atol=rtol * 10)
         assert (X.argmax(1).numpy() == x.argmax(1)).all()
