@@ -292,16 +292,19 @@ def _check_layer(th, cm, tm, x, *, target_grad=True):
         _close(b, tb)
 
 
+def _lin_relu(m, sizes):
+    """Sequential(Linear, ReLU, ...) of corten (float32 parameters) or torch (float64)."""
+    seq = m.Sequential(*[mod for i, o in sizes for mod in (m.Linear(i, o), m.ReLU())])
+    return seq if m is nn else seq.double()
+
+
 LAYERS = [
     ("Linear", lambda m: m.Linear(5, 3, dtype=None) if m is nn else m.Linear(5, 3).double(), (4, 5)),
     ("Linear3d", lambda m: m.Linear(5, 2) if m is nn else m.Linear(5, 2).double(), (2, 3, 5)),
     ("ReLU", lambda m: m.ReLU(), (4, 5)),
     # Linear then ReLU in a Sequential run as one GEMM with a fused epilogue.
-    ("LinearReLU", lambda m: (m.Sequential(m.Linear(5, 3), m.ReLU(), m.Linear(3, 2), m.ReLU())
-                              if m is nn else m.Sequential(m.Linear(5, 3), m.ReLU(), m.Linear(3, 2), m.ReLU()).double()),
-     (6, 5)),
-    ("LinearReLU3d", lambda m: (m.Sequential(m.Linear(5, 4), m.ReLU()) if m is nn
-                                else m.Sequential(m.Linear(5, 4), m.ReLU()).double()), (2, 3, 5)),
+    ("LinearReLU", lambda m: _lin_relu(m, [(5, 3), (3, 2)]), (6, 5)),
+    ("LinearReLU3d", lambda m: _lin_relu(m, [(5, 4)]), (2, 3, 5)),
     ("LeakyReLU", lambda m: m.LeakyReLU(0.2), (4, 5)),
     ("GELU", lambda m: m.GELU(), (4, 5)),
     ("GELUtanh", lambda m: m.GELU(approximate="tanh"), (4, 5)),
