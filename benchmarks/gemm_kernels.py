@@ -6,8 +6,7 @@ Each round runs every level on the same operands, in alternating order, and time
 it with this thread's CPU time (time.thread_time), so time spent preempted by other
 processes on a shared machine is not counted. Prints GFLOP/s medians and the
 speed-up of each level over the first one. The level is capped with
-corten.set_gemm_kernel (at "avx512", problems above 2^28 multiply-adds keep the
-AVX2 tile: use CORTEN_GEMM_KERNEL and rebuild to compare beyond that).
+corten.set_gemm_kernel; each level runs its own tile and cache blocks.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import corten as ct
 import numpy as np
 
 SHAPES = [(128, 128, 128), (512, 512, 512), (128, 784, 512), (784, 128, 512), (128, 512, 784),
-          (1024, 1024, 1024)]
+          (1024, 1024, 1024), (2048, 2048, 2048), (128, 512, 10)]
 
 
 def main() -> None:

@@ -1,6 +1,8 @@
 // Blocked GEMM driver: operand packing, cache blocking, threading, batching,
-// the portable kernels and the integer fallback. The SIMD kernels live in
-// gemm_avx2.cpp; see gemm_kernels.h for the kernel contracts.
+// the portable kernels, the bias/ReLU epilogue and the integer fallback. The
+// SIMD kernels live in gemm_avx2.cpp and gemm_avx512.cpp; see gemm_kernels.h for
+// the kernel contracts. MR, NR, MC, KC and NC are those of the selected kernel
+// (TileKernel): one packing and blocking code path serves every tile shape.
 //
 // Loop structure (BLIS order), for C(m x n) += A(m x k) B(k x n):
 //   for jc in n step NC            B columns kept in L3
@@ -46,35 +48,26 @@ namespace corten {
 
 using detail::GemmKernels;
 using detail::MicroKernel;
+using detail::TileKernel;
 
 namespace {
 
-constexpr int MR = detail::kGemmMR;
-
-template <class T> struct Tile;
-template <> struct Tile<float> { static constexpr int NR = detail::kGemmNRf; };
-template <> struct Tile<double> { static constexpr int NR = detail::kGemmNRd; };
-
 // ---------------------------------------------------------------------------
-// Block sizes, measured on AMD EPYC Zen4 (32 KiB L1d, 1 MiB L2 per core,
-// 32 MiB L3; single-thread sweeps of MC in {72..288} x KC in {192..512} on
-// 512^3, 1024^3 and the MLP shapes; differences within ~3% were noise):
-//   KC = 256: one KC x NR packed B panel is KC * 64 bytes = 16 KiB (both
-//        dtypes), half of L1, next to the A rows streamed by the kernel.
-//        384-512 measured the same within noise for float32.
-//   MC = 144: the MC x KC A block (144 KiB float32, 288 KiB float64) sits in
-//        L2. Started from 72 for float64; 144 was as fast and lets 128-row
-//        problems run as one block (B panels packed just before use).
-//   NC = 4080: the KC x NC packed B block (4 / 8 MiB) stays in the L3.
+// Block-size overrides (set_gemm_blocking): 0 keeps the kernel's own.
 struct Blocking {
   std::atomic<int64_t> mc, kc, nc;
 };
-Blocking g_blk_f32{{144}, {256}, {4080}};
-Blocking g_blk_f64{{144}, {256}, {4080}};
+Blocking g_blk_f32{{0}, {0}, {0}};
+Blocking g_blk_f64{{0}, {0}, {0}};
 
 template <class T> Blocking& blocking() {
   return sizeof(T) == 4 ? g_blk_f32 : g_blk_f64;
 }
+
+// Narrow products (narrow_product) are judged against this tile width, the
+// AVX2 one, whatever tile the level uses: the k-vectorised dot kernels were
+// measured against it.
+template <class T> constexpr int kNarrowNR = 64 / int(sizeof(T));
 
 // Problems below twice this many multiply-adds run on one thread; above it,
 // each thread gets at least this much work. 2^20 (128^3 / 2): below ~20 us of
@@ -143,10 +136,9 @@ const GemmKernels* simd_kernels() { return gemm_kernel_for_level(active_gemm_lev
 // SIMD ones: the tile sum starts at zero and runs over p in increasing order.
 // One row of the tile at a time keeps its NR sums in registers (SSE2 has only
 // 16 of them); rows past mr are not computed at all.
-template <class T>
+template <class T, int NR>
 void portable_kernel(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* b, int64_t rsb,
                      T* c, int64_t rsc, int64_t csc, int mr, int nr, bool load_c) {
-  constexpr int NR = Tile<T>::NR;
   for (int i = 0; i < mr; ++i) {
     T acc[NR] = {};
     const T* ai = a + i * rsa;
@@ -164,22 +156,46 @@ void portable_kernel(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* 
   }
 }
 
-// The AVX-512 tile is used up to this many multiply-adds (m * n * k). Measured
-// on a Xeon with AVX-512 (one thread, CPU time, docs/benchmarks.md): 1.1-1.2x
-// the AVX2 tile from 128^3 to 512^3 and on the training job's shapes, but
-// 0.83-0.9x at 1024^3 (float64) and 2048^3, where the AVX2 tile stays.
-constexpr double kAvx512MaxMadds = double(int64_t(1) << 28);
+// The portable tile: 6 x 64 bytes (16 floats, 8 doubles), blocks as AVX2's.
+template <class T> TileKernel<T> portable_tile() {
+  constexpr int NR = 64 / int(sizeof(T));
+  return {portable_kernel<T, NR>, 6, NR, 144, 256, 4080, true};
+}
 
-// The micro-kernel for a problem of `madds` multiply-adds; depends only on the
-// level in force and the problem's size, never on the thread count.
-template <class T> MicroKernel<T> pick_kernel(double madds) {
-  int level = active_gemm_level();
-  if (level == kAvx512 && madds > kAvx512MaxMadds) level = kAvx2;
-  const GemmKernels* k = gemm_kernel_for_level(level);
+inline int64_t round_up(int64_t x, int64_t unit) { return std::max(unit, (x + unit - 1) / unit * unit); }
+
+// The tile kernel of the level in force, with its cache blocks (or the
+// set_gemm_blocking overrides). Depends only on the level, never on the
+// problem's size or the thread count.
+template <class T> TileKernel<T> pick_tile() {
+  const GemmKernels* k = simd_kernels();
+  TileKernel<T> t;
   if constexpr (sizeof(T) == 4)
-    return k ? k->f32 : portable_kernel<float>;
+    t = k ? k->f32 : portable_tile<float>();
   else
-    return k ? k->f64 : portable_kernel<double>;
+    t = k ? k->f64 : portable_tile<double>();
+  const Blocking& bl = blocking<T>();
+  const int64_t mc = bl.mc.load(std::memory_order_relaxed), kc = bl.kc.load(std::memory_order_relaxed),
+                nc = bl.nc.load(std::memory_order_relaxed);
+  if (mc > 0) t.mc = round_up(mc, t.mr);
+  if (kc > 0) t.kc = kc;
+  if (nc > 0) t.nc = round_up(nc, t.nr);
+  return t;
+}
+
+// The kernels' edge-tile write-back (detail::store_tile), in generic code.
+template <class T>
+void store_tile_any(const T* s, int lds, T* c, int64_t rsc, int64_t csc, int mr, int nr,
+                    bool load_c) {
+  for (int i = 0; i < mr; ++i) {
+    T* ci = c + i * rsc;
+    const T* si = s + i * lds;
+    if (load_c) {
+      for (int j = 0; j < nr; ++j) ci[j * csc] = ci[j * csc] + si[j];
+    } else {
+      for (int j = 0; j < nr; ++j) ci[j * csc] = si[j];
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -215,34 +231,26 @@ thread_local Scratch tl_vec;
 // A panel: rows [0, mr) of A (pointer at row 0, column 0 of the block), kc
 // columns -> dst[p * MR + i], rows mr..MR-1 zero.
 template <class T>
-void pack_a_panel(int mr, int64_t kc, const T* a, int64_t rsa, int64_t csa, T* dst) {
-  if (mr == MR && csa == 1) {
-    const T *r0 = a, *r1 = a + rsa, *r2 = a + 2 * rsa, *r3 = a + 3 * rsa, *r4 = a + 4 * rsa,
-            *r5 = a + 5 * rsa;
-    for (int64_t p = 0; p < kc; ++p) {
-      T* d = dst + p * MR;
-      d[0] = r0[p];
-      d[1] = r1[p];
-      d[2] = r2[p];
-      d[3] = r3[p];
-      d[4] = r4[p];
-      d[5] = r5[p];
+void pack_a_panel(int MR, int mr, int64_t kc, const T* a, int64_t rsa, int64_t csa, T* dst) {
+  if (csa == 1) {
+    // Rows contiguous: read each row once; the panel (MR * kc) stays in L1.
+    for (int i = 0; i < mr; ++i) {
+      const T* s = a + i * rsa;
+      T* d = dst + i;
+      for (int64_t p = 0; p < kc; ++p) d[p * MR] = s[p];
     }
-    return;
-  }
-  if (mr == MR && rsa == 1) {
-    for (int64_t p = 0; p < kc; ++p) {
-      const T* s = a + p * csa;
-      T* d = dst + p * MR;
-      for (int i = 0; i < MR; ++i) d[i] = s[i];
-    }
+    for (int i = mr; i < MR; ++i)
+      for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = T(0);
     return;
   }
   for (int64_t p = 0; p < kc; ++p) {
     T* d = dst + p * MR;
     const T* s = a + p * csa;
     int i = 0;
-    for (; i < mr; ++i) d[i] = s[i * rsa];
+    if (rsa == 1)
+      for (; i < mr; ++i) d[i] = s[i];
+    else
+      for (; i < mr; ++i) d[i] = s[i * rsa];
     for (; i < MR; ++i) d[i] = T(0);
   }
 }
@@ -250,8 +258,7 @@ void pack_a_panel(int mr, int64_t kc, const T* a, int64_t rsa, int64_t csa, T* d
 // B panel: columns [0, nr) of B (pointer at row 0, column 0 of the block), kc
 // rows -> dst[p * NR + j], columns nr..NR-1 zero.
 template <class T>
-void pack_b_panel(int nr, int64_t kc, const T* b, int64_t rsb, int64_t csb, T* dst) {
-  constexpr int NR = Tile<T>::NR;
+void pack_b_panel(int NR, int nr, int64_t kc, const T* b, int64_t rsb, int64_t csb, T* dst) {
   if (nr == NR && csb == 1) {
     for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * NR, b + p * rsb, NR * sizeof(T));
     return;
@@ -289,7 +296,14 @@ void pack_b_panel(int nr, int64_t kc, const T* b, int64_t rsb, int64_t csb, T* d
 // ---------------------------------------------------------------------------
 // Blocked driver.
 
+// The tile and cache blocks of the kernel in use (TileKernel without the function).
+struct Tiling {
+  int mr, nr;
+  int64_t mc, kc, nc;
+};
+
 struct Operands {
+  Tiling tl;
   int64_t m, n, k;
   int64_t rsa, csa, rsb, csb, rsc, csc;
   bool accumulate;
@@ -321,11 +335,47 @@ template <class T> struct AOperand {
   int64_t rs, cs, panel_step;
 };
 
+// C(i, j) (i < m, j < n, C and bias at the block's origin) += bias, then
+// relu: the epilogue on one block of C, right after the kernel wrote it.
 template <class T>
-void macro_kernel(MicroKernel<T> ukr, int64_t mc, int64_t nc, int64_t kc, AOperand<T> a,
-                  const T* pb, const T* b_direct, int64_t rsb, T* c, int64_t rsc, int64_t csc,
-                  bool load_c) {
-  constexpr int NR = Tile<T>::NR;
+void apply_epilogue(const GemmEpilogue<T>& e, const T* bias, int64_t m, int64_t n, T* c,
+                    int64_t rsc, int64_t csc) {
+  for (int64_t i = 0; i < m; ++i) {
+    T* ci = c + i * rsc;
+    if (bias) {
+      const T* bi = bias + i * e.bias_rs;
+      if (csc == 1 && e.bias_cs == 1)
+        for (int64_t j = 0; j < n; ++j) ci[j] = ci[j] + bi[j];
+      else
+        for (int64_t j = 0; j < n; ++j) ci[j * csc] = ci[j * csc] + bi[j * e.bias_cs];
+    }
+    if (e.relu) {
+      // As the relu op: x > 0 ? x : (NaN ? x : 0).
+      if (csc == 1)
+        for (int64_t j = 0; j < n; ++j) ci[j] = ci[j] > T(0) ? ci[j] : (ci[j] != ci[j] ? ci[j] : T(0));
+      else
+        for (int64_t j = 0; j < n; ++j) {
+          T& x = ci[j * csc];
+          x = x > T(0) ? x : (x != x ? x : T(0));
+        }
+    }
+  }
+}
+
+// The epilogue of a block, or none: bias already moved to the block's origin.
+template <class T> struct BlockEpilogue {
+  const GemmEpilogue<T>* e = nullptr;
+  const T* bias = nullptr;
+  BlockEpilogue at(int64_t i, int64_t j) const {
+    return {e, bias ? bias + i * e->bias_rs + j * e->bias_cs : nullptr};
+  }
+};
+
+template <class T>
+void macro_kernel(MicroKernel<T> ukr, const Tiling& tl, int64_t mc, int64_t nc, int64_t kc,
+                  AOperand<T> a, const T* pb, const T* b_direct, int64_t rsb, T* c, int64_t rsc,
+                  int64_t csc, bool load_c, BlockEpilogue<T> epi) {
+  const int MR = tl.mr, NR = tl.nr;
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
     // Full panels of an unpacked B are read in place; edge panels are packed.
@@ -335,7 +385,9 @@ void macro_kernel(MicroKernel<T> ukr, int64_t mc, int64_t nc, int64_t kc, AOpera
     const T* ap = a.p;
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-      ukr(kc, ap, a.rs, a.cs, b, bstride, c + ir * rsc + jr * csc, rsc, csc, mr, nr, load_c);
+      T* ct = c + ir * rsc + jr * csc;
+      ukr(kc, ap, a.rs, a.cs, b, bstride, ct, rsc, csc, mr, nr, load_c);
+      if (epi.e) apply_epilogue(*epi.e, epi.at(ir, jr).bias, mr, nr, ct, rsc, csc);
       ap += a.panel_step;
     }
   }
@@ -344,15 +396,14 @@ void macro_kernel(MicroKernel<T> ukr, int64_t mc, int64_t nc, int64_t kc, AOpera
 // Rows [r0, r1) of C for all columns, with the packed B block shared by `nt`
 // threads of the enclosing team (thread `t` packs its share of each B block).
 // Called with nt == 1 outside any parallel region for the serial case.
+// The epilogue (when any) is applied to each tile after its last KC block.
 template <class T>
 void blocked_rows(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B, T* C,
-                  int64_t r0, int64_t r1, T* pb, int t, int nt) {
-  constexpr int NR = Tile<T>::NR;
-  const Blocking& bl = blocking<T>();
-  const int64_t MC = bl.mc.load(std::memory_order_relaxed);
-  const int64_t NC = bl.nc.load(std::memory_order_relaxed);
+                  int64_t r0, int64_t r1, T* pb, int t, int nt, BlockEpilogue<T> epi) {
+  const int MR = o.tl.mr, NR = o.tl.nr;
+  const int64_t MC = o.tl.mc, NC = o.tl.nc;
   int64_t nkb = 1;
-  const int64_t KC = k_block(o.k, bl.kc.load(std::memory_order_relaxed), &nkb);
+  const int64_t KC = k_block(o.k, o.tl.kc, &nkb);
   T* pa = o.pack_a ? tl_pack_a.get<T>(MC * KC) : nullptr;
   for (int64_t jc = 0; jc < o.n; jc += NC) {
     const int64_t nc = std::min(NC, o.n - jc);
@@ -372,20 +423,21 @@ void blocked_rows(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B,
         const int64_t j = jp * NR;
         const int nr = static_cast<int>(std::min<int64_t>(NR, nc - j));
         if (o.pack_b || nr < NR)
-          pack_b_panel<T>(nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb + j * kc);
+          pack_b_panel<T>(NR, nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb + j * kc);
       }
       if (nt > 1) {
 #pragma omp barrier
       }
       const T* b_direct = o.pack_b ? nullptr : B + pc * o.rsb + jc;
       const bool load_c = o.accumulate || kb > 0;
+      const BlockEpilogue<T> last = kb + 1 == nkb ? epi : BlockEpilogue<T>{};
       for (int64_t ic = r0; ic < r1; ic += MC) {
         const int64_t mc = std::min(MC, r1 - ic);
         AOperand<T> a;
         if (o.pack_a) {
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-            pack_a_panel<T>(mr, kc, A + (ic + ir) * o.rsa + pc * o.csa, o.rsa, o.csa,
+            pack_a_panel<T>(MR, mr, kc, A + (ic + ir) * o.rsa + pc * o.csa, o.rsa, o.csa,
                             pa + ir * kc);
           }
           a = {pa, 1, MR, MR * kc};
@@ -397,37 +449,35 @@ void blocked_rows(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B,
             const int nr = static_cast<int>(std::min<int64_t>(NR, nc - j));
             const bool direct = b_direct && nr == NR;
             if (!direct)
-              pack_b_panel<T>(nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb);
-            macro_kernel<T>(ukr, mc, nr, kc, a, pb, direct ? b_direct + j : nullptr, o.rsb,
-                            C + ic * o.rsc + (jc + j) * o.csc, o.rsc, o.csc, load_c);
+              pack_b_panel<T>(NR, nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb);
+            macro_kernel<T>(ukr, o.tl, mc, nr, kc, a, pb, direct ? b_direct + j : nullptr, o.rsb,
+                            C + ic * o.rsc + (jc + j) * o.csc, o.rsc, o.csc, load_c,
+                            last.at(ic, jc + j));
           }
         } else {
-          macro_kernel<T>(ukr, mc, nc, kc, a, pb, b_direct, o.rsb, C + ic * o.rsc + jc * o.csc,
-                          o.rsc, o.csc, load_c);
+          macro_kernel<T>(ukr, o.tl, mc, nc, kc, a, pb, b_direct, o.rsb,
+                          C + ic * o.rsc + jc * o.csc, o.rsc, o.csc, load_c, last.at(ic, jc));
         }
       }
     }
   }
 }
 
-template <class T>
 int64_t packed_b_elems(const Operands& o) {
-  constexpr int NR = Tile<T>::NR;
-  const Blocking& bl = blocking<T>();
+  const int NR = o.tl.nr;
   int64_t nkb = 1;
-  const int64_t KC = k_block(o.k, bl.kc.load(std::memory_order_relaxed), &nkb);
-  const int64_t NC = bl.nc.load(std::memory_order_relaxed);
-  const int64_t ncmax = std::min(NC, (o.n + NR - 1) / NR * NR);
+  const int64_t KC = k_block(o.k, o.tl.kc, &nkb);
+  const int64_t ncmax = std::min(o.tl.nc, (o.n + NR - 1) / NR * NR);
   return KC * ncmax;
 }
 
 template <class T>
-void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
-  constexpr int NR = Tile<T>::NR;
-  const MicroKernel<T> ukr = pick_kernel<T>(double(o.m) * double(o.n) * double(o.k));
+void gemm_blocked(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B, T* C, int nt,
+                  BlockEpilogue<T> epi) {
+  const int MR = o.tl.mr, NR = o.tl.nr;
   if (nt <= 1) {
-    T* pb = tl_pack_b.get<T>(packed_b_elems<T>(o));
-    blocked_rows<T>(ukr, o, A, B, C, 0, o.m, pb, 0, 1);
+    T* pb = tl_pack_b.get<T>(packed_b_elems(o));
+    blocked_rows<T>(ukr, o, A, B, C, 0, o.m, pb, 0, 1, epi);
     return;
   }
   // Splitting n needs no synchronisation at all: each thread packs its own B
@@ -445,7 +495,7 @@ void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
   const int64_t tm = (o.m + MR - 1) / MR, tn = (o.n + NR - 1) / NR;
   const double imb_m = double((tm + nt - 1) / nt * nt) / double(tm);
   const double imb_n = double((tn + nt - 1) / nt * nt) / double(tn);
-  const int64_t kc_block = blocking<T>().kc.load(std::memory_order_relaxed);
+  const int64_t kc_block = o.tl.kc;
   const int64_t kc_max = std::min<int64_t>(o.k, kc_block);
   bool split_m;
   if (tn < 2 * nt)
@@ -457,10 +507,10 @@ void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
   else
     split_m = imb_n > 1.15 * imb_m;
   const bool shared_b = split_m && o.pack_b &&
-                        (o.m / nt) * std::min<int64_t>(o.n, blocking<T>().nc.load(std::memory_order_relaxed)) * kc_max >=
+                        (o.m / nt) * std::min<int64_t>(o.n, o.tl.nc) * kc_max >=
                             (int64_t(1) << 22);
   if (shared_b) {
-    T* pb = tl_pack_b.get<T>(packed_b_elems<T>(o));
+    T* pb = tl_pack_b.get<T>(packed_b_elems(o));
 #pragma omp parallel num_threads(nt)
     {
 #ifdef _OPENMP
@@ -470,7 +520,7 @@ void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
 #endif
       int64_t r0, r1;
       split_range(o.m, MR, t, team, &r0, &r1);
-      blocked_rows<T>(ukr, o, A, B, C, r0, r1, pb, t, team);
+      blocked_rows<T>(ukr, o, A, B, C, r0, r1, pb, t, team, epi);
     }
   } else if (split_m) {
 #pragma omp parallel num_threads(nt)
@@ -483,8 +533,8 @@ void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
       int64_t r0, r1;
       split_range(o.m, MR, t, team, &r0, &r1);
       if (r1 > r0) {
-        T* pb = tl_pack_b.get<T>(packed_b_elems<T>(o));
-        blocked_rows<T>(ukr, o, A, B, C, r0, r1, pb, 0, 1);
+        T* pb = tl_pack_b.get<T>(packed_b_elems(o));
+        blocked_rows<T>(ukr, o, A, B, C, r0, r1, pb, 0, 1, epi);
       }
     }
   } else {
@@ -500,8 +550,8 @@ void gemm_blocked(const Operands& o, const T* A, const T* B, T* C, int nt) {
       if (c1 > c0) {
         Operands s = o;
         s.n = c1 - c0;
-        T* pb = tl_pack_b.get<T>(packed_b_elems<T>(s));
-        blocked_rows<T>(ukr, s, A, B + c0 * o.csb, C + c0 * o.csc, 0, o.m, pb, 0, 1);
+        T* pb = tl_pack_b.get<T>(packed_b_elems(s));
+        blocked_rows<T>(ukr, s, A, B + c0 * o.csb, C + c0 * o.csc, 0, o.m, pb, 0, 1, epi.at(0, c0));
       }
     }
   }
@@ -667,10 +717,13 @@ int threads_for(int64_t m, int64_t n, int64_t k, int nt) {
 // and either fits in L1, or is swept by at most two row panels, or by a few
 // and its row stride does not alias in L1 (multiples of 512 bytes do).
 template <class T>
-Operands make_plan(int64_t m, int64_t n, int64_t k, int64_t rsa, int64_t csa, int64_t rsb,
-                   int64_t csb, int64_t rsc, int64_t csc, bool accumulate) {
-  Operands o{m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate, true, true};
-  o.pack_a = csa != 1;
+Operands make_plan(const TileKernel<T>& tk, int64_t m, int64_t n, int64_t k, int64_t rsa,
+                   int64_t csa, int64_t rsb, int64_t csb, int64_t rsc, int64_t csc,
+                   bool accumulate) {
+  const Tiling tl{tk.mr, tk.nr, tk.mc, tk.kc, tk.nc};
+  const int MR = tl.mr;
+  Operands o{tl, m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate, true, true};
+  o.pack_a = csa != 1 || !tk.a_in_place;
   const int64_t b_bytes = k * n * int64_t(sizeof(T));
   const bool b_stride_ok = (rsb * int64_t(sizeof(T))) % 512 != 0;
   o.pack_b = !(csb == 1 &&
@@ -681,14 +734,17 @@ Operands make_plan(int64_t m, int64_t n, int64_t k, int64_t rsa, int64_t csa, in
 // Rough cycle count of a plan, only used to choose between C and C^T.
 template <class T>
 double plan_cost(const Operands& o) {
-  constexpr int NR = Tile<T>::NR;
-  const double madds_per_cycle = 32.0 / sizeof(T);  // two 256-bit FMA pipes
+  const int MR = o.tl.mr, NR = o.tl.nr;
+  // Two FMA pipes as wide as half a tile row (the tiles are two vectors wide).
+  const double madds_per_cycle = NR / 2.0;
   const double tm = double((o.m + MR - 1) / MR), tn = double((o.n + NR - 1) / NR);
   const double kb = double((o.k + 255) / 256);
   double cost = tm * MR * tn * NR * double(o.k) / madds_per_cycle;
   if (o.pack_a) cost += double(o.m) * double(o.k) * (o.rsa == 1 ? 0.3 : 1.0);
   if (o.pack_b) cost += double(o.k) * double(o.n) * (o.csb == 1 ? 0.15 : o.rsb == 1 ? 1.0 : 1.5);
-  cost += tm * tn * kb * (o.csc == 1 ? 4.0 : 40.0);
+  // C write-back per tile and KC block: vector stores, or (non-unit column stride)
+  // one scalar read-modify-write per element, each on its own cache line.
+  cost += tm * tn * kb * (o.csc == 1 ? 4.0 : 40.0 + 1.5 * MR * NR);
   return cost;
 }
 
@@ -710,7 +766,7 @@ template <class T>
 bool narrow_product(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
                     const T* B, int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc,
                     bool accumulate, int nt) {
-  constexpr int NR = Tile<T>::NR;
+  constexpr int NR = kNarrowNR<T>;
   const detail::DotKernel<T> dk = pick_dot<T>();
   if (!dk || k < 32) return false;
   auto narrow = [](int64_t w) {
@@ -760,10 +816,16 @@ bool narrow_product(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, in
   return true;
 }
 
+// The epilogue over all of C, for the routes that do not go through tiles.
+template <class T>
+void finish(const GemmEpilogue<T>* epi, int64_t m, int64_t n, T* C, int64_t rsc, int64_t csc) {
+  if (epi) apply_epilogue(*epi, epi->bias, m, n, C, rsc, csc);
+}
+
 template <class T>
 void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
                 const T* B, int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc,
-                bool accumulate, int nt) {
+                bool accumulate, int nt, const GemmEpilogue<T>* epi) {
   if (m < 0 || n < 0 || k < 0) throw std::invalid_argument("gemm: negative dimension");
   checked_mul(m, n, "m*n");
   checked_mul(m, k, "m*k");
@@ -774,27 +836,37 @@ void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_
   if (m == 0 || n == 0) return;
   if (k == 0) {
     zero_or_keep(m, n, C, rsc, csc, accumulate);
+    finish(epi, m, n, C, rsc, csc);
     return;
   }
   nt = threads_for<T>(m, n, k, nt);
   if (n == 1) {
     gemv<T>(m, k, A, rsa, csa, B, rsb, C, rsc, accumulate, nt);
+    finish(epi, m, n, C, rsc, csc);
     return;
   }
   if (m == 1) {
     // C^T(n x 1) = B^T(n x k) a^T.
     gemv<T>(n, k, B, csb, rsb, A, csa, C, csc, accumulate, nt);
+    finish(epi, m, n, C, rsc, csc);
     return;
   }
-  if (narrow_product<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, nt)) return;
-  // Orientation: C^T = B^T A^T swaps the roles of (m, A) and (n, B). Take the
-  // one with the lower estimated cost (tile padding, packing, C write-back).
-  const Operands keep = make_plan<T>(m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate);
-  const Operands swap = make_plan<T>(n, m, k, csb, rsb, csa, rsa, csc, rsc, accumulate);
+  if (narrow_product<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, nt)) {
+    finish(epi, m, n, C, rsc, csc);
+    return;
+  }
+  // Orientation: C^T = B^T A^T swaps the roles of (m, A) and (n, B), and of the
+  // bias's strides. Take the one with the lower estimated cost (tile padding,
+  // packing, C write-back).
+  const TileKernel<T> tk = pick_tile<T>();
+  const Operands keep = make_plan<T>(tk, m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate);
+  const Operands swap = make_plan<T>(tk, n, m, k, csb, rsb, csa, rsa, csc, rsc, accumulate);
+  GemmEpilogue<T> swapped;
+  if (epi) swapped = {epi->bias, epi->bias_cs, epi->bias_rs, epi->relu};
   if (plan_cost<T>(swap) < 0.97 * plan_cost<T>(keep))
-    gemm_blocked<T>(swap, B, A, C, nt);
+    gemm_blocked<T>(tk.run, swap, B, A, C, nt, {epi ? &swapped : nullptr, swapped.bias});
   else
-    gemm_blocked<T>(keep, A, B, C, nt);
+    gemm_blocked<T>(tk.run, keep, A, B, C, nt, {epi, epi ? epi->bias : nullptr});
 }
 
 // Integer / bool fallback: plain loops, wrapping arithmetic.
@@ -832,7 +904,7 @@ void gemm_any(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t 
               int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate,
               int nt) {
   if constexpr (std::is_floating_point<T>::value) {
-    gemm_float<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, nt);
+    gemm_float<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, nt, nullptr);
   } else {
     (void)nt;
     gemm_plain<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate);
@@ -944,16 +1016,34 @@ void matmul_typed(const View& a, const View& b, const View& out, bool accumulate
 namespace detail {
 void set_gemm_blocking(int elem_bytes, int64_t mc, int64_t kc, int64_t nc) {
   Blocking& bl = elem_bytes == 4 ? g_blk_f32 : g_blk_f64;
-  const int64_t NR = elem_bytes == 4 ? kGemmNRf : kGemmNRd;
-  if (mc > 0) bl.mc = std::max<int64_t>(MR, (mc + MR - 1) / MR * MR);
-  if (kc > 0) bl.kc = kc;
-  if (nc > 0) bl.nc = std::max(NR, (nc + NR - 1) / NR * NR);
+  if (mc >= 0) bl.mc = mc;
+  if (kc >= 0) bl.kc = kc;
+  if (nc >= 0) bl.nc = nc;
 }
 void get_gemm_blocking(int elem_bytes, int64_t* mc, int64_t* kc, int64_t* nc) {
-  const Blocking& bl = elem_bytes == 4 ? g_blk_f32 : g_blk_f64;
-  *mc = bl.mc;
-  *kc = bl.kc;
-  *nc = bl.nc;
+  int64_t v[3];
+  auto get = [&](auto t) {
+    const auto tk = pick_tile<decltype(t)>();
+    v[0] = tk.mc;
+    v[1] = tk.kc;
+    v[2] = tk.nc;
+  };
+  if (elem_bytes == 4)
+    get(float{});
+  else
+    get(double{});
+  *mc = v[0];
+  *kc = v[1];
+  *nc = v[2];
+}
+
+void store_tile(const float* s, int lds, float* c, int64_t rsc, int64_t csc, int mr, int nr,
+                bool load_c) {
+  store_tile_any(s, lds, c, rsc, csc, mr, nr, load_c);
+}
+void store_tile(const double* s, int lds, double* c, int64_t rsc, int64_t csc, int mr, int nr,
+                bool load_c) {
+  store_tile_any(s, lds, c, rsc, csc, mr, nr, load_c);
 }
 }  // namespace detail
 
@@ -963,6 +1053,19 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
   gemm_any<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, num_threads());
 }
 
+template <class T>
+void gemm(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa, const T* B,
+          int64_t rsb, int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate,
+          const GemmEpilogue<T>& epi) {
+  gemm_float<T>(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, num_threads(), &epi);
+}
+
+template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*,
+                          int64_t, int64_t, float*, int64_t, int64_t, bool,
+                          const GemmEpilogue<float>&);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t,
+                           const double*, int64_t, int64_t, double*, int64_t, int64_t, bool,
+                           const GemmEpilogue<double>&);
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t,
                           const float*, int64_t, int64_t, float*, int64_t, int64_t, bool);
 template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t,
@@ -1006,6 +1109,39 @@ void matmul(const View& a, const View& b, const OutView& out, bool accumulate) {
   });
 }
 
+void matmul_epilogue(const View& a, const View& b, const OutView& out, const std::optional<View>& bias,
+                     bool relu) {
+  auto shapes = [&] {
+    std::string s = shape_str(a) + " @ " + shape_str(b) + " -> " + shape_str(out);
+    return bias ? s + " + bias " + shape_str(*bias) : s;
+  };
+  if (a.ndim != 2 || b.ndim != 2 || out.ndim != 2 || (bias && bias->ndim != 2))
+    throw std::invalid_argument("matmul_epilogue: operands must be 2-D, got " + shapes());
+  if (a.dtype != b.dtype || a.dtype != out.dtype || (bias && bias->dtype != a.dtype))
+    throw std::invalid_argument(std::string("matmul_epilogue: dtype mismatch: ") + dtype_name(a.dtype) +
+                                ", " + dtype_name(b.dtype) + " -> " + dtype_name(out.dtype) +
+                                (bias ? std::string(", bias ") + dtype_name(bias->dtype) : ""));
+  if (a.dtype != DType::Float32 && a.dtype != DType::Float64)
+    throw std::invalid_argument(std::string("matmul_epilogue: needs float32 or float64, got ") +
+                                dtype_name(a.dtype));
+  const int64_t m = a.shape[0], k = a.shape[1], n = b.shape[1];
+  if (b.shape[0] != k || out.shape[0] != m || out.shape[1] != n ||
+      (bias && (bias->shape[0] != m || bias->shape[1] != n)))
+    throw std::invalid_argument("matmul_epilogue: shapes do not match: " + shapes());
+  auto run = [&](auto zero) {
+    using T = decltype(zero);
+    GemmEpilogue<T> e;
+    if (bias) e = {bias->ptr<T>(), bias->strides[0], bias->strides[1], relu};
+    e.relu = relu;
+    gemm<T>(m, n, k, a.ptr<T>(), a.strides[0], a.strides[1], b.ptr<T>(), b.strides[0], b.strides[1],
+            out.ptr<T>(), out.strides[0], out.strides[1], false, e);
+  };
+  if (a.dtype == DType::Float32)
+    run(float{});
+  else
+    run(double{});
+}
+
 void set_gemm_force_fallback(bool on) { g_force_fallback.store(on ? 1 : 0); }
 
 bool gemm_force_fallback() {
@@ -1025,9 +1161,9 @@ const GemmKernels* gemm_kernel_for_level(int level) {
     // AVX-512 micro-kernels; matrix-vector and dot kernels stay AVX2 (memory-bound).
     static const GemmKernels k = [] {
       GemmKernels r = *detail::gemm_avx2_kernels();
-      const detail::MicroKernels m = detail::gemm_avx512_micro_kernels();
-      r.f32 = m.f32;
-      r.f64 = m.f64;
+      const detail::TileKernels t = detail::gemm_avx512_tile_kernels();
+      r.f32 = t.f32;
+      r.f64 = t.f64;
       return r;
     }();
     return &k;

@@ -1,18 +1,14 @@
 // AVX-512F register-tile micro-kernels for gemm. This TU is compiled with
 // -mavx512f (plus AVX2/FMA) and, like gemm_avx2.cpp, holds nothing but compute
-// kernels in an anonymous namespace; only gemm_avx512_micro_kernels() is
-// visible. gemm.cpp calls it only after checking
-// __builtin_cpu_supports("avx512f").
+// kernels in an anonymous namespace; only gemm_avx512_tile_kernels() is
+// visible. gemm.cpp calls it only after checking the CPU runs AVX-512F.
 //
-// The tile is the shared one (kGemmMR x kGemmNRf / kGemmNRd), so packing and
-// blocking are unchanged: one row of the tile is exactly one 512-bit vector
-// (16 floats or 8 doubles), where AVX2 needs two. The same tile therefore
-// takes half the instructions per k step (6 FMAs, 1 load, 6 broadcasts).
-//
-// Six accumulators are too few to hide the FMA latency (4 cycles, 2 FMAs per
-// cycle wants 8 chains in flight), so even and odd k steps go to two banks of
-// six, added at the end. The order is fixed by kc alone, so results do not
-// depend on the thread count or on how the caller splits m and n.
+// The tile uses the 32 zmm registers: MR rows x 2 vectors (32 floats or 16
+// doubles per row), MR * 2 accumulators + 2 B vectors + 1 broadcast. Each k
+// step is 2 loads of B, MR broadcasts of A and 2 * MR FMAs: enough
+// independent chains (>= 8) to keep both FMA pipes busy through the 4-cycle
+// latency without splitting sums. The shapes and cache blocks below were
+// chosen by measurement (docs/benchmarks.md, "AVX-512 GEMM").
 #if defined(__x86_64__) || defined(_M_X64)
 
 #include <immintrin.h>
@@ -24,8 +20,6 @@
 namespace corten {
 namespace detail {
 namespace {
-
-constexpr int MR = kGemmMR;
 
 struct F32 {
   using T = float;
@@ -51,89 +45,35 @@ struct F64 {
   static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
 };
 
-// Six accumulators, one per tile row, updated by one k step.
-template <class O>
-struct Bank {
-  typename O::V r[MR];
-  Bank() {
-    for (int i = 0; i < MR; ++i) r[i] = O::zero();
-  }
-  // rows[i] points at a(i, p); bp at b(p, 0..NR-1).
-  void step(const typename O::T* const rows[MR], const typename O::T* bp) {
-    const typename O::V b = O::load(bp);
-    for (int i = 0; i < MR; ++i) r[i] = O::fma(O::bcast(rows[i]), b, r[i]);
-  }
-};
+#include "gemm_tile_impl.h"
 
-template <class O>
-void kernel(int64_t kc, const typename O::T* a, int64_t rsa, int64_t csa,
-            const typename O::T* b, int64_t rsb, typename O::T* c, int64_t rsc, int64_t csc,
-            int mr, int nr, bool load_c) {
-  using T = typename O::T;
-  constexpr int NR = O::L;
-  Bank<O> even, odd;
-
-  // Warm the destination rows while the k loop runs: with k split into KC
-  // blocks, C is read back from memory once per block on large problems.
-  if (csc == 1) {
-    for (int i = 0; i < mr; ++i)
-      _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T0);
-  }
-
-  // Row starts of A; missing rows repeat row mr - 1 (see the contract).
-  const T* r0[MR];
-  for (int i = 0; i < MR; ++i) r0[i] = a + (i < mr ? i : mr - 1) * rsa;
-  const T* rows[MR];
-  int64_t p = 0;
-  for (; p + 1 < kc; p += 2) {
-    for (int i = 0; i < MR; ++i) rows[i] = r0[i] + p * csa;
-    even.step(rows, b + p * rsb);
-    for (int i = 0; i < MR; ++i) rows[i] += csa;
-    odd.step(rows, b + (p + 1) * rsb);
-  }
-  if (p < kc) {
-    for (int i = 0; i < MR; ++i) rows[i] = r0[i] + p * csa;
-    even.step(rows, b + p * rsb);
-  }
-  for (int i = 0; i < MR; ++i) even.r[i] = O::add(even.r[i], odd.r[i]);
-
-  if (nr == NR && csc == 1) {
-    for (int i = 0; i < mr; ++i) {
-      T* d = c + i * rsc;
-      O::store(d, load_c ? O::add(O::load(d), even.r[i]) : even.r[i]);
-    }
-    return;
-  }
-  // Edge tile or non-unit column stride: spill the tile, then write what exists.
-  alignas(64) T t[MR * NR];
-  for (int i = 0; i < MR; ++i) O::store(t + i * NR, even.r[i]);
-  for (int i = 0; i < mr; ++i) {
-    T* ci = c + i * rsc;
-    const T* ti = t + i * NR;
-    if (load_c) {
-      for (int j = 0; j < nr; ++j) ci[j * csc] = ci[j * csc] + ti[j];
-    } else {
-      for (int j = 0; j < nr; ++j) ci[j * csc] = ti[j];
-    }
-  }
-}
+// 14 x 2 vectors: 28 accumulators + 2 B + 1 broadcast = 31 of the 32 zmm. Measured
+// against 12 x 2, 8 x 3 and 6 x 4 (docs/benchmarks.md): within noise of each
+// other on large products, and 14 x 2 ahead on 128^3 and the training shapes.
+constexpr int MR = 14, NV = 2;
 
 void kernel_f32(int64_t kc, const float* a, int64_t rsa, int64_t csa, const float* b,
                 int64_t rsb, float* c, int64_t rsc, int64_t csc, int mr, int nr, bool load_c) {
-  kernel<F32>(kc, a, rsa, csa, b, rsb, c, rsc, csc, mr, nr, load_c);
+  tile_kernel<F32, MR, NV>(kc, a, rsa, csa, b, rsb, c, rsc, csc, mr, nr, load_c);
 }
 
 void kernel_f64(int64_t kc, const double* a, int64_t rsa, int64_t csa, const double* b,
                 int64_t rsb, double* c, int64_t rsc, int64_t csc, int mr, int nr, bool load_c) {
-  kernel<F64>(kc, a, rsa, csa, b, rsb, c, rsc, csc, mr, nr, load_c);
+  tile_kernel<F64, MR, NV>(kc, a, rsa, csa, b, rsb, c, rsc, csc, mr, nr, load_c);
 }
-
-static_assert(F32::L == kGemmNRf, "float tile width");
-static_assert(F64::L == kGemmNRd, "double tile width");
 
 }  // namespace
 
-MicroKernels gemm_avx512_micro_kernels() { return {kernel_f32, kernel_f64}; }
+TileKernels gemm_avx512_tile_kernels() {
+  // Blocks for 48 KiB L1d and 2 MiB L2 per core (Xeon, Sapphire Rapids class),
+  // from a sweep of MC in {112, 224, 448} x KC in {192, 256, 384} (one thread,
+  // 512^3, 1024^3 and the training shapes; the spread was ~10%, within noise
+  // for most pairs): MC = 224 (an A block of 336 / 672 KiB in L2), KC = 384,
+  // NC = 4096 (a B block of 6 / 12 MiB in L3). A row-major A is read in place
+  // as fast as a packed panel (measured), so only strided A is packed.
+  return {{kernel_f32, MR, NV * F32::L, 16 * MR, 384, 4096, true},
+          {kernel_f64, MR, NV * F64::L, 16 * MR, 384, 4096, true}};
+}
 
 }  // namespace detail
 }  // namespace corten

@@ -10,12 +10,7 @@
 namespace corten {
 namespace detail {
 
-// Register tile shape, shared by every kernel (the packed layout depends on it).
-constexpr int kGemmMR = 6;
-constexpr int kGemmNRf = 16;  // float32: two 8-lane vectors per row
-constexpr int kGemmNRd = 8;   // float64: two 4-lane vectors per row
-
-// Computes the MR x NR tile  T = sum_p a(i, p) * b(p, j)  for p in [0, kc),
+// Computes the MR x NR tile (MR, NR: the kernel's own, see TileKernel)  T = sum_p a(i, p) * b(p, j)  for p in [0, kc),
 // starting from zero and summing p in increasing order, then writes
 // C(i, j) = T(i, j) (load_c false) or C(i, j) = C(i, j) + T(i, j) (load_c true)
 // for i < mr, j < nr.
@@ -49,27 +44,50 @@ template <class T>
 using DotKernel = void (*)(int64_t rows, int64_t n, int64_t k, const T* a, int64_t lda, const T* bt,
                            int64_t ldb, T* c, int64_t rsc, int64_t csc, bool load_c);
 
+// A micro-kernel and the shape it was built and tuned for. The driver packs
+// and blocks with these numbers, so every level can have its own tile:
+//   mr, nr        register tile (packed A panels hold mr rows, B panels nr columns)
+//   mc, kc, nc    cache blocks: an mc x kc A block for L2, a kc x nr B panel for
+//                 L1, a kc x nc B block for L3 (mc a multiple of mr, nc of nr)
+//   a_in_place    streams a row-major unpacked A as fast as a packed panel (the
+//                 driver then skips packing A when its rows are contiguous)
+template <class T>
+struct TileKernel {
+  MicroKernel<T> run;
+  int mr, nr;
+  int64_t mc, kc, nc;
+  bool a_in_place;
+};
+
 struct GemmKernels {
-  MicroKernel<float> f32;
-  MicroKernel<double> f64;
+  TileKernel<float> f32;
+  TileKernel<double> f64;
   GemvKernel<float> gemv_dot_f32, gemv_axpy_f32;
   GemvKernel<double> gemv_dot_f64, gemv_axpy_f64;
   DotKernel<float> dot_f32;
   DotKernel<double> dot_f64;
 };
 
+// Writes the first mr x nr values of a spilled tile s (row pitch lds) to
+// C(i, j) = c[i * rsc + j * csc], or adds them to it (load_c). Generic code in
+// gemm.cpp: the kernels' edge tiles and non-unit column strides.
+void store_tile(const float* s, int lds, float* c, int64_t rsc, int64_t csc, int mr, int nr,
+                bool load_c);
+void store_tile(const double* s, int lds, double* c, int64_t rsc, int64_t csc, int mr, int nr,
+                bool load_c);
+
 // Defined in gemm_avx2.cpp (x86-64 only). Call only when the CPU has AVX2 and FMA.
 const GemmKernels* gemm_avx2_kernels();
 
-// The AVX-512F micro-kernels (same tile, same contract) defined in
-// gemm_avx512.cpp (x86-64 only); the rest of GemmKernels is shared with AVX2,
-// whose matrix-vector and dot kernels are bound by memory, not by vector width.
+// The AVX-512F micro-kernels defined in gemm_avx512.cpp (x86-64 only), with
+// their own (larger) tiles; the rest of GemmKernels is shared with AVX2, whose
+// matrix-vector and dot kernels are bound by memory, not by vector width.
 // Call only when the CPU has AVX-512F.
-struct MicroKernels {
-  MicroKernel<float> f32;
-  MicroKernel<double> f64;
+struct TileKernels {
+  TileKernel<float> f32;
+  TileKernel<double> f64;
 };
-MicroKernels gemm_avx512_micro_kernels();
+TileKernels gemm_avx512_tile_kernels();
 
 }  // namespace detail
 }  // namespace corten
@@ -77,9 +95,11 @@ MicroKernels gemm_avx512_micro_kernels();
 namespace corten {
 namespace detail {
 
-// Cache blocking for one element size (4: float32, 8: float64). Exposed so the
-// block sizes can be measured without rebuilding; values <= 0 keep the current
-// setting. mc is rounded to a multiple of MR, nc to a multiple of NR.
+// Cache block overrides for one element size (4: float32, 8: float64), so the
+// block sizes can be measured without rebuilding: a value > 0 replaces the
+// selected kernel's own (rounded to a multiple of its tile), 0 goes back to it,
+// < 0 keeps the current setting. get_gemm_blocking reports the blocks in force
+// for the kernel the next call would use.
 void set_gemm_blocking(int elem_bytes, int64_t mc, int64_t kc, int64_t nc);
 void get_gemm_blocking(int elem_bytes, int64_t* mc, int64_t* kc, int64_t* nc);
 

@@ -50,7 +50,29 @@ __attribute__((target("avx2,fma"))) double chains_avx2_f64(int64_t iters) {
   return _mm256_cvtsd_f64(s);
 }
 
-bool has_avx2_fma() { return simd_at_least(SimdLevel::avx2); }  // the CPU's and CORTEN_SIMD's say
+// The same chains in 512-bit vectors: what the AVX-512 kernels can reach (a
+// CPU with one 512-bit FMA pipe shows half of it, and so does the roof).
+__attribute__((target("avx512f"))) double chains_avx512_f32(int64_t iters) {
+  __m512 x[kChains];
+  for (int j = 0; j < kChains; ++j) x[j] = _mm512_set1_ps(1.0f + 0.01f * j);
+  const __m512 m = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(0.001f);
+  for (int64_t i = 0; i < iters; ++i)
+    for (int j = 0; j < kChains; ++j) x[j] = _mm512_fmadd_ps(x[j], m, c);
+  __m512 s = x[0];
+  for (int j = 1; j < kChains; ++j) s = _mm512_add_ps(s, x[j]);
+  return _mm512_cvtss_f32(s);
+}
+
+__attribute__((target("avx512f"))) double chains_avx512_f64(int64_t iters) {
+  __m512d x[kChains];
+  for (int j = 0; j < kChains; ++j) x[j] = _mm512_set1_pd(1.0 + 0.01 * j);
+  const __m512d m = _mm512_set1_pd(0.999), c = _mm512_set1_pd(0.001);
+  for (int64_t i = 0; i < iters; ++i)
+    for (int j = 0; j < kChains; ++j) x[j] = _mm512_fmadd_pd(x[j], m, c);
+  __m512d s = x[0];
+  for (int j = 1; j < kChains; ++j) s = _mm512_add_pd(s, x[j]);
+  return _mm512_cvtsd_f64(s);
+}
 #endif
 
 // Portable: kChains x 4 scalars, which the compiler vectorises for the baseline ISA.
@@ -68,8 +90,8 @@ double chains_portable(int64_t iters) {
 
 using Chains = double (*)(int64_t);
 
-// Flops of one iteration, 2 per lane: AVX2 kChains x 8 floats (4 doubles); portable kChains x 4.
-double flops_per_iter(bool f64, bool simd) { return 2.0 * kChains * (simd ? (f64 ? 4 : 8) : 4); }
+// Flops of one iteration, 2 per lane: kChains vectors of `bytes` bytes (portable: kChains x 4 scalars).
+double flops_per_iter(bool f64, int bytes) { return 2.0 * kChains * (bytes ? bytes / (f64 ? 8 : 4) : 4); }
 
 double thread_cpu_seconds() {
   timespec ts{};
@@ -83,11 +105,15 @@ double peak_gflops(bool f64, int threads, double seconds, bool portable) {
   if (threads < 1 || threads > 1024) throw std::invalid_argument("peak_gflops: threads must be in [1, 1024]");
   if (!(seconds > 0 && seconds <= 10)) throw std::invalid_argument("peak_gflops: seconds must be in (0, 10]");
   Chains run = f64 ? &chains_portable<double> : &chains_portable<float>;
-  bool simd = false;
+  int bytes = 0;  // vector width in use; 0: portable
 #ifdef CORTEN_PEAK_X86
-  if (!portable && has_avx2_fma()) {
+  // The best level in force (the CPU's, capped by CORTEN_SIMD), as the GEMM picks.
+  if (!portable && simd_at_least(SimdLevel::avx512)) {
+    run = f64 ? &chains_avx512_f64 : &chains_avx512_f32;
+    bytes = 64;
+  } else if (!portable && simd_at_least(SimdLevel::avx2)) {
     run = f64 ? &chains_avx2_f64 : &chains_avx2_f32;
-    simd = true;
+    bytes = 32;
   }
 #endif
   // Calibrate on one thread: iterations for `seconds` of work per thread.
@@ -123,7 +149,7 @@ double peak_gflops(bool f64, int threads, double seconds, bool portable) {
   for (auto& th : pool) th.join();
   if (sink.load() == 12345.678) return 0;  // keeps the results live
   double rate = 0;
-  for (double c : cpu) rate += flops_per_iter(f64, simd) * static_cast<double>(iters) / (c > 0 ? c : 1e-9);
+  for (double c : cpu) rate += flops_per_iter(f64, bytes) * static_cast<double>(iters) / (c > 0 ? c : 1e-9);
   return rate / 1e9;
 }
 

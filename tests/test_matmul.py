@@ -331,8 +331,10 @@ def test_set_gemm_kernel_rejects_bad_names():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_each_kernel_matches_numpy(dtype, gemm_level, restore_threads):
     assert ct.gemm_kernel() == _LEVELS[gemm_level]
+    # Tile edges of every level (AVX2 6 x 16/8, AVX-512 14 x 32/16): the tile, one less, one more.
     shapes = [(1, 1, 1), (6, 16, 8), (7, 17, 9), (5, 15, 1), (6, 8, 2), (37, 41, 300), (130, 70, 257),
-              (3, 200, 5), (64, 48, 513), (300, 301, 302)]
+              (3, 200, 5), (64, 48, 513), (300, 301, 302), (14, 32, 7), (13, 31, 256), (15, 33, 257),
+              (14, 16, 3), (13, 15, 40), (29, 65, 129), (112, 96, 300)]
     for m, n, k in shapes:
         for ka, kb in [("c", "c"), ("f", "step"), ("neg", "f"), ("step", "neg")]:
             a, b = rand((m, k), dtype), rand((k, n), dtype)
@@ -341,7 +343,7 @@ def test_each_kernel_matches_numpy(dtype, gemm_level, restore_threads):
             out = ct.from_numpy(c0.copy())
             ct.matmul(ct.from_numpy(_layout(a, ka)), ct.from_numpy(_layout(b, kb)), out=out, accumulate=True)
             assert_close(out.numpy(), a, b, extra=c0)
-    # Above 2^28 multiply-adds the AVX-512 level keeps the AVX2 tile: check that side too.
+    # Several KC, MC and NC blocks.
     a, b = rand((700, 600), dtype), rand((600, 650), dtype)
     assert_close(mm(a, b), a, b)
     a, b = rand((300, 257), dtype), rand((257, 190), dtype)
@@ -350,6 +352,72 @@ def test_each_kernel_matches_numpy(dtype, gemm_level, restore_threads):
     for t in (2, 3):
         ct.set_num_threads(t)
         assert mm(a, b).tobytes() == r1.tobytes(), t
+
+
+# ---- the fused epilogue (bias, ReLU) ---------------------------------------------------------
+
+
+def _separate(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None, relu: bool) -> np.ndarray:
+    """matmul, then add, then relu: corten's separate ops, the bits the epilogue must give."""
+    y = ct.matmul(ct.from_numpy(a), ct.from_numpy(b))
+    if bias is not None:
+        y = y + ct.from_numpy(np.ascontiguousarray(bias))
+    return (ct.relu(y) if relu else y).numpy()
+
+
+def _fused(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None, relu: bool) -> np.ndarray:
+    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    ct._C.matmul_epilogue(a, b, out, None if bias is None else np.broadcast_to(bias, out.shape), relu)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_epilogue_is_the_separate_ops(dtype, gemm_level, restore_threads):
+    """Bias (row vector, column vector, full matrix, none) and ReLU in the GEMM give the bits of
+    matmul + add + relu, on every kernel level, for tile edges, the matrix-vector and narrow
+    routes, transposed and strided operands (which may flip the product to C^T = B^T A^T), and
+    any thread count; and NumPy's values within the GEMM's tolerance."""
+    shapes = [(1, 1, 1), (14, 32, 7), (13, 31, 256), (15, 33, 257), (7, 17, 9), (37, 1, 40), (1, 45, 40),
+              (64, 3, 300), (3, 64, 300), (130, 70, 600), (0, 5, 3), (4, 5, 0)]
+    for m, n, k in shapes:
+        a, b = rand((m, k), dtype), rand((k, n), dtype)
+        biases = [None, rand((n,), dtype), rand((m, 1), dtype), rand((m, n), dtype)]
+        for ka, kb in [("c", "c"), ("f", "step"), ("neg", "f")]:
+            la, lb = _layout(a, ka), _layout(b, kb)
+            for bias in biases:
+                for relu in (False, True):
+                    for t in (1, 2):
+                        ct.set_num_threads(t)
+                        got = _fused(la, lb, bias, relu)
+                        assert got.tobytes() == _separate(la, lb, bias, relu).tobytes(), (m, n, k, ka, kb, relu)
+                    want = reference(a, b) + (0 if bias is None else bias)
+                    if relu:
+                        assert (got[want < -1e-3] == 0).all() and (got >= 0).all()
+                    else:
+                        assert_close(got, a, b, extra=None if bias is None else np.broadcast_to(bias, got.shape))
+
+
+def test_epilogue_relu_keeps_nan_and_clears_negative_zero():
+    a = np.array([[np.nan, 1.0], [0.0, 0.0], [-1.0, 0.0]], np.float32)
+    b = np.array([[1.0], [1.0]], np.float32)
+    got = _fused(a, b, np.array([-0.0], np.float32), True)
+    assert np.isnan(got[0, 0]) and got[1, 0] == 0 and not np.signbit(got[1, 0]) and got[2, 0] == 0
+    assert got.tobytes() == _separate(a, b, np.array([-0.0], np.float32), True).tobytes()
+
+
+def test_epilogue_rejects_bad_operands():
+    a, b = np.ones((3, 4), np.float32), np.ones((4, 5), np.float32)
+    out = np.empty((3, 5), np.float32)
+    with pytest.raises(ValueError, match=r"shapes do not match: \(3,4\) @ \(5,5\)"):
+        ct._C.matmul_epilogue(a, np.ones((5, 5), np.float32), out, None, False)
+    with pytest.raises(ValueError, match="shapes do not match"):
+        ct._C.matmul_epilogue(a, b, out, np.ones((3, 4), np.float32), False)
+    with pytest.raises(ValueError, match="dtype mismatch"):
+        ct._C.matmul_epilogue(a, b, out, np.ones((3, 5), np.float64), True)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        ct._C.matmul_epilogue(a.astype(np.int32), b.astype(np.int32), out.astype(np.int32), None, True)
+    with pytest.raises(ValueError, match="2-D"):
+        ct._C.matmul_epilogue(a[None], b[None], out[None], None, False)
 
 
 # ---- products built on matmul -----------------------------------------------------------

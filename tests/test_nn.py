@@ -292,10 +292,19 @@ def _check_layer(th, cm, tm, x, *, target_grad=True):
         _close(b, tb)
 
 
+def _lin_relu(m, sizes):
+    """Sequential(Linear, ReLU, ...) of corten (float32 parameters) or torch (float64)."""
+    seq = m.Sequential(*[mod for i, o in sizes for mod in (m.Linear(i, o), m.ReLU())])
+    return seq if m is nn else seq.double()
+
+
 LAYERS = [
     ("Linear", lambda m: m.Linear(5, 3, dtype=None) if m is nn else m.Linear(5, 3).double(), (4, 5)),
     ("Linear3d", lambda m: m.Linear(5, 2) if m is nn else m.Linear(5, 2).double(), (2, 3, 5)),
     ("ReLU", lambda m: m.ReLU(), (4, 5)),
+    # Linear then ReLU in a Sequential run as one GEMM with a fused epilogue.
+    ("LinearReLU", lambda m: _lin_relu(m, [(5, 3), (3, 2)]), (6, 5)),
+    ("LinearReLU3d", lambda m: _lin_relu(m, [(5, 4)]), (2, 3, 5)),
     ("LeakyReLU", lambda m: m.LeakyReLU(0.2), (4, 5)),
     ("GELU", lambda m: m.GELU(), (4, 5)),
     ("GELUtanh", lambda m: m.GELU(approximate="tanh"), (4, 5)),
@@ -325,6 +334,37 @@ def test_layer_matches_torch(th, name, make, shape):
     for p in cm.parameters():
         nn.init.normal_(p)
     _check_layer(th, cm, make(th.nn), rnd(*shape, seed=len(name)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [True, False])
+def test_sequential_linear_relu_is_bit_identical_to_the_separate_modules(dtype, bias):
+    """Sequential(Linear, ReLU) runs the pair fused; its output and every gradient are
+    the bits of calling the two modules in turn (first order and create_graph)."""
+    seq = nn.Sequential(nn.Linear(37, 45, bias=bias, dtype=dtype), nn.ReLU(), nn.Linear(45, 13, dtype=dtype))
+    x = np.random.default_rng(3).normal(size=(29, 37)).astype(dtype)
+    g = np.random.default_rng(4).normal(size=(29, 13)).astype(dtype)
+    results = []
+    for fused in (True, False):
+        for p in seq.parameters():
+            p.grad = None
+        xt = ct.tensor(x, requires_grad=True)
+        y = seq(xt) if fused else seq[2](seq[1](seq[0](xt)))
+        y.backward(ct.tensor(g))
+        results.append([y.detach().numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in seq.parameters()])
+    assert (results[0][0] > 0).any() and (results[0][1] != 0).any()
+    for got, want in zip(results[0], results[1], strict=True):
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    # Second order: gradients of a gradient agree too.
+    grads = []
+    for fused in (True, False):
+        xt = ct.tensor(x, requires_grad=True)
+        h = seq[:2](xt) if fused else seq[1](seq[0](xt))
+        (gx,) = ct.autograd.grad((h * h).sum(), xt, create_graph=True)
+        (ggx,) = ct.autograd.grad(gx.sum(), xt)
+        grads.append((gx.detach().numpy(), ggx.numpy()))
+    for got, want in zip(grads[0], grads[1], strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_batchnorm_running_stats_and_eval(th):

@@ -58,6 +58,12 @@ __all__ = [
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias over the last dimension of x."""
+    return _linear(x, weight, bias, False)
+
+
+def _linear(x: Tensor, weight: Tensor, bias: Tensor | None, relu: bool) -> Tensor:
+    """linear(x, weight, bias), then relu(...) when relu, fused into the GEMM (its
+    epilogue): the bits and gradients of the two ops in turn."""
     if x.shape[-1] != weight.shape[-1] or weight.ndim != 2:
         raise ValueError(
             f"linear: input of shape {shape_str(x.shape)} does not match weight of shape "
@@ -66,9 +72,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.dtype is not weight.dtype:
         raise TypeError(f"linear: input dtype {x.dtype} does not match weight dtype {weight.dtype}")
     if x.ndim == 2:
-        return linear_rows(x, weight, bias)
+        return linear_rows(x, weight, bias, relu)
     lead = x.shape[:-1]
-    y = linear_rows(x.reshape(-1, x.shape[-1]), weight, bias)
+    y = linear_rows(x.reshape(-1, x.shape[-1]), weight, bias, relu)
     return y.reshape(lead + (weight.shape[0],))
 
 

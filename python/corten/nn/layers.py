@@ -83,8 +83,18 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
-            x = m(x)
+        fuse = False  # the previous module was a Linear whose ReLU comes next
+        mods = list(self._modules.values())
+        for i, m in enumerate(mods):
+            if fuse:  # this ReLU ran in the Linear's epilogue
+                fuse = False
+                continue
+            if type(m) is Linear and i + 1 < len(mods) and type(mods[i + 1]) is ReLU and isinstance(x, Tensor):
+                # Linear then ReLU as one GEMM with a fused epilogue: the same bits and gradients.
+                fuse = True
+                x = F._linear(x, m.weight, m.bias, True)
+            else:
+                x = m(x)
         return x
 
     def __len__(self) -> int:

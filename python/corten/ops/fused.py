@@ -24,6 +24,22 @@ from .linalg import matmul as _matmul
 # ---- linear ---------------------------------------------------------------------------
 
 
+def _linear_forward(xa: np.ndarray, wa: np.ndarray, ba: np.ndarray | None, relu: bool) -> np.ndarray:
+    """relu?(xa @ wa.T + ba): one GEMM whose epilogue adds the bias and applies ReLU
+    to each output tile while it is in cache. Each step rounds as the separate add
+    and relu ops do, so the bits are those of matmul, then add, then relu."""
+    y = np.empty((xa.shape[0], wa.shape[0]), xa.dtype)
+    if xa.dtype.char in "fd" and (ba is None or ba.dtype == xa.dtype):
+        _C.matmul_epilogue(xa, wa.T, y, None if ba is None else np.broadcast_to(ba, y.shape), relu)
+        return y
+    _C.matmul(xa, wa.T, y, False)  # other dtypes: the separate kernels
+    if ba is not None:
+        _C.add(y, ba, y)
+    if relu:
+        _C.relu(y, y)
+    return y
+
+
 class Linear(Function):
     """y = x @ w.T + b for 2-D x, as one graph node. Forward and the first-order
     backward call the GEMM on the arrays directly (the same kernel calls, with the
@@ -33,39 +49,64 @@ class Linear(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
         ctx.save_for_backward(x, w)
-        xa, wa = x._a, w._a
-        y = np.empty((xa.shape[0], wa.shape[0]), xa.dtype)
-        _C.matmul(xa, wa.T, y, False)
-        if b is not None:
-            _C.add(y, b._a, y)
-        return Tensor._wrap(y)
+        return Tensor._wrap(_linear_forward(x._a, w._a, None if b is None else b._a, False))
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
         x, w = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad
-        ga, xa, wa = g._a, x._a, w._a
-        if _state.enabled or ga.dtype != xa.dtype or ga.dtype.kind != "f":  # higher order, or a hook's dtype
-            gx = _matmul(g, w) if need_x else None
-            gw = _matmul(g.mT, x) if need_w else None
-            gb = g.sum(axis=0) if need_b else None
-            return gx, gw, gb
-        gx = gw = gb = None
-        if need_x:
-            gx = Tensor._wrap(np.empty(xa.shape, xa.dtype))
-            _C.matmul(ga, wa, gx._a, False)
-        if need_w:
-            gw = Tensor._wrap(np.empty(wa.shape, wa.dtype))
-            _C.matmul(ga.T, xa, gw._a, False)
-        if need_b:  # g.sum(axis=0): the reduction kernel over g's rows, as ops.reduction lays it out
-            gb = Tensor._wrap(np.empty(ga.shape[1:], ga.dtype))
-            _C.reduce_sum(ga.T, gb._a, 1)
+        return _linear_backward(ctx.needs_input_grad, g, x, w)
+
+
+class LinearReLU(Function):
+    """relu(x @ w.T + b) for 2-D x, as one graph node: the GEMM's epilogue adds the
+    bias and applies ReLU (one pass over y). Backward masks g with y > 0 (the same
+    mask as ReLU's backward: y > 0 exactly where x @ w.T + b > 0), then runs
+    Linear's backward on it: the bits of Linear followed by ReLU."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        y = Tensor._wrap(_linear_forward(x._a, w._a, None if b is None else b._a, True))
+        ctx.save_for_backward(x, w, y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        x, w, y = ctx.saved_tensors
+        if _state.enabled:  # higher order: through the differentiable ops
+            from .elementwise import where
+
+            g = where(y.detach() > 0, g, 0.0)
+        else:
+            g = relu_grad(y, g)
+        return _linear_backward(ctx.needs_input_grad, g, x, w)
+
+
+def _linear_backward(needs: tuple, g: Tensor, x: Tensor, w: Tensor) -> tuple:
+    """Gradients of x @ w.T + b for g: the GEMMs on the arrays at first order,
+    differentiable ops under create_graph."""
+    need_x, need_w, need_b = needs
+    ga, xa, wa = g._a, x._a, w._a
+    if _state.enabled or ga.dtype != xa.dtype or ga.dtype.kind != "f":  # higher order, or a hook's dtype
+        gx = _matmul(g, w) if need_x else None
+        gw = _matmul(g.mT, x) if need_w else None
+        gb = g.sum(axis=0) if need_b else None
         return gx, gw, gb
+    gx = gw = gb = None
+    if need_x:
+        gx = Tensor._wrap(np.empty(xa.shape, xa.dtype))
+        _C.matmul(ga, wa, gx._a, False)
+    if need_w:
+        gw = Tensor._wrap(np.empty(wa.shape, wa.dtype))
+        _C.matmul(ga.T, xa, gw._a, False)
+    if need_b:  # g.sum(axis=0): the reduction kernel over g's rows, as ops.reduction lays it out
+        gb = Tensor._wrap(np.empty(ga.shape[1:], ga.dtype))
+        _C.reduce_sum(ga.T, gb._a, 1)
+    return gx, gw, gb
 
 
-def linear_rows(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """x @ weight.T + bias for 2-D x, as one graph node."""
-    return Linear.apply(x, weight, bias)
+def linear_rows(x: Tensor, weight: Tensor, bias: Tensor | None, relu: bool = False) -> Tensor:
+    """x @ weight.T + bias for 2-D x (then ReLU when relu), as one graph node."""
+    return (LinearReLU if relu else Linear).apply(x, weight, bias)
 
 
 # ---- activations ------------------------------------------------------------------------
