@@ -33,6 +33,9 @@ namespace {
 constexpr int64_t kTileBytes = 512 * 1024;
 // Columns per tile at most (small K would otherwise make huge tiles).
 constexpr int64_t kMaxTileCols = 4096;
+// Below this many units of several images each, the unit count is rounded up to a
+// multiple of 4 so threads get equal shares.
+constexpr int64_t kBalancedUnits = 16;
 // Partial weight gradients summed in order (fixed: independent of threads).
 constexpr int64_t kWeightParts = 8;
 
@@ -91,6 +94,14 @@ Geometry geometry(const View& x, const View& w, const View& out, int64_t sh, int
   g.tile_cols = std::clamp<int64_t>(kTileBytes / std::max<int64_t>(1, g.K * item), 16, kMaxTileCols);
   g.images_per_unit = g.P >= g.tile_cols ? 1 : std::max<int64_t>(1, g.tile_cols / std::max<int64_t>(1, g.P));
   g.units = (g.N + g.images_per_unit - 1) / g.images_per_unit;
+  if (g.images_per_unit > 1 && g.units < kBalancedUnits) {
+    // Few units of many small images: threads would idle for a whole unit (3 units on 2
+    // threads run at 2/3 speed). Cut a multiple of 4 units (even for 1, 2 or 4 threads),
+    // from the shapes alone, so the result does not depend on the thread count.
+    const int64_t want = std::min(g.N, (g.units + 3) / 4 * 4);
+    g.images_per_unit = (g.N + want - 1) / want;
+    g.units = (g.N + g.images_per_unit - 1) / g.images_per_unit;
+  }
   // Pixels of a plane one stride apart (for pointwise convolutions, which read x in place).
   g.pixel_stride = g.H == 1 ? x.strides[3] : g.W == 1 ? x.strides[2] : x.strides[3];
   const bool flat = g.H == 1 || g.W == 1 || x.strides[2] == g.W * x.strides[3];
@@ -135,44 +146,66 @@ template <class F> void for_tiles(const Geometry& g, int64_t unit, F&& f) {
 int64_t valid_begin(int64_t off, int64_t stride) { return off >= 0 ? 0 : (-off + stride - 1) / stride; }
 int64_t valid_end(int64_t off, int64_t stride, int64_t W) { return W - off <= 0 ? 0 : (W - off - 1) / stride + 1; }
 
+// One kernel tap (i, j): the input offsets of output pixel (0, 0) and the output rows
+// [oh_lo, oh_hi) and columns [ow_lo, ow_hi) whose input pixel lies inside the image.
+// Computed once per tap, so the per-row work below is a few compares and one copy
+// (small images have rows of 3..11 pixels, where per-row index arithmetic dominated).
+struct Tap {
+  int64_t off_h, off_w, oh_lo, oh_hi, ow_lo, ow_hi;
+};
+
+Tap tap(const Geometry& g, int64_t i, int64_t j) {
+  Tap t{};
+  t.off_h = i * g.dh - g.ph;
+  t.off_w = j * g.dw - g.pw;
+  t.oh_lo = std::min(g.OH, valid_begin(t.off_h, g.sh));
+  t.oh_hi = std::clamp(valid_end(t.off_h, g.sh, g.H), t.oh_lo, g.OH);
+  t.ow_lo = std::min(g.OW, valid_begin(t.off_w, g.sw));
+  t.ow_hi = std::clamp(valid_end(t.off_w, g.sw, g.W), t.ow_lo, g.OW);
+  return t;
+}
+
+// Calls f(oh, a, b, d) for the output rows of pixel range [p0, p1): columns [a, b) of row
+// oh, whose first pixel (oh, 0) is at offset d from the range start (d may be negative).
+template <class F> void for_rows(const Geometry& g, int64_t p0, int64_t p1, F&& f) {
+  for (int64_t oh = p0 / g.OW, base = oh * g.OW; base < p1; ++oh, base += g.OW)
+    f(oh, std::max(p0, base) - base, std::min(p1, base + g.OW) - base, base - p0);
+}
+
 // col (K x cols, row-major) = patches of group `grp` over the tile's columns.
 template <class T> void im2col(const Geometry& g, const View& x, const Tile& t, int64_t grp, T* col) {
   const T* xp = x.ptr<T>();
   const int64_t cols = t.cols(), tp = t.p1 - t.p0;
   const int64_t sN = x.strides[0], sC = x.strides[1], sH = x.strides[2], sW = x.strides[3];
-  for (int64_t c = 0; c < g.Cg; ++c)
-    for (int64_t i = 0; i < g.KH; ++i)
-      for (int64_t j = 0; j < g.KW; ++j) {
+  const int64_t step = g.sw * sW;
+  for (int64_t i = 0; i < g.KH; ++i)
+    for (int64_t j = 0; j < g.KW; ++j) {
+      const Tap k = tap(g, i, j);
+      for (int64_t c = 0; c < g.Cg; ++c) {
         T* row = col + ((c * g.KH + i) * g.KW + j) * cols;
         for (int64_t n = t.n0; n < t.n1; ++n) {
-          const T* plane = xp + n * sN + (grp * g.Cg + c) * sC;
+          const int64_t plane = n * sN + (grp * g.Cg + c) * sC + k.off_w * sW;
           T* dst = row + (n - t.n0) * tp;
-          for (int64_t p = t.p0; p < t.p1;) {
-            const int64_t oh = p / g.OW, ow0 = p % g.OW;
-            const int64_t ow1 = std::min(g.OW, ow0 + (t.p1 - p));
-            const int64_t ih = oh * g.sh - g.ph + i * g.dh;
-            T* d = dst + (p - t.p0);
-            if (ih < 0 || ih >= g.H) {
-              std::fill(d, d + (ow1 - ow0), T(0));
-            } else {
-              const T* src = plane + ih * sH;
-              const int64_t off = j * g.dw - g.pw;  // iw = ow * sw + off
-              const int64_t lo = std::clamp(valid_begin(off, g.sw), ow0, ow1);
-              const int64_t hi = std::clamp(valid_end(off, g.sw, g.W), lo, ow1);
-              std::fill(d, d + (lo - ow0), T(0));
-              if (g.sw == 1 && sW == 1) {
-                std::memcpy(d + (lo - ow0), src + lo + off, sizeof(T) * static_cast<size_t>(hi - lo));
-              } else if (hi > lo) {
-                const int64_t step = g.sw * sW;
-                const T* s0 = src + (lo * g.sw + off) * sW;
-                for (int64_t ow = lo; ow < hi; ++ow) d[ow - ow0] = s0[(ow - lo) * step];
-              }
-              std::fill(d + (hi - ow0), d + (ow1 - ow0), T(0));
+          for_rows(g, t.p0, t.p1, [&](int64_t oh, int64_t a, int64_t b, int64_t d) {
+            if (oh < k.oh_lo || oh >= k.oh_hi) {
+              for (int64_t ow = a; ow < b; ++ow) dst[d + ow] = T(0);
+              return;
             }
-            p += ow1 - ow0;
-          }
+            const int64_t lo = std::clamp(k.ow_lo, a, b), hi = std::clamp(k.ow_hi, lo, b);
+            // Input of column lo (inside the image; off_w may make column 0's negative).
+            const T* src = xp + (plane + (oh * g.sh + k.off_h) * sH + lo * step);
+            for (int64_t ow = a; ow < lo; ++ow) dst[d + ow] = T(0);
+            T* out = dst + (d + lo);
+            if (step == 1) {
+              for (int64_t q = 0; q < hi - lo; ++q) out[q] = src[q];
+            } else {
+              for (int64_t q = 0; q < hi - lo; ++q) out[q] = src[q * step];
+            }
+            for (int64_t ow = hi; ow < b; ++ow) dst[d + ow] = T(0);
+          });
         }
       }
+    }
 }
 
 // gx (group `grp`, the tile's images) += col2im(dcol).
@@ -180,34 +213,27 @@ template <class T> void col2im_add(const Geometry& g, const OutView& gx, const T
   T* xp = gx.ptr<T>();
   const int64_t cols = t.cols(), tp = t.p1 - t.p0;
   const int64_t sN = gx.strides[0], sC = gx.strides[1], sH = gx.strides[2], sW = gx.strides[3];
+  const int64_t step = g.sw * sW;
+  // Channel-major: all taps of one input plane in a row, while the plane is in L1.
   for (int64_t c = 0; c < g.Cg; ++c)
     for (int64_t i = 0; i < g.KH; ++i)
       for (int64_t j = 0; j < g.KW; ++j) {
+        const Tap k = tap(g, i, j);
         const T* row = col + ((c * g.KH + i) * g.KW + j) * cols;
         for (int64_t n = t.n0; n < t.n1; ++n) {
-          T* plane = xp + n * sN + (grp * g.Cg + c) * sC;
-          const T* src = row + (n - t.n0) * tp;
-          for (int64_t p = t.p0; p < t.p1;) {
-            const int64_t oh = p / g.OW, ow0 = p % g.OW;
-            const int64_t ow1 = std::min(g.OW, ow0 + (t.p1 - p));
-            const int64_t ih = oh * g.sh - g.ph + i * g.dh;
-            const T* s = src + (p - t.p0);
-            if (ih >= 0 && ih < g.H) {
-              T* dst = plane + ih * sH;
-              const int64_t off = j * g.dw - g.pw;
-              const int64_t lo = std::clamp(valid_begin(off, g.sw), ow0, ow1);
-              const int64_t hi = std::clamp(valid_end(off, g.sw, g.W), lo, ow1);
-              if (hi <= lo) {
-                p += ow1 - ow0;
-                continue;
-              }
-              const int64_t step = g.sw * sW;
-              T* d0 = dst + (lo * g.sw + off) * sW;
-              const T* s0 = s + (lo - ow0);
-              for (int64_t ow = 0; ow < hi - lo; ++ow) d0[ow * step] += s0[ow];
+          const int64_t plane = n * sN + (grp * g.Cg + c) * sC + k.off_w * sW;
+          const T* srow = row + (n - t.n0) * tp;
+          for_rows(g, t.p0, t.p1, [&](int64_t oh, int64_t a, int64_t b, int64_t d) {
+            if (oh < k.oh_lo || oh >= k.oh_hi) return;
+            const int64_t lo = std::clamp(k.ow_lo, a, b), hi = std::clamp(k.ow_hi, lo, b);
+            const T* s = srow + (d + lo);
+            T* dst = xp + (plane + (oh * g.sh + k.off_h) * sH + lo * step);
+            if (step == 1) {
+              for (int64_t q = 0; q < hi - lo; ++q) dst[q] += s[q];
+            } else {
+              for (int64_t q = 0; q < hi - lo; ++q) dst[q * step] += s[q];
             }
-            p += ow1 - ow0;
-          }
+          });
         }
       }
 }
@@ -305,12 +331,16 @@ template <class T> void input_grad_impl(const Geometry& g, const View& gy, const
   over_units(g, g.N * g.O * g.P * g.K, [&](int64_t unit) {
     thread_local Buffer<T> colbuf, gybuf;
     const int64_t n0 = unit * g.images_per_unit, n1 = std::min(g.N, n0 + g.images_per_unit);
-    for (int64_t n = n0; n < n1; ++n)
-      for (int64_t c = 0; c < g.C; ++c)
-        for (int64_t h = 0; h < g.H; ++h) {
-          T* row = gx.ptr<T>() + n * gx.strides[0] + c * gx.strides[1] + h * gx.strides[2];
-          for (int64_t x = 0; x < g.W; ++x) row[x * gx.strides[3]] = T(0);
-        }
+    if (gx.is_contiguous()) {
+      std::fill(gx.ptr<T>() + n0 * g.C * g.H * g.W, gx.ptr<T>() + n1 * g.C * g.H * g.W, T(0));
+    } else {
+      for (int64_t n = n0; n < n1; ++n)
+        for (int64_t c = 0; c < g.C; ++c)
+          for (int64_t h = 0; h < g.H; ++h) {
+            T* row = gx.ptr<T>() + n * gx.strides[0] + c * gx.strides[1] + h * gx.strides[2];
+            for (int64_t x = 0; x < g.W; ++x) row[x * gx.strides[3]] = T(0);
+          }
+    }
     for_tiles(g, unit, [&](const Tile& t) {
       const int64_t cols = t.cols();
       const bool direct = t.n1 - t.n0 == 1;
