@@ -422,6 +422,38 @@ template <class T> void weight_grad_impl(const Geometry& g, const View& x, const
   }
 }
 
+// With stride 1, gx is the correlation of gy (padded by the dilated kernel's extent less the
+// forward padding) with the kernels flipped in space and transposed (C x Og per group):
+// a forward convolution, which writes each gx element once from one GEMM sum instead of
+// scattering K partial columns back through col2im. Used when gy is nearly as large as x
+// (same-padded layers); for small valid convolutions (3x3 outputs of 5x5 inputs) most of
+// the padded products would be zeros, and the col2im path does less work. Returns false
+// when it does not apply.
+template <class T> bool input_grad_as_forward(const Geometry& g, const View& gy, const View& w, const OutView& gx) {
+  const int64_t eh = g.dh * (g.KH - 1), ew = g.dw * (g.KW - 1);
+  if (g.sh != 1 || g.sw != 1 || g.ph > eh || g.pw > ew || !gx.is_contiguous()) return false;
+  if (8 * g.H * g.W > 9 * g.P) return false;  // more than 12.5% extra (zero) products
+  std::vector<T> flipped(static_cast<size_t>(g.O * g.K));
+  const T* wp = w.ptr<T>();
+  const int64_t khw = g.KH * g.KW;
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    for (int64_t o = 0; o < g.Og; ++o)
+      for (int64_t c = 0; c < g.Cg; ++c) {
+        const T* src = wp + (grp * g.Og + o) * w.strides[0] + c * khw;
+        T* dst = flipped.data() + ((grp * g.Cg + c) * g.Og + o) * khw;
+        for (int64_t q = 0; q < khw; ++q) dst[q] = src[khw - 1 - q];
+      }
+  View wf;
+  wf.data = reinterpret_cast<char*>(flipped.data());
+  wf.dtype = w.dtype;
+  wf.ndim = 4;
+  const int64_t shape[4] = {g.C, g.Og, g.KH, g.KW}, strides[4] = {g.Og * khw, khw, g.KW, 1};
+  for (int d = 0; d < 4; ++d) wf.shape[d] = shape[d], wf.strides[d] = strides[d];
+  const Geometry t = geometry(gy, wf, gx, 1, 1, eh - g.ph, ew - g.pw, g.dh, g.dw, g.groups, "conv2d_input_grad");
+  forward_impl<T>(t, gy, wf, nullptr, gx);
+  return true;
+}
+
 }  // namespace
 
 void conv2d_forward(const View& x, const View& w, const View& bias, const OutView& out, int64_t sh, int64_t sw,
@@ -456,7 +488,7 @@ void conv2d_input_grad(const View& gy, const View& w, const OutView& gx, int64_t
               gx.ptr<T>()[n * gx.strides[0] + c * gx.strides[1] + h * gx.strides[2] + x * gx.strides[3]] = T(0);
       return;
     }
-    input_grad_impl<T>(g, gy, w, gx);
+    if (!input_grad_as_forward<T>(g, gy, w, gx)) input_grad_impl<T>(g, gy, w, gx);
   });
 }
 

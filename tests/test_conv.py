@@ -430,3 +430,31 @@ def test_conv_transpose2d_refuses_bad_arguments():
         F.conv_transpose2d(ct.zeros((1, 4, 1, 1)), ct.zeros((4, 2, 1, 1)), padding=1)
     with pytest.raises(TypeError, match="share a dtype"):
         F.conv_transpose2d(x, w.astype(ct.float64))
+
+
+@pytest.mark.parametrize(
+    "shape, kw",
+    [
+        ((2, 3, 7, 8), dict(kernel_size=2)),
+        ((2, 3, 7, 8), dict(kernel_size=3, stride=2, padding=1)),
+        ((1, 2, 10, 9), dict(kernel_size=(2, 3), stride=(3, 2), dilation=(2, 1))),
+        ((2, 5, 5), dict(kernel_size=2, stride=2)),
+    ],
+)
+@pytest.mark.parametrize("ceil_mode", [False, True])
+def test_max_pool2d_ceil_mode_and_indices_match_torch(shape, kw, ceil_mode):
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal(shape)
+    cx, tx = _both(x) if len(shape) == 4 else (ct.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True))
+    cy, ci = F.max_pool2d(cx, **kw, ceil_mode=ceil_mode, return_indices=True)
+    ty, ti = TF.max_pool2d(tx, **kw, ceil_mode=ceil_mode, return_indices=True)
+    assert cy.shape == tuple(ty.shape) and ci.shape == tuple(ti.shape) and ci.dtype == ct.int64
+    np.testing.assert_array_equal(cy.numpy(force=True), ty.detach().numpy())
+    np.testing.assert_array_equal(ci.numpy(), ti.numpy())
+    g = rng.standard_normal(cy.shape)
+    cy.backward(ct.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(cx.grad.numpy(force=True), tx.grad.numpy(), rtol=1e-12, atol=0)
+    y = nn.MaxPool2d(**kw, ceil_mode=ceil_mode)(ct.tensor(x))
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    assert gradcheck(lambda x: F.max_pool2d(x, **kw, ceil_mode=ceil_mode), [ct.tensor(x, requires_grad=True)])

@@ -334,20 +334,27 @@ def _batched(x: Tensor) -> Tensor:
     return x.reshape(1, *x.shape) if x.ndim == 3 else x
 
 
+def _ceil_out_size(size: int, k: int, s: int, p: int, d: int) -> int:
+    """Output size with ceil_mode: the last window may hang over the end, as long as it starts
+    inside the input or its left padding (PyTorch's rule)."""
+    o = -(-(size + 2 * p - d * (k - 1) - 1) // s) + 1
+    return o - 1 if (o - 1) * s >= size + p else o
+
+
 class MaxPool2d(Function):
     @staticmethod
-    def forward(ctx: Any, x: Tensor, k: tuple, s: tuple, p: tuple, d: tuple) -> Tensor:
-        n, c, h, w = x.shape
-        oh, ow = _out_size(h, k[0], s[0], p[0], d[0]), _out_size(w, k[1], s[1], p[1], d[1])
-        out = np.empty((n, c, oh, ow), x.dtype.np)
-        idx = np.empty((n, c, oh, ow), np.int64)
+    def forward(ctx: Any, x: Tensor, k: tuple, s: tuple, p: tuple, d: tuple, out_hw: tuple, keep: list) -> Tensor:
+        n, c = x.shape[:2]
+        out = np.empty((n, c, *out_hw), x.dtype.np)
+        idx = np.empty((n, c, *out_hw), np.int64)
         _C.max_pool2d_forward(x._a, out, idx, *k, *s, *p, *d)
         ctx.idx, ctx.xshape = idx, tuple(x.shape)
+        keep.append(idx)  # for return_indices
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
-        return MaxPoolScatter.apply(g, ctx.idx, ctx.xshape), None, None, None, None
+        return MaxPoolScatter.apply(g, ctx.idx, ctx.xshape), None, None, None, None, None, None
 
 
 class MaxPoolScatter(Function):
@@ -369,11 +376,30 @@ class MaxPoolScatter(Function):
         return picked.reshape(idx.shape), None, None
 
 
-def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> Tensor:
-    """Maximum over each window of x (N, C, H, W) or (C, H, W); NaN propagates."""
-    k, s, p, d, _ = _pool_plan(x, kernel_size, stride, padding, dilation, "max_pool2d")
-    y = MaxPool2d.apply(_batched(x), k, s, p, d)
-    return y.reshape(y.shape[1:]) if x.ndim == 3 else y
+def max_pool2d(
+    x: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """Maximum over each window of x (N, C, H, W) or (C, H, W); NaN propagates. ceil_mode
+    rounds the output size up (PyTorch's rule); return_indices also returns each maximum's
+    flat index h * W + w in its plane (int64, as PyTorch)."""
+    k, s, p, d, out = _pool_plan(x, kernel_size, stride, padding, dilation, "max_pool2d")
+    if ceil_mode:
+        h, w = x.shape[-2:]
+        out = (*out[:-2], _ceil_out_size(h, k[0], s[0], p[0], d[0]), _ceil_out_size(w, k[1], s[1], p[1], d[1]))
+        _check_size(out, x.dtype.np.itemsize, "max_pool2d")
+    keep: list = []
+    y = MaxPool2d.apply(_batched(x), k, s, p, d, tuple(out[-2:]), keep)
+    if x.ndim == 3:
+        y = y.reshape(y.shape[1:])
+    if not return_indices:
+        return y
+    return y, Tensor._wrap(keep[0].reshape(out))
 
 
 class AvgPool2d(Function):
