@@ -172,20 +172,51 @@ template <class F> void for_rows(const Geometry& g, int64_t p0, int64_t p1, F&& 
     f(oh, std::max(p0, base) - base, std::min(p1, base + g.OW) - base, base - p0);
 }
 
+// A tap that reads inside the image for every output pixel, over a whole image: OH rows of
+// OW values, no bounds to test. Restrict pointers: no run-time overlap checks around rows
+// of 3..11 values.
+template <class T>
+void copy_plane(const T* __restrict src, int64_t OH, int64_t OW, int64_t row_step, int64_t step, T* __restrict dst) {
+  for (int64_t oh = 0; oh < OH; ++oh, src += row_step, dst += OW) {
+    if (step == 1) {
+      for (int64_t ow = 0; ow < OW; ++ow) dst[ow] = src[ow];
+    } else {
+      for (int64_t ow = 0; ow < OW; ++ow) dst[ow] = src[ow * step];
+    }
+  }
+}
+
+template <class T>
+void add_plane(const T* __restrict src, int64_t OH, int64_t OW, int64_t row_step, int64_t step, T* __restrict dst) {
+  for (int64_t oh = 0; oh < OH; ++oh, src += OW, dst += row_step) {
+    if (step == 1) {
+      for (int64_t ow = 0; ow < OW; ++ow) dst[ow] += src[ow];
+    } else {
+      for (int64_t ow = 0; ow < OW; ++ow) dst[ow * step] += src[ow];
+    }
+  }
+}
+
 // col (K x cols, row-major) = patches of group `grp` over the tile's columns.
 template <class T> void im2col(const Geometry& g, const View& x, const Tile& t, int64_t grp, T* col) {
   const T* xp = x.ptr<T>();
   const int64_t cols = t.cols(), tp = t.p1 - t.p0;
   const int64_t sN = x.strides[0], sC = x.strides[1], sH = x.strides[2], sW = x.strides[3];
   const int64_t step = g.sw * sW;
+  const bool whole = t.p0 == 0 && t.p1 == g.P;
   for (int64_t i = 0; i < g.KH; ++i)
     for (int64_t j = 0; j < g.KW; ++j) {
       const Tap k = tap(g, i, j);
+      const bool interior = k.oh_lo == 0 && k.oh_hi == g.OH && k.ow_lo == 0 && k.ow_hi == g.OW;
       for (int64_t c = 0; c < g.Cg; ++c) {
         T* row = col + ((c * g.KH + i) * g.KW + j) * cols;
         for (int64_t n = t.n0; n < t.n1; ++n) {
           const int64_t plane = n * sN + (grp * g.Cg + c) * sC + k.off_w * sW;
           T* dst = row + (n - t.n0) * tp;
+          if (interior && whole) {
+            copy_plane(xp + (plane + k.off_h * sH), g.OH, g.OW, g.sh * sH, step, dst);
+            continue;
+          }
           for_rows(g, t.p0, t.p1, [&](int64_t oh, int64_t a, int64_t b, int64_t d) {
             if (oh < k.oh_lo || oh >= k.oh_hi) {
               for (int64_t ow = a; ow < b; ++ow) dst[d + ow] = T(0);
@@ -214,15 +245,21 @@ template <class T> void col2im_add(const Geometry& g, const OutView& gx, const T
   const int64_t cols = t.cols(), tp = t.p1 - t.p0;
   const int64_t sN = gx.strides[0], sC = gx.strides[1], sH = gx.strides[2], sW = gx.strides[3];
   const int64_t step = g.sw * sW;
+  const bool whole = t.p0 == 0 && t.p1 == g.P;
   // Channel-major: all taps of one input plane in a row, while the plane is in L1.
   for (int64_t c = 0; c < g.Cg; ++c)
     for (int64_t i = 0; i < g.KH; ++i)
       for (int64_t j = 0; j < g.KW; ++j) {
         const Tap k = tap(g, i, j);
         const T* row = col + ((c * g.KH + i) * g.KW + j) * cols;
+        const bool interior = k.oh_lo == 0 && k.oh_hi == g.OH && k.ow_lo == 0 && k.ow_hi == g.OW;
         for (int64_t n = t.n0; n < t.n1; ++n) {
           const int64_t plane = n * sN + (grp * g.Cg + c) * sC + k.off_w * sW;
           const T* srow = row + (n - t.n0) * tp;
+          if (interior && whole) {
+            add_plane(srow, g.OH, g.OW, g.sh * sH, step, xp + (plane + k.off_h * sH));
+            continue;
+          }
           for_rows(g, t.p0, t.p1, [&](int64_t oh, int64_t a, int64_t b, int64_t d) {
             if (oh < k.oh_lo || oh >= k.oh_hi) return;
             const int64_t lo = std::clamp(k.ow_lo, a, b), hi = std::clamp(k.ow_hi, lo, b);
