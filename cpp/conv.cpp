@@ -319,6 +319,81 @@ template <class T> struct Buffer {
   }
 };
 
+// ---- Pixel-major patches, for tiles of whole small images with many channels --------------
+// The patch matrix is built transposed, one row per output pixel with K in (i, j, c) order,
+// from a channels-last copy of the tile's images: every tap is then one run of Cg contiguous
+// values (64 floats for the convnet's third layer) instead of rows of 3..11 pixels, and the
+// GEMM reads that matrix in place. Weights are reordered to match (a small copy per call).
+bool pixel_major(const Geometry& g) { return g.Cg >= 8 && g.P <= g.tile_cols; }
+
+// xt[((n - n0) * H + h) * W + w) * Cg + c] = x[n, grp * Cg + c, h, w]
+template <class T> void to_channels_last(const Geometry& g, const View& x, int64_t n0, int64_t n1, int64_t grp, T* xt) {
+  const T* xp = x.ptr<T>();
+  const int64_t HW = g.H * g.W, Cg = g.Cg;
+  for (int64_t n = n0; n < n1; ++n) {
+    T* d = xt + (n - n0) * HW * Cg;
+    for (int64_t c = 0; c < Cg; ++c) {
+      const T* plane = xp + n * x.strides[0] + (grp * Cg + c) * x.strides[1];
+      for (int64_t h = 0; h < g.H; ++h) {
+        const T* src = plane + h * x.strides[2];
+        T* dst = d + h * g.W * Cg + c;
+        for (int64_t w = 0; w < g.W; ++w) dst[w * Cg] = src[w * x.strides[3]];
+      }
+    }
+  }
+}
+
+// Calls f(q, tap, offset) for each output pixel q of `images` images and each tap whose input
+// pixel lies inside the image, offset being that pixel's run in the channels-last images;
+// taps in the padding call z(q, tap).
+template <class F, class Z> void for_taps(const Geometry& g, int64_t images, F&& f, Z&& z) {
+  const int64_t HW = g.H * g.W;
+  for (int64_t n = 0; n < images; ++n)
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        const int64_t q = n * g.P + oh * g.OW + ow;
+        for (int64_t i = 0; i < g.KH; ++i) {
+          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+          for (int64_t j = 0; j < g.KW; ++j) {
+            const int64_t iw = ow * g.sw - g.pw + j * g.dw;
+            if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W)
+              z(q, i * g.KW + j);
+            else
+              f(q, i * g.KW + j, (n * HW + ih * g.W + iw) * g.Cg);
+          }
+        }
+      }
+}
+
+// colT (cols x K) = patches of the channels-last images xt.
+template <class T> void patches_pixel_major(const Geometry& g, const T* xt, int64_t images, T* colT) {
+  const int64_t K = g.K, Cg = g.Cg;
+  for_taps(
+      g, images,
+      [&](int64_t q, int64_t tap, int64_t off) {
+        std::memcpy(colT + q * K + tap * Cg, xt + off, sizeof(T) * static_cast<size_t>(Cg));
+      },
+      [&](int64_t q, int64_t tap) { std::fill(colT + q * K + tap * Cg, colT + q * K + (tap + 1) * Cg, T(0)); });
+}
+
+template <class T> void add_run(const T* __restrict s, int64_t n, T* __restrict d) {
+  for (int64_t c = 0; c < n; ++c) d[c] += s[c];
+}
+
+// Weights as O x K with K in (i, j, c) order (transposed: K x O when `transposed`).
+template <class T> std::vector<T> weights_pixel_major(const Geometry& g, const View& w, bool transposed) {
+  std::vector<T> r(static_cast<size_t>(g.O * g.K));
+  const T* wp = w.ptr<T>();
+  const int64_t khw = g.KH * g.KW;
+  for (int64_t o = 0; o < g.O; ++o)
+    for (int64_t c = 0; c < g.Cg; ++c)
+      for (int64_t t = 0; t < khw; ++t) {
+        const int64_t k = t * g.Cg + c;
+        r[static_cast<size_t>(transposed ? k * g.O + o : o * g.K + k)] = wp[o * w.strides[0] + c * khw + t];
+      }
+  return r;
+}
+
 template <class T>
 void forward_impl(const Geometry& g, const View& x, const View& w, const View* bias, const OutView& out) {
   const T* wp = w.ptr<T>();
@@ -459,6 +534,113 @@ template <class T> void weight_grad_impl(const Geometry& g, const View& x, const
   }
 }
 
+template <class T>
+void forward_pixel_major(const Geometry& g, const View& x, const View& w, const View* bias, const OutView& out) {
+  const std::vector<T> wt = weights_pixel_major<T>(g, w, true);  // K x O
+  const T* bp = bias ? bias->ptr<T>() : nullptr;
+  T* op = out.ptr<T>();
+  over_units(g, g.N * g.O * g.P * g.K, [&](int64_t unit) {
+    thread_local Buffer<T> xtbuf, colbuf, outbuf;
+    const int64_t n0 = unit * g.images_per_unit, n1 = std::min(g.N, n0 + g.images_per_unit);
+    const int64_t images = n1 - n0, cols = images * g.P;
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      T* xt = xtbuf.get(images * g.H * g.W * g.Cg);
+      to_channels_last<T>(g, x, n0, n1, grp, xt);
+      T* colT = colbuf.get(cols * g.K);
+      patches_pixel_major<T>(g, xt, images, colT);
+      // blk (cols x Og) = colT (cols x K) @ W_g^T (K x Og), then out[n, o, p] = blk[(n, p), o] + bias.
+      T* blk = outbuf.get(cols * g.Og);
+      gemm<T>(cols, g.Og, g.K, colT, g.K, 1, wt.data() + grp * g.Og, g.O, 1, blk, g.Og, 1, false);
+      for (int64_t n = n0; n < n1; ++n)
+        for (int64_t o = 0; o < g.Og; ++o) {
+          const T b = bp ? bp[grp * g.Og + o] : T(0);
+          const T* s = blk + (n - n0) * g.P * g.Og + o;
+          T* d = op + (n * g.O + grp * g.Og + o) * g.P;
+          for (int64_t p = 0; p < g.P; ++p) d[p] = s[p * g.Og] + b;
+        }
+    }
+  });
+}
+
+template <class T>
+void input_grad_pixel_major(const Geometry& g, const View& gy, const View& w, const OutView& gx) {
+  const std::vector<T> wk = weights_pixel_major<T>(g, w, false);  // O x K
+  const T* gp = gy.ptr<T>();
+  const int64_t HW = g.H * g.W;
+  over_units(g, g.N * g.O * g.P * g.K, [&](int64_t unit) {
+    thread_local Buffer<T> xtbuf, colbuf, gybuf;
+    const int64_t n0 = unit * g.images_per_unit, n1 = std::min(g.N, n0 + g.images_per_unit);
+    const int64_t images = n1 - n0, cols = images * g.P;
+    const Tile t{n0, n1, 0, g.P};
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      T* blk = gybuf.get(g.Og * cols);
+      gather_cols<T>(g, gp, t, grp, blk);
+      // dcolT (cols x K) = gy_g^T (cols x Og) @ W_g (Og x K), added back into channels-last images.
+      T* dcol = colbuf.get(cols * g.K);
+      gemm<T>(cols, g.K, g.Og, blk, 1, cols, wk.data() + grp * g.Og * g.K, g.K, 1, dcol, g.K, 1, false);
+      T* gxt = xtbuf.get(images * HW * g.Cg);
+      std::fill(gxt, gxt + images * HW * g.Cg, T(0));
+      for_taps(
+          g, images,
+          [&](int64_t q, int64_t tap, int64_t off) { add_run(dcol + q * g.K + tap * g.Cg, g.Cg, gxt + off); },
+          [](int64_t, int64_t) {});
+      T* gxp = gx.ptr<T>();
+      for (int64_t n = n0; n < n1; ++n)
+        for (int64_t c = 0; c < g.Cg; ++c) {
+          const T* src = gxt + (n - n0) * HW * g.Cg + c;
+          T* plane = gxp + n * gx.strides[0] + (grp * g.Cg + c) * gx.strides[1];
+          for (int64_t h = 0; h < g.H; ++h)
+            for (int64_t x = 0; x < g.W; ++x) plane[h * gx.strides[2] + x * gx.strides[3]] = src[(h * g.W + x) * g.Cg];
+        }
+    }
+  });
+}
+
+template <class T> void weight_grad_pixel_major(const Geometry& g, const View& x, const View& gy, const OutView& gw) {
+  const T* gp = gy.ptr<T>();
+  const int64_t wsize = g.O * g.K;
+  const int64_t parts = std::min(g.units, kWeightParts);
+  std::vector<T> partial(static_cast<size_t>(parts * wsize), T(0));
+  const int nt = threads_for(g.N * g.O * g.P * g.K, int64_t(1) << 20);
+  auto run_part = [&](int64_t part) {
+    thread_local Buffer<T> xtbuf, colbuf, gybuf;
+    T* acc = partial.data() + part * wsize;
+    const int64_t u0 = g.units * part / parts, u1 = g.units * (part + 1) / parts;
+    for (int64_t unit = u0; unit < u1; ++unit) {
+      const int64_t n0 = unit * g.images_per_unit, n1 = std::min(g.N, n0 + g.images_per_unit);
+      const int64_t images = n1 - n0, cols = images * g.P;
+      const Tile t{n0, n1, 0, g.P};
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        T* blk = gybuf.get(g.Og * cols);
+        gather_cols<T>(g, gp, t, grp, blk);
+        T* xt = xtbuf.get(images * g.H * g.W * g.Cg);
+        to_channels_last<T>(g, x, n0, n1, grp, xt);
+        T* colT = colbuf.get(cols * g.K);
+        patches_pixel_major<T>(g, xt, images, colT);
+        // gW_g (Og x K, K in (i, j, c) order) += gy_g (Og x cols) @ colT (cols x K)
+        gemm<T>(g.Og, g.K, cols, blk, cols, 1, colT, g.K, 1, acc + grp * g.Og * g.K, g.K, 1, true);
+      }
+    }
+  };
+  if (nt > 1 && parts >= nt) {
+    parallel_ranges(parts, nt, [&](int64_t b, int64_t e) {
+      for (int64_t q = b; q < e; ++q) run_part(q);
+    });
+  } else {
+    for (int64_t q = 0; q < parts; ++q) run_part(q);
+  }
+  T* out = gw.ptr<T>();
+  const int64_t khw = g.KH * g.KW;
+  for (int64_t o = 0; o < g.O; ++o)
+    for (int64_t c = 0; c < g.Cg; ++c)
+      for (int64_t tp = 0; tp < khw; ++tp) {
+        const int64_t i = o * g.K + tp * g.Cg + c;
+        T s = partial[static_cast<size_t>(i)];
+        for (int64_t q = 1; q < parts; ++q) s += partial[static_cast<size_t>(q * wsize + i)];
+        out[(o * g.Cg + c) * khw + tp] = s;
+      }
+}
+
 // With stride 1, gx is the correlation of gy (padded by the dilated kernel's extent less the
 // forward padding) with the kernels flipped in space and transposed (C x Og per group):
 // a forward convolution, which writes each gx element once from one GEMM sum instead of
@@ -505,7 +687,10 @@ void conv2d_forward(const View& x, const View& w, const View& bias, const OutVie
   if (out.size() == 0) return;
   dispatch_float(x.dtype, "conv2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    forward_impl<T>(g, x, w, has_bias ? &bias : nullptr, out);
+    if (pixel_major(g) && !g.pointwise)
+      forward_pixel_major<T>(g, x, w, has_bias ? &bias : nullptr, out);
+    else
+      forward_impl<T>(g, x, w, has_bias ? &bias : nullptr, out);
   });
 }
 
@@ -525,7 +710,11 @@ void conv2d_input_grad(const View& gy, const View& w, const OutView& gx, int64_t
               gx.ptr<T>()[n * gx.strides[0] + c * gx.strides[1] + h * gx.strides[2] + x * gx.strides[3]] = T(0);
       return;
     }
-    if (!input_grad_as_forward<T>(g, gy, w, gx)) input_grad_impl<T>(g, gy, w, gx);
+    if (input_grad_as_forward<T>(g, gy, w, gx)) return;
+    if (pixel_major(g) && !g.pointwise)
+      input_grad_pixel_major<T>(g, gy, w, gx);
+    else
+      input_grad_impl<T>(g, gy, w, gx);
   });
 }
 
@@ -541,7 +730,10 @@ void conv2d_weight_grad(const View& x, const View& gy, const OutView& gw, int64_
       std::fill(gw.ptr<T>(), gw.ptr<T>() + gw.size(), T(0));
       return;
     }
-    weight_grad_impl<T>(g, x, gy, gw);
+    if (pixel_major(g) && !g.pointwise)
+      weight_grad_pixel_major<T>(g, x, gy, gw);
+    else
+      weight_grad_impl<T>(g, x, gy, gw);
   });
 }
 

@@ -329,6 +329,9 @@ TILE_CASES = [
     ((10, 16, 3, 3), (4, 16, 3, 3), {}),
     # groups, with units of several images and dilation
     ((9, 12, 6, 7), (6, 4, 2, 3), dict(groups=3, dilation=(2, 1), padding=(1, 0))),
+    # channels-last patches (8+ channels per group, whole small images) with groups, padding, stride
+    ((6, 16, 6, 6), (8, 8, 3, 3), dict(groups=2, padding=1, stride=2)),
+    ((5, 8, 7, 6), (3, 8, 2, 3), dict(padding=(2, 1), dilation=(2, 1))),
     # many columns per tile (K = 4): the 4096-column cap cuts a 70x70 image
     ((2, 1, 71, 70), (3, 1, 2, 2), {}),
 ]
