@@ -461,3 +461,20 @@ def test_max_pool2d_ceil_mode_and_indices_match_torch(shape, kw, ceil_mode):
     y = nn.MaxPool2d(**kw, ceil_mode=ceil_mode)(ct.tensor(x))
     np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
     assert gradcheck(lambda x: F.max_pool2d(x, **kw, ceil_mode=ceil_mode), [ct.tensor(x, requires_grad=True)])
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "permuted", "sliced"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool2d_2x2_ties_nan_and_inf_match_torch(layout, dtype):
+    # the 2x2 / stride 2 path: ties keep the first maximum, a NaN wins, odd sizes drop the edge
+    rng = np.random.default_rng(15)
+    x = rng.integers(-2, 3, (2, 3, 7, 9)).astype(dtype)
+    x[0, 0, 0, 1] = x[0, 1, 2, 2] = x[1, 2, 5, 7] = np.nan
+    x[1, 0, :2, :2] = -np.inf
+    x[1, 1, 2:4, 0:2] = np.inf
+    cx = _layout(x, layout)
+    tx = torch.tensor(x)
+    cy, ci = F.max_pool2d(cx, 2, return_indices=True)
+    ty, ti = TF.max_pool2d(tx, 2, return_indices=True)
+    np.testing.assert_array_equal(cy.numpy(), ty.numpy())
+    np.testing.assert_array_equal(ci.numpy(), ti.numpy())
