@@ -94,24 +94,31 @@ void max_pool2d_forward(const View& x, const OutView& out, const OutView& idx, i
       T* o = out.ptr<T>() + q * OH * OW;
       int64_t* ix = idx.ptr<int64_t>() + q * OH * OW;
       if (two_by_two) {
-        // The convnet's pooling: four loads and three selects per output, no inner loops.
-        // `take` keeps the first maximum in row-major order, and the first NaN once seen.
-        auto take = [](T v, T& best, int64_t at, int64_t& where) {
-          const bool t = !(v <= best) && best == best;
-          best = t ? v : best;
-          where = t ? at : where;
-        };
+        // The convnet's pooling, without data-dependent branches (on random data the general
+        // loop's compares mispredict about half the time): the maximum from max instructions,
+        // the first position holding it from compare results used as integers. A window whose
+        // sum is NaN (a NaN, or both infinities) takes the general rule: the first NaN wins.
         for (int64_t oh = 0; oh < OH; ++oh) {
           const T* r0 = plane + 2 * oh * sH;
           const T* r1 = r0 + sH;
           const int64_t i0 = 2 * oh * W;
           for (int64_t ow = 0; ow < OW; ++ow) {
             const int64_t w0 = 2 * ow * sW, w1 = w0 + sW, at = i0 + 2 * ow;
-            T best = r0[w0];
-            int64_t where = at;
-            take(r0[w1], best, at + 1, where);
-            take(r1[w0], best, at + W, where);
-            take(r1[w1], best, at + W + 1, where);
+            const T a = r0[w0], b = r0[w1], c2 = r1[w0], d = r1[w1];
+            const T sum = (a + b) + (c2 + d);
+            T best;
+            int64_t where;
+            if (sum == sum) {
+              best = std::max(std::max(a, b), std::max(c2, d));
+              const int64_t na = !(a == best), nb = na & !(b == best), nc = nb & !(c2 == best);
+              where = at + na + nb * (W - 1) + nc;
+            } else {
+              const T v[4] = {a, b, c2, d};
+              const int64_t off[4] = {0, 1, W, W + 1};
+              best = a, where = at;
+              for (int k = 1; k < 4 && best == best; ++k)
+                if (!(v[k] <= best)) best = v[k], where = at + off[k];
+            }
             o[oh * OW + ow] = best;
             ix[oh * OW + ow] = where;
           }
