@@ -20,7 +20,8 @@ struct PoolGeometry {
 std::string pair(int64_t a, int64_t b) { return "(" + std::to_string(a) + ", " + std::to_string(b) + ")"; }
 
 PoolGeometry pool_geometry(const View& x, const View& out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
-                           int64_t ph, int64_t pw, int64_t dh, int64_t dw, const char* op) {
+                           int64_t ph, int64_t pw, int64_t dh, int64_t dw, const char* op,
+                           bool allow_ceil = false) {
   const std::string name(op);
   if (x.ndim != 4 || out.ndim != 4)
     throw std::invalid_argument(name + ": expected 4-D arrays, got " + shape_str(x) + " and " + shape_str(out));
@@ -38,9 +39,23 @@ PoolGeometry pool_geometry(const View& x, const View& out, int64_t kh, int64_t k
                                 pair(g.H + 2 * ph, g.W + 2 * pw));
   g.OH = (g.H + 2 * ph - eh) / sh + 1;
   g.OW = (g.W + 2 * pw - ew) / sw + 1;
-  if (out.shape[0] != g.N || out.shape[1] != g.C || out.shape[2] != g.OH || out.shape[3] != g.OW)
+  // With allow_ceil (max pooling), ceil_mode sizes are accepted too: one more window per dim
+  // when the last one would still start inside the input or its left padding (PyTorch's rule).
+  auto ceil_size = [](int64_t in, int64_t e, int64_t s, int64_t p) {
+    int64_t o = (in + 2 * p - e + s - 1) / s + 1;
+    if ((o - 1) * s >= in + p) --o;
+    return o;
+  };
+  const int64_t oh = out.shape[2], ow = out.shape[3];
+  const bool h_ok = oh == g.OH || (allow_ceil && oh == ceil_size(g.H, eh, sh, ph));
+  const bool w_ok = ow == g.OW || (allow_ceil && ow == ceil_size(g.W, ew, sw, pw));
+  if (out.shape[0] != g.N || out.shape[1] != g.C || !h_ok || !w_ok)
     throw std::invalid_argument(name + ": output " + shape_str(out) + " does not match input " + shape_str(x) +
-                                " (expected spatial size " + pair(g.OH, g.OW) + ")");
+                                " (expected spatial size " + pair(g.OH, g.OW) +
+                                (allow_ceil ? ", or " + pair(ceil_size(g.H, eh, sh, ph), ceil_size(g.W, ew, sw, pw)) +
+                                                  " with ceil_mode)"
+                                            : std::string(")")));
+  g.OH = oh, g.OW = ow;
   if (x.dtype != out.dtype) throw std::invalid_argument(name + ": input and output dtypes differ");
   return g;
 }
@@ -60,7 +75,7 @@ template <class F> void over_planes(int64_t planes, int64_t per_plane, F&& f) {
 
 void max_pool2d_forward(const View& x, const OutView& out, const OutView& idx, int64_t kh, int64_t kw,
                         int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
-  const PoolGeometry g = pool_geometry(x, out, kh, kw, sh, sw, ph, pw, dh, dw, "max_pool2d");
+  const PoolGeometry g = pool_geometry(x, out, kh, kw, sh, sw, ph, pw, dh, dw, "max_pool2d", true);
   require_contiguous(out, "max_pool2d", "output");
   require_contiguous(idx, "max_pool2d", "indices");
   require_dtype(idx, DType::Int64, "max_pool2d", "indices");
@@ -71,11 +86,45 @@ void max_pool2d_forward(const View& x, const OutView& out, const OutView& idx, i
     using T = typename decltype(tag)::type;
     // Strides and sizes in locals: the output stores could otherwise alias them for the compiler.
     const int64_t sH = x.strides[2], sW = x.strides[3], H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+    const bool two_by_two = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1 &&
+                            2 * OH <= H && 2 * OW <= W;  // no ceil_mode window past the edge
     over_planes(g.N * g.C, OH * OW * kh * kw, [&](int64_t q) {
       const int64_t n = q / g.C, c = q % g.C;
       const T* plane = x.ptr<T>() + n * x.strides[0] + c * x.strides[1];
       T* o = out.ptr<T>() + q * OH * OW;
       int64_t* ix = idx.ptr<int64_t>() + q * OH * OW;
+      if (two_by_two) {
+        // The convnet's pooling, without data-dependent branches (on random data the general
+        // loop's compares mispredict about half the time): the maximum from max instructions,
+        // the first position holding it from compare results used as integers. A window whose
+        // sum is NaN (a NaN, or both infinities) takes the general rule: the first NaN wins.
+        for (int64_t oh = 0; oh < OH; ++oh) {
+          const T* r0 = plane + 2 * oh * sH;
+          const T* r1 = r0 + sH;
+          const int64_t i0 = 2 * oh * W;
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            const int64_t w0 = 2 * ow * sW, w1 = w0 + sW, at = i0 + 2 * ow;
+            const T a = r0[w0], b = r0[w1], c2 = r1[w0], d = r1[w1];
+            const T sum = (a + b) + (c2 + d);
+            T best;
+            int64_t where;
+            if (sum == sum) {
+              best = std::max(std::max(a, b), std::max(c2, d));
+              const int64_t na = !(a == best), nb = na & !(b == best), nc = nb & !(c2 == best);
+              where = at + na + nb * (W - 1) + nc;
+            } else {
+              const T v[4] = {a, b, c2, d};
+              const int64_t off[4] = {0, 1, W, W + 1};
+              best = a, where = at;
+              for (int k = 1; k < 4 && best == best; ++k)
+                if (!(v[k] <= best)) best = v[k], where = at + off[k];
+            }
+            o[oh * OW + ow] = best;
+            ix[oh * OW + ow] = where;
+          }
+        }
+        return;
+      }
       for (int64_t oh = 0; oh < OH; ++oh) {
         int64_t h0 = oh * sh - ph;
         const int64_t h1 = std::min(h0 + (kh - 1) * dh + 1, H);

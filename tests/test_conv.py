@@ -315,9 +315,64 @@ def test_conv_init_matches_torch_bounds():
     assert "kernel_size=(3, 3)" in repr(m)
 
 
+# Column tiles (cpp/conv.cpp): K = C*KH*KW rows of 8 bytes in float64 give 65536 / K columns per
+# tile. These shapes put tile edges in the middle of an image row, cut the batch into units that do
+# not divide it, give a 1x1 output, and read strided inputs.
+TILE_CASES = [
+    # 12x12 outputs, K = 576 -> 113 columns: tiles of 113 and 31 pixels, the first ending mid-row
+    ((2, 64, 14, 14), (5, 64, 3, 3), {}),
+    # the same with padding and stride 2 (tile edges on rows that read the padding)
+    ((2, 64, 23, 25), (3, 64, 3, 3), dict(stride=2, padding=1)),
+    # 3x3 outputs of 7 images: 12 images per tile, rebalanced into 4 units of 2 (the last of 1)
+    ((7, 64, 5, 5), (6, 64, 3, 3), {}),
+    # 1x1 outputs, 10 images per unit boundary
+    ((10, 16, 3, 3), (4, 16, 3, 3), {}),
+    # groups, with units of several images and dilation
+    ((9, 12, 6, 7), (6, 4, 2, 3), dict(groups=3, dilation=(2, 1), padding=(1, 0))),
+    # channels-last patches (8+ channels per group, whole small images) with groups, padding, stride
+    ((6, 16, 6, 6), (8, 8, 3, 3), dict(groups=2, padding=1, stride=2)),
+    ((5, 8, 7, 6), (3, 8, 2, 3), dict(padding=(2, 1), dilation=(2, 1))),
+    # many columns per tile (K = 4): the 4096-column cap cuts a 70x70 image
+    ((2, 1, 71, 70), (3, 1, 2, 2), {}),
+]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "permuted", "sliced"])
+@pytest.mark.parametrize("shape, wshape, kw", TILE_CASES)
+def test_conv2d_tiling_boundaries_match_torch(shape, wshape, kw, layout):
+    rng = np.random.default_rng(11)
+    x, w = rng.standard_normal(shape), rng.standard_normal(wshape)
+    b = rng.standard_normal(wshape[0])
+    cx, tx = _both(x, layout)
+    cw, tw = _both(w)
+    cb, tb = _both(b)
+    cy, ty = F.conv2d(cx, cw, cb, **kw), TF.conv2d(tx, tw, tb, **kw)
+    np.testing.assert_allclose(cy.numpy(force=True), ty.detach().numpy(force=True), rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(cy.shape)
+    cy.backward(ct.tensor(g))
+    ty.backward(torch.tensor(g))
+    for c, t in ((cx, tx), (cw, tw), (cb, tb)):
+        np.testing.assert_allclose(c.grad.numpy(force=True), t.grad.numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_conv2d_gradcheck_over_uneven_units():
+    # 5 images of 2x2 outputs: one tile would hold them all; the balanced cut gives units of 2, 2, 1
+    rng = np.random.default_rng(12)
+    x = ct.tensor(rng.standard_normal((5, 3, 4, 3)), requires_grad=True)
+    w = ct.tensor(rng.standard_normal((2, 3, 3, 2)), requires_grad=True)
+    b = ct.tensor(rng.standard_normal(2), requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=(0, 1), stride=(1, 2)), [x, w, b])
+
+
 @pytest.mark.parametrize(
     "shape, wshape, kw",
-    [((64, 32, 13, 13), (64, 32, 3, 3), {}), ((3, 8, 40, 40), (8, 4, 3, 3), dict(padding=1, groups=2))],
+    [
+        ((64, 32, 13, 13), (64, 32, 3, 3), {}),
+        ((64, 64, 5, 5), (64, 64, 3, 3), {}),
+        ((7, 64, 5, 5), (6, 64, 3, 3), {}),
+        ((2, 64, 30, 30), (8, 64, 3, 3), dict(padding=1)),
+        ((3, 8, 40, 40), (8, 4, 3, 3), dict(padding=1, groups=2)),
+    ],
 )
 def test_conv_results_do_not_depend_on_the_thread_count(shape, wshape, kw):
     rng = np.random.default_rng(10)
@@ -338,3 +393,88 @@ def test_conv_results_do_not_depend_on_the_thread_count(shape, wshape, kw):
     for other in results[1:]:
         for a, b in zip(results[0], other, strict=False):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "xshape, wshape, kw",
+    [
+        ((2, 4, 5, 6), (4, 3, 3, 3), {}),
+        ((2, 4, 5, 6), (4, 2, 3, 2), dict(stride=2, padding=1, output_padding=1)),
+        ((3, 6, 4, 4), (6, 1, 2, 3), dict(stride=(2, 3), groups=3, dilation=(1, 2), output_padding=(1, 2))),
+        ((1, 2, 1, 1), (2, 5, 4, 4), dict(stride=3)),
+    ],
+)
+def test_conv_transpose2d_matches_torch(xshape, wshape, kw):
+    rng = np.random.default_rng(13)
+    x, w = rng.standard_normal(xshape), rng.standard_normal(wshape)
+    b = rng.standard_normal(wshape[1] * kw.get("groups", 1))
+    (cx, tx), (cw, tw), (cb, tb) = _both(x, "permuted"), _both(w), _both(b)
+    cy, ty = F.conv_transpose2d(cx, cw, cb, **kw), TF.conv_transpose2d(tx, tw, tb, **kw)
+    assert cy.shape == tuple(ty.shape)
+    np.testing.assert_allclose(cy.numpy(force=True), ty.detach().numpy(force=True), rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(cy.shape)
+    cy.backward(ct.tensor(g))
+    ty.backward(torch.tensor(g))
+    for c, t in ((cx, tx), (cw, tw), (cb, tb)):
+        np.testing.assert_allclose(c.grad.numpy(force=True), t.grad.numpy(), rtol=1e-10, atol=1e-10)
+    fresh = [ct.tensor(a, requires_grad=True) for a in (x, w, b)]
+    assert gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, **kw), fresh)
+
+
+def test_conv_transpose2d_refuses_bad_arguments():
+    x, w = ct.zeros((1, 4, 3, 3)), ct.zeros((4, 2, 3, 3))
+    with pytest.raises(ValueError, match="output_padding"):
+        F.conv_transpose2d(x, w, stride=2, output_padding=2)
+    with pytest.raises(ValueError, match="does not fit input"):
+        F.conv_transpose2d(ct.zeros((1, 3, 3, 3)), w)
+    with pytest.raises(ValueError, match="bias must have shape"):
+        F.conv_transpose2d(x, w, ct.zeros(4))
+    with pytest.raises(ValueError, match="not positive"):
+        F.conv_transpose2d(ct.zeros((1, 4, 1, 1)), ct.zeros((4, 2, 1, 1)), padding=1)
+    with pytest.raises(TypeError, match="share a dtype"):
+        F.conv_transpose2d(x, w.astype(ct.float64))
+
+
+@pytest.mark.parametrize(
+    "shape, kw",
+    [
+        ((2, 3, 7, 8), dict(kernel_size=2)),
+        ((2, 3, 7, 8), dict(kernel_size=3, stride=2, padding=1)),
+        ((1, 2, 10, 9), dict(kernel_size=(2, 3), stride=(3, 2), dilation=(2, 1))),
+        ((2, 5, 5), dict(kernel_size=2, stride=2)),
+    ],
+)
+@pytest.mark.parametrize("ceil_mode", [False, True])
+def test_max_pool2d_ceil_mode_and_indices_match_torch(shape, kw, ceil_mode):
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal(shape)
+    cx, tx = _both(x) if len(shape) == 4 else (ct.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True))
+    cy, ci = F.max_pool2d(cx, **kw, ceil_mode=ceil_mode, return_indices=True)
+    ty, ti = TF.max_pool2d(tx, **kw, ceil_mode=ceil_mode, return_indices=True)
+    assert cy.shape == tuple(ty.shape) and ci.shape == tuple(ti.shape) and ci.dtype == ct.int64
+    np.testing.assert_array_equal(cy.numpy(force=True), ty.detach().numpy())
+    np.testing.assert_array_equal(ci.numpy(), ti.numpy())
+    g = rng.standard_normal(cy.shape)
+    cy.backward(ct.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(cx.grad.numpy(force=True), tx.grad.numpy(), rtol=1e-12, atol=0)
+    y = nn.MaxPool2d(**kw, ceil_mode=ceil_mode)(ct.tensor(x))
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    assert gradcheck(lambda x: F.max_pool2d(x, **kw, ceil_mode=ceil_mode), [ct.tensor(x, requires_grad=True)])
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "permuted", "sliced"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool2d_2x2_ties_nan_and_inf_match_torch(layout, dtype):
+    # the 2x2 / stride 2 path: ties keep the first maximum, a NaN wins, odd sizes drop the edge
+    rng = np.random.default_rng(15)
+    x = rng.integers(-2, 3, (2, 3, 7, 9)).astype(dtype)
+    x[0, 0, 0, 1] = x[0, 1, 2, 2] = x[1, 2, 5, 7] = np.nan
+    x[1, 0, :2, :2] = -np.inf
+    x[1, 1, 2:4, 0:2] = np.inf
+    cx = _layout(x, layout)
+    tx = torch.tensor(x)
+    cy, ci = F.max_pool2d(cx, 2, return_indices=True)
+    ty, ti = TF.max_pool2d(tx, 2, return_indices=True)
+    np.testing.assert_array_equal(cy.numpy(), ty.numpy())
+    np.testing.assert_array_equal(ci.numpy(), ti.numpy())

@@ -13,7 +13,7 @@ from typing import Any
 from .._shape import normalize_axis, shape_str
 from ..autograd.grad_mode import no_grad
 from ..ops import fused
-from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
+from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_transpose2d, max_pool2d
 from ..ops.elementwise import relu, sigmoid, sqrt, tanh, where
 from ..ops.elementwise import softplus as _softplus
 from ..ops.fused import embedding_rows, linear_rows, softmax_rows
@@ -35,6 +35,7 @@ __all__ = [
     "dropout2d",
     "conv1d",
     "conv2d",
+    "conv_transpose2d",
     "max_pool2d",
     "avg_pool2d",
     "adaptive_avg_pool2d",

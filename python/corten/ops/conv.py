@@ -247,6 +247,60 @@ def conv1d(
     return y.reshape(y.shape[0], y.shape[1], y.shape[3])
 
 
+def conv_transpose2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """Transposed 2-D convolution of x (N, C_in, H, W) with weight (C_in, C_out/groups, KH, KW):
+    the adjoint of conv2d in its input (PyTorch's argument order and output size,
+    (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1)."""
+    op = "conv_transpose2d"
+    _float_input(x, op)
+    _float_input(weight, op, "weight")
+    if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
+        raise TypeError(f"{op}: input, weight and bias must share a dtype, got {x.dtype} and {weight.dtype}")
+    if x.ndim != 4 or weight.ndim != 4:
+        raise ValueError(
+            f"{op}: expected a 4-D input and weight, got shapes {shape_str(x.shape)} and {shape_str(weight.shape)}"
+        )
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    cin, cout = x.shape[1], weight.shape[1] * groups
+    if weight.shape[0] != cin or cin % groups:
+        raise ValueError(
+            f"{op}: weight of shape {shape_str(weight.shape)} (groups={groups}) does not fit input of shape "
+            f"{shape_str(x.shape)}: weight.shape[0] must equal the input channels and be divisible by groups"
+        )
+    if bias is not None and tuple(bias.shape) != (cout,):
+        raise ValueError(f"{op}: bias must have shape ({cout},), got {shape_str(bias.shape)}")
+    s, p = _pair(stride, "stride", op), _pair(padding, "padding", op)
+    op_, d = _pair(output_padding, "output_padding", op), _pair(dilation, "dilation", op)
+    if min(s) < 1 or min(d) < 1 or min(p) < 0 or min(op_) < 0:
+        raise ValueError(
+            f"{op}: stride and dilation must be positive, padding and output_padding non-negative, got "
+            f"stride {s}, dilation {d}, padding {p}, output_padding {op_}"
+        )
+    if op_[0] >= s[0] or op_[1] >= s[1]:
+        raise ValueError(f"{op}: output_padding {op_} must be smaller than the stride {s}")
+    ks = tuple(weight.shape[2:])
+    if min(ks) < 1:
+        raise ValueError(f"{op}: weight of shape {shape_str(weight.shape)} has an empty kernel")
+    out = tuple((x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (ks[i] - 1) + op_[i] + 1 for i in range(2))
+    if min(out) < 1:
+        raise ValueError(f"{op}: output size {out} is not positive (input shape {shape_str(x.shape)}, padding {p})")
+    shape = (x.shape[0], cout, *out)
+    _check_size(shape, x.dtype.np.itemsize, op)
+    a = ConvArgs((s[0], s[1]), (p[0], p[1]), (d[0], d[1]), int(groups))
+    y = ConvInputGrad.apply(x, weight, shape, a)
+    return y + bias.reshape(1, cout, 1, 1) if bias is not None else y
+
+
 # ---- pooling ----------------------------------------------------------------------------
 
 
@@ -280,20 +334,27 @@ def _batched(x: Tensor) -> Tensor:
     return x.reshape(1, *x.shape) if x.ndim == 3 else x
 
 
+def _ceil_out_size(size: int, k: int, s: int, p: int, d: int) -> int:
+    """Output size with ceil_mode: the last window may hang over the end, as long as it starts
+    inside the input or its left padding (PyTorch's rule)."""
+    o = -(-(size + 2 * p - d * (k - 1) - 1) // s) + 1
+    return o - 1 if (o - 1) * s >= size + p else o
+
+
 class MaxPool2d(Function):
     @staticmethod
-    def forward(ctx: Any, x: Tensor, k: tuple, s: tuple, p: tuple, d: tuple) -> Tensor:
-        n, c, h, w = x.shape
-        oh, ow = _out_size(h, k[0], s[0], p[0], d[0]), _out_size(w, k[1], s[1], p[1], d[1])
-        out = np.empty((n, c, oh, ow), x.dtype.np)
-        idx = np.empty((n, c, oh, ow), np.int64)
+    def forward(ctx: Any, x: Tensor, k: tuple, s: tuple, p: tuple, d: tuple, out_hw: tuple, keep: list) -> Tensor:
+        n, c = x.shape[:2]
+        out = np.empty((n, c, *out_hw), x.dtype.np)
+        idx = np.empty((n, c, *out_hw), np.int64)
         _C.max_pool2d_forward(x._a, out, idx, *k, *s, *p, *d)
         ctx.idx, ctx.xshape = idx, tuple(x.shape)
+        keep.append(idx)  # for return_indices
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
-        return MaxPoolScatter.apply(g, ctx.idx, ctx.xshape), None, None, None, None
+        return MaxPoolScatter.apply(g, ctx.idx, ctx.xshape), None, None, None, None, None, None
 
 
 class MaxPoolScatter(Function):
@@ -315,11 +376,30 @@ class MaxPoolScatter(Function):
         return picked.reshape(idx.shape), None, None
 
 
-def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> Tensor:
-    """Maximum over each window of x (N, C, H, W) or (C, H, W); NaN propagates."""
-    k, s, p, d, _ = _pool_plan(x, kernel_size, stride, padding, dilation, "max_pool2d")
-    y = MaxPool2d.apply(_batched(x), k, s, p, d)
-    return y.reshape(y.shape[1:]) if x.ndim == 3 else y
+def max_pool2d(
+    x: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """Maximum over each window of x (N, C, H, W) or (C, H, W); NaN propagates. ceil_mode
+    rounds the output size up (PyTorch's rule); return_indices also returns each maximum's
+    flat index h * W + w in its plane (int64, as PyTorch)."""
+    k, s, p, d, out = _pool_plan(x, kernel_size, stride, padding, dilation, "max_pool2d")
+    if ceil_mode:
+        h, w = x.shape[-2:]
+        out = (*out[:-2], _ceil_out_size(h, k[0], s[0], p[0], d[0]), _ceil_out_size(w, k[1], s[1], p[1], d[1]))
+        _check_size(out, x.dtype.np.itemsize, "max_pool2d")
+    keep: list = []
+    y = MaxPool2d.apply(_batched(x), k, s, p, d, tuple(out[-2:]), keep)
+    if x.ndim == 3:
+        y = y.reshape(y.shape[1:])
+    if not return_indices:
+        return y
+    return y, Tensor._wrap(keep[0].reshape(out))
 
 
 class AvgPool2d(Function):
