@@ -250,21 +250,6 @@ void gelu_impl(Tag<T>, const View& xv, const View& gv, const View& ov, bool appr
   });
 }
 
-template <class T>
-void relu_bwd_impl(Tag<T>, const View& yv, const View& gv, const View& ov) {
-  if (!yv.is_contiguous()) throw std::invalid_argument("relu_backward: output of relu must be contiguous");
-  check_like(gv, yv, "relu_backward", "gradient");
-  check_like(ov, yv, "relu_backward", "grad_in");
-  const int64_t n = yv.size();
-  const T* y = yv.ptr<T>();
-  const T* g = gv.ptr<T>();
-  T* o = ov.ptr<T>();
-  // One pass (no mask array); the same select as where(y > 0, g, 0): NaN in y gives 0.
-  parallel_ranges(n, threads_for(n, 1 << 14), [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) o[i] = y[i] > T(0) ? g[i] : T(0);
-  });
-}
-
 }  // namespace
 
 // Each entry point runs its float32 or float64 copy (dispatch_float throws,
@@ -275,10 +260,6 @@ void gelu(const View& x, const OutView& out, bool tanh) {
 
 void gelu_backward(const View& x, const View& g, const OutView& grad_in, bool tanh) {
   dispatch_float(x.dtype, "gelu_backward", [&](auto t) { gelu_impl(t, x, g, grad_in, tanh, true); });
-}
-
-void relu_backward(const View& y, const View& g, const OutView& grad_in) {
-  dispatch_float(y.dtype, "relu_backward", [&](auto t) { relu_bwd_impl(t, y, g, grad_in); });
 }
 
 void softmax_rows(const View& x, const OutView& out, bool log) {

@@ -31,8 +31,6 @@ void xent_prob_backward(const View& x, const View& p, const View& lse, const Vie
 // GELU over contiguous arrays of one shape; `tanh` selects the tanh approximation.
 void gelu(const View& x, const OutView& out, bool tanh);
 void gelu_backward(const View& x, const View& g, const OutView& grad_in, bool tanh);
-// ReLU's gradient from its output: grad_in = y > 0 ? g : 0 (contiguous, one shape and float dtype).
-void relu_backward(const View& y, const View& g, const OutView& grad_in);
 
 // ---- optim.cpp ----------------------------------------------------------------
 // Each updates the parameter p (and the state arrays) in place from gradient g.

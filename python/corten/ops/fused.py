@@ -72,21 +72,17 @@ def linear_rows(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
 
 
 def relu_grad(y: Tensor, g: Tensor) -> Tensor:
-    """g where y > 0, else 0: ReLU's first derivative from its output, the same bits
-    as `where(y > 0, g, 0.0)`. Contiguous float operands of one shape take one
-    kernel pass (no mask array); other layouts call the `greater` and `where`
-    kernels on the arrays; other shapes and dtypes go through the ops."""
+    """g where y > 0, else 0: ReLU's first derivative from its output. The kernels of
+    `where(y > 0, g, 0.0)` called on the arrays, without two op dispatches (the same
+    bits); other layouts and dtypes go through the ops."""
     ya, ga = y._a, g._a
     if ya.shape != ga.shape or ya.dtype != ga.dtype or ya.dtype.kind != "f":
         from .elementwise import where
 
         return where(y > 0, g, 0.0)
-    out = np.empty(ga.shape, ga.dtype)
-    if ya.flags.c_contiguous and ga.flags.c_contiguous and ya.dtype.itemsize in (4, 8):
-        _C.relu_backward(ya, ga, out)
-        return Tensor._wrap(out)
     mask = np.empty(ya.shape, np.bool_)
     _C.greater(ya, np.zeros((), ya.dtype), mask)
+    out = np.empty(ga.shape, ga.dtype)
     _C.where(mask, ga, np.zeros((), ga.dtype), out)
     return Tensor._wrap(out)
 
