@@ -294,7 +294,7 @@ class DataLoader:
             idx = slice(lo, hi) if order is None else order[lo:hi]
             self._batches = b + 1
             if buffers is not None:
-                yield buffers.gather(self.dataset.tensors, order[lo:hi])
+                yield buffers.gather(self.dataset.tensors, idx)  # type: ignore[arg-type]
             elif fast:
                 yield self.dataset.batch(idx)
             else:
