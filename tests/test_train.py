@@ -159,3 +159,21 @@ def test_one_epoch_fashion_mnist(tmp_path, capsys):
     assert rc == 0
     hist = json.loads((tmp_path / "history.json").read_text())
     assert hist["test_acc"] >= 0.80, hist
+
+
+def test_profile_flag_prints_categories_and_leaves_kernels_unwrapped(tmp_path, capsys):
+    from corten import _C
+
+    matmul = _C.matmul
+    data = _toy_dataset(tmp_path / "data", 64, 32)
+    args = ["--data", str(data), "--epochs", "1", "--batch-size", "16", "--no-progress", "--out", str(tmp_path / "o")]
+    assert train.main([*args, "--profile"]) == 0
+    out = capsys.readouterr().out
+    assert "profile: 4 steps" in out
+    for cat in ("matmul", "element-wise", "loss", "optimizer", "data", "python"):
+        assert f"\n  {cat} " in out
+    assert _C.matmul is matmul  # the timers are removed after the epoch
+    plain = json.loads((tmp_path / "o" / "history.json").read_text())["history"]
+    assert train.main([*args, "--out", str(tmp_path / "p")]) == 0
+    again = json.loads((tmp_path / "p" / "history.json").read_text())["history"]
+    assert plain[0]["train_loss"] == again[0]["train_loss"]  # profiling changes no result

@@ -30,6 +30,7 @@ import numpy as np
 import corten as ct
 
 from . import _atomic, nn, optim, train_state
+from ._profile import StepProfile
 from .data import DataLoader, TensorDataset
 from .datasets import MNIST, DatasetError, FashionMNIST
 from .train_dist import Job
@@ -63,6 +64,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"continue from a checkpoint (default PATH: OUT/{train_state.FILENAME})",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--profile", action="store_true",
+        help="time the training steps by category (matmul, element-wise, loss, optimizer, data, python)",
+    )
     p.add_argument(
         "--distributed", action="store_true", help="data-parallel over MPI ranks (see docs/distributed.md)"
     )
@@ -163,10 +168,27 @@ class _Bar:
 def train_epoch(
     model: nn.Module, loader: DataLoader, opt: optim.Optimizer, loss_fn: nn.Module, desc: str, progress: bool,
     partial: dict | None = None, after_step: Callable[[dict], bool] | None = None,
+    profile: StepProfile | None = None,
 ) -> dict:
     """One epoch (or the rest of one: `partial` holds the sums of the steps done
     before a resume). after_step(sums) runs after every step; True stops the epoch
-    early, and the result then has "stopped": True."""
+    early, and the result then has "stopped": True. With `profile`, the epoch's
+    steps are timed by category (see corten._profile)."""
+    if profile is None:
+        return _epoch(model, loader, loader, opt, loss_fn, desc, progress, partial, after_step)
+    profile.install()
+    t = time.perf_counter()
+    try:
+        return _epoch(model, loader, profile.batches(loader), opt, loss_fn, desc, progress, partial, after_step)
+    finally:
+        profile.uninstall()
+        profile.add_time(time.perf_counter() - t)
+
+
+def _epoch(
+    model: nn.Module, loader: DataLoader, batches: Any, opt: optim.Optimizer, loss_fn: nn.Module, desc: str,
+    progress: bool, partial: dict | None, after_step: Callable[[dict], bool] | None,
+) -> dict:
     bar = _Bar(len(loader), desc, progress)
     p = partial or {}
     total_loss, correct, seen = float(p.get("loss_sum", 0.0)), int(p.get("correct", 0)), int(p.get("seen", 0))
@@ -175,7 +197,7 @@ def train_epoch(
     first = int(p.get("batches", 0))  # steps of this epoch done before a resume
     if first:
         bar.update(first)
-    for step, (xb, yb) in enumerate(loader, first):
+    for step, (xb, yb) in enumerate(batches, first):
         logits = model(xb)
         loss = loss_fn(logits, yb)
         opt.zero_grad()
@@ -324,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
               + train_state.resume_command(argv if argv is not None else sys.argv[1:], ckpt_path))
         return 130
 
+    profile = StepProfile() if args.profile else None
     t_train = time.perf_counter()
     with stop.installed(enabled=not args.distributed):
         try:
@@ -339,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 job.start_epoch(loader, epoch)
                 stats = train_epoch(model, loader, opt, loss_fn, f"epoch {epoch}/{args.epochs}",
-                                    job.is_main and not args.no_progress, partial, after_step)
+                                    job.is_main and not args.no_progress, partial, after_step, profile)
                 partial = None
                 if stats.get("stopped"):
                     return interrupted()
@@ -383,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - t0
     print(f"test accuracy: {test_acc:.4f}")
     print(f"time: {train_secs:.1f} s training, {total:.1f} s total (data loading {t_data:.1f} s)")
+    if profile is not None:
+        print(profile.report())
     print(f"model: {ckpt}\ncheckpoint: {ckpt_path} (resumable)")
     print(f"chart: {chart}" if charted else "chart: skipped (matplotlib is not installed)")
     return 0

@@ -2,12 +2,15 @@
 
 A DataLoader over a TensorDataset builds each batch with one gather per
 tensor (or a slice when not shuffling); other datasets are indexed per sample
-and collated by stacking.
+and collated by stacking. Gathers write into a small ring of buffers per
+tensor, reusing one only when nothing outside the ring references it any more
+(see _BatchBuffers): every batch a caller can still see is its own memory.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -73,6 +76,55 @@ def default_collate(samples: Sequence[Any]) -> Any:
             else [default_collate(list(col)) for col in zip(*samples, strict=False)]
         )
     return list(samples)
+
+
+def _ring_refs(ring: list, i: int) -> int:
+    return sys.getrefcount(ring[i])
+
+
+# What _ring_refs says for an array only a list holds (measured, not assumed:
+# interpreters count the call's own references differently).
+_RING_ONLY = _ring_refs([np.empty(1)], 0)
+
+
+class _BatchBuffers:
+    """Gathers rows of a TensorDataset's tensors into reused arrays.
+
+    Each tensor has a ring of at most `size` arrays. A gather takes an array of the
+    ring that nothing else references (the batch tensor handed out earlier, its
+    views, a NumPy array or DLPack capsule made from it, a graph that saved it: each
+    holds a reference) and of the right shape; otherwise it allocates a new one,
+    kept in the ring while there is room. A caller that keeps every batch (list(loader))
+    therefore gets fresh memory for each, as without the ring."""
+
+    def __init__(self, size: int = 3) -> None:
+        self.size = size
+        self.rings: list[list[np.ndarray]] = []
+
+    def gather(self, tensors: Sequence[Tensor], idx: np.ndarray) -> tuple:
+        if len(self.rings) != len(tensors):
+            self.rings = [[] for _ in tensors]
+        return tuple(Tensor._wrap(self._take(t._a, idx, ring)) for t, ring in zip(tensors, self.rings, strict=True))
+
+    def _take(self, src: np.ndarray, idx: np.ndarray, ring: list) -> np.ndarray:
+        shape = (len(idx), *src.shape[1:])
+        out = None
+        for i in range(len(ring)):
+            if _ring_refs(ring, i) == _RING_ONLY:
+                if ring[i].shape == shape and ring[i].dtype == src.dtype:
+                    out = ring[i]
+                    break
+                if out is None:  # a free array of another shape (the short last batch): replaced
+                    ring[i] = out = np.empty(shape, src.dtype)
+                    break
+        if out is None:
+            out = np.empty(shape, src.dtype)
+            if len(ring) < self.size:
+                ring.append(out)
+        # indices were checked against the length (DataLoader._order): 'wrap' only maps
+        # negative ones as indexing does, and skips take's buffered 'raise' mode
+        np.take(src, idx, axis=0, out=out, mode="wrap")
+        return out
 
 
 class DistributedSampler:
@@ -230,11 +282,20 @@ class DataLoader:
         self._batches = start
         bs = self.batch_size
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
+        buffers = None
+        if fast and order is not None:
+            size = len(self.dataset)
+            if order.size and (int(order.max()) >= size or int(order.min()) < -size):
+                bad = int(order.max()) if int(order.max()) >= size else int(order.min())
+                raise IndexError(f"DataLoader: index {bad} is out of range for a dataset of {size} samples")
+            buffers = _BatchBuffers()
         for b in range(start, len(self)):
             lo, hi = b * bs, min((b + 1) * bs, n)
             idx = slice(lo, hi) if order is None else order[lo:hi]
             self._batches = b + 1
-            if fast:
+            if buffers is not None:
+                yield buffers.gather(self.dataset.tensors, idx)  # type: ignore[arg-type]
+            elif fast:
                 yield self.dataset.batch(idx)
             else:
                 rows = range(lo, hi) if order is None else order[lo:hi].tolist()

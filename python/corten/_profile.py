@@ -1,0 +1,126 @@
+"""`python -m corten train --profile`: where the training loop's wall time goes.
+
+While a StepProfile is installed, every compiled kernel (each function of
+corten._C) runs inside a timer and its time goes to a category chosen by the
+kernel's name: `matmul` (the GEMM), `optimizer` (the *_step / *_steps updates),
+`loss` (softmax and cross-entropy row kernels), `element-wise` (every other
+kernel: bias add, ReLU and its gradient, row sums, casts, gathers). The training
+loop times its DataLoader's batches (`data`); `python` is the rest of the loop's
+time: graph recording, the backward walk, argument checks, NumPy allocations,
+the loop's own bookkeeping, and this timer's own cost (about 0.3 us per kernel
+call). Kernels called while a batch is being drawn count as `data`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from . import _C
+
+CATEGORIES = ("matmul", "element-wise", "loss", "optimizer", "data", "python")
+_SKIP = frozenset({"get_num_threads", "set_num_threads", "simd_level", "simd_cap", "op_kinds", "build_info"})
+
+
+def category(kernel: str) -> str:
+    """The category a compiled kernel's time is counted in."""
+    if kernel == "matmul" or kernel.startswith("gemm"):
+        return "matmul"
+    if kernel.endswith("_step") or kernel.endswith("_steps"):
+        return "optimizer"
+    if kernel.startswith(("xent_", "softmax")):
+        return "loss"
+    return "element-wise"
+
+
+class StepProfile:
+    """Per-category wall time of the training loop's steps (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.kernel_seconds: dict[str, float] = defaultdict(float)
+        self.kernel_calls: dict[str, int] = defaultdict(int)
+        self.total = 0.0
+        self.steps = 0
+        self._originals: dict[str, Any] = {}
+        self._in_data = False
+
+    # ---- kernels ----------------------------------------------------------------
+    def install(self) -> None:
+        """Wrap every corten._C function with a timer (undone by uninstall)."""
+        for name in dir(_C):
+            fn = getattr(_C, name)
+            if name.startswith("_") or name in _SKIP or not callable(fn) or isinstance(fn, type):
+                continue
+            self._originals[name] = fn
+            setattr(_C, name, self._timed(name, fn))
+
+    def uninstall(self) -> None:
+        for name, fn in self._originals.items():
+            setattr(_C, name, fn)
+        self._originals.clear()
+
+    def _timed(self, name: str, fn: Callable) -> Callable:
+        cat, clock = category(name), time.perf_counter
+        seconds, kseconds, calls = self.seconds, self.kernel_seconds, self.kernel_calls
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if self._in_data:
+                return fn(*args, **kwargs)
+            t = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                dt = clock() - t
+                seconds[cat] += dt
+                kseconds[name] += dt
+                calls[name] += 1
+
+        timed.__name__ = name
+        return timed
+
+    # ---- the loop's parts -------------------------------------------------------
+    def batches(self, loader: Iterable) -> Iterator:
+        """loader's batches (each one a step), the time spent drawing each counted as `data`."""
+        it, clock = iter(loader), time.perf_counter
+        while True:
+            self._in_data = True
+            t = clock()
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            finally:
+                self._in_data = False
+                self.seconds["data"] += clock() - t
+            self.steps += 1
+            yield item
+
+    def add_time(self, seconds: float) -> None:
+        """Add the wall time of a loop over batches() (the steps, batches included)."""
+        self.total += seconds
+
+    # ---- report -----------------------------------------------------------------
+    def shares(self) -> dict[str, float]:
+        """Seconds per category; `python` is the loop's time no other category claims."""
+        out = {c: self.seconds.get(c, 0.0) for c in CATEGORIES if c != "python"}
+        out["python"] = max(self.total - sum(out.values()), 0.0)
+        return out
+
+    def report(self, top: int = 8) -> str:
+        shares, steps = self.shares(), max(self.steps, 1)
+        lines = [f"profile: {self.steps} steps, {self.total / steps * 1e3:.3f} ms per step (wall clock)",
+                 f"  {'category':<14}{'ms/step':>9}{'share':>8}"]
+        for c in CATEGORIES:
+            lines.append(f"  {c:<14}{shares[c] / steps * 1e3:>9.3f}{shares[c] / max(self.total, 1e-12):>8.1%}")
+        lines.append(f"  {'kernel':<22}{'calls/step':>11}{'us/call':>9}{'ms/step':>9}")
+        ranked = sorted(self.kernel_seconds.items(), key=lambda kv: -kv[1])[:top]
+        for name, secs in ranked:
+            n = self.kernel_calls[name]
+            lines.append(f"  {name:<22}{n / steps:>11.2f}{secs / n * 1e6:>9.1f}{secs / steps * 1e3:>9.3f}")
+        return "\n".join(lines)
+
+
+__all__ = ["StepProfile", "category", "CATEGORIES"]
