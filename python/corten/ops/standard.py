@@ -14,7 +14,7 @@ import numpy as np
 from .. import _shape
 from .._dtype import int64
 from ..tensor import Tensor
-from ._common import _as_tensor, astype, clone, refuse_complex, takes_tensor
+from ._common import _as_tensor, clone, refuse_complex, takes_tensor
 
 
 def _tensor(x: Any, fn: str) -> Tensor:
