@@ -21,7 +21,7 @@ ASAN_ENV := LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-n
 	ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1:abort_on_error=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	CORTEN_HYPOTHESIS_PROFILE=asan
+	OPENBLAS_NUM_THREADS=1 CORTEN_HYPOTHESIS_PROFILE=asan
 FUZZ_ENV := CORTEN_HYPOTHESIS_PROFILE=fuzz
 # `make ctest`: the C++ unit tests (tests/cpp) in their own CMake build dir,
 # without the Python extension; CMAKE_ARGS apply (CI adds -DCORTEN_WERROR=ON).
