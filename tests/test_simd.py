@@ -30,9 +30,12 @@ EXPRESSIONS = [
     "x * y + x", "x - y", "x / (m.abs(y) + 1)", "m.maximum(x, y)", "m.minimum(x, s[:1])",
     "x.sum(0)", "x.sum(1)", "x.max(1)", "x.min(0)", "x.mean()", "x.T.sum(1)", "x.argmax(1)",
     "x[:, :100].sum()",
-    "a0 @ b0", "a1 @ b1", "a2 @ b2", "a3 @ b3",
+    "a0 @ b0", "a1 @ b1", "a2 @ b2", "a3 @ b3", "a4 @ b4", "a5 @ b5", "a6 @ b6",
+    # The GEMM's bias + ReLU epilogue (nn.Linear, Sequential's Linear+ReLU) on tile edges.
+    "lin(a5, b5.T, c5, True)", "lin(a6, b6.T, c6, False)",
 ]
-MATMULS = ((37, 41, 129), (1, 53, 129), (37, 1, 129), (64, 3, 300))
+# Shapes: tile, gemv, narrow, and the edges of each level's tile (6 x 16/8, 14 x 32/16).
+MATMULS = ((37, 41, 129), (1, 53, 129), (37, 1, 129), (64, 3, 300), (14, 32, 7), (15, 33, 257), (13, 17, 40))
 TOLERANCE = {"float32": 2e-5, "float64": 1e-12}
 
 
@@ -54,6 +57,7 @@ def _inputs() -> dict[str, np.ndarray]:
         for i, (mm, n, k) in enumerate(MATMULS):
             d[f"a{i}_{dt}"] = rng.standard_normal((mm, k)).astype(dt)
             d[f"b{i}_{dt}"] = rng.standard_normal((k, n)).astype(dt)
+            d[f"c{i}_{dt}"] = rng.standard_normal(n).astype(dt)
     return d
 
 
@@ -77,6 +81,11 @@ class _NumPyAsCorten:
         return np.maximum(x, 0)
 
 
+def _linear_rows(x: np.ndarray, w: np.ndarray, bias: np.ndarray, relu: bool) -> np.ndarray:
+    y = x @ w.T + bias
+    return np.maximum(y, 0) if relu else y
+
+
 # The corten side: reads the inputs, writes each expression's result (npz files named
 # in argv), prints what was chosen.
 CHECK = textwrap.dedent(
@@ -91,6 +100,7 @@ CHECK = textwrap.dedent(
     for dt in ("float32", "float64"):
         env = {k[: -len(dt) - 1]: ct.from_numpy(v) for k, v in d.items() if k.endswith(dt)}
         env["m"] = ct
+        env["lin"] = ct.ops.fused.linear_rows  # relu?(x @ w.T + bias) through the GEMM's epilogue
         for i, e in enumerate(exprs):
             res[f"{i}_{dt}"] = eval(e, env).numpy()
     np.savez(sys.argv[2], **res)
@@ -115,6 +125,7 @@ def _check(tmp_path, simd: str | None, prefix: tuple[str, ...] = ()) -> dict:
     for dt, rtol in TOLERANCE.items():
         env_np = {k[: -len(dt) - 1]: v for k, v in d.items() if k.endswith(dt)}
         env_np["m"] = ref_m
+        env_np["lin"] = _linear_rows
         for i, e in enumerate(EXPRESSIONS):
             with np.errstate(all="ignore"):
                 want = eval(e, env_np)
