@@ -92,28 +92,48 @@ def test_sklearn_estimators_and_metrics_keep_corten_tensors():
 
 @_needs("sklearn")
 @_needs("array_api_compat")
-@pytest.mark.skipif(not hasattr(ct, "linalg"), reason="LinearDiscriminantAnalysis and PCA call xp.linalg.svd / eigh")
 def test_sklearn_linalg_estimators_keep_corten_tensors():
+    """Estimators whose fit calls xp.linalg (svd, eigh, solve) or SciPy's L-BFGS on the
+    namespace: LinearDiscriminantAnalysis, PCA (each solver), Ridge and LogisticRegression
+    (the solvers scikit-learn dispatches: Ridge 'svd', LogisticRegression 'lbfgs')."""
     _run_with_scipy_array_api("""
         import numpy as np
         import sklearn
         import corten as ct
         from sklearn.decomposition import PCA
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+        from sklearn.linear_model import LogisticRegression, Ridge
 
         rng = np.random.default_rng(0)
         X = rng.standard_normal((60, 4)) * [1.0, 3.0, 0.5, 2.0]
-        y = (X[:, 0] > 0).astype(np.int64)
+        y = (X[:, 0] + 0.2 * X[:, 1] > 0).astype(np.int64)
+        y_real = X @ [1.0, -2.0, 0.5, 3.0] + 0.1 * rng.standard_normal(60)
+        Xt, yt = ct.from_numpy(X), ct.from_numpy(y)
+
+        def check(got, want, what, rtol=1e-8):
+            assert isinstance(got, ct.Tensor), (what, type(got))
+            np.testing.assert_allclose(got.numpy(), want, rtol=rtol, atol=1e-10, err_msg=what)
+
         want = LinearDiscriminantAnalysis().fit(X, y).predict_proba(X)
         with sklearn.config_context(array_api_dispatch=True):
-            got = LinearDiscriminantAnalysis().fit(ct.from_numpy(X), ct.from_numpy(y)).predict_proba(ct.from_numpy(X))
-        assert isinstance(got, ct.Tensor)
-        np.testing.assert_allclose(got.numpy(), want, rtol=1e-8, atol=1e-10)
-        want = np.abs(PCA(n_components=2, svd_solver="full").fit_transform(X))
+            check(LinearDiscriminantAnalysis().fit(Xt, yt).predict_proba(Xt), want, "LDA")
+        for solver in ("full", "covariance_eigh", "randomized"):
+            want = np.abs(PCA(n_components=2, svd_solver=solver, random_state=0).fit_transform(X))
+            with sklearn.config_context(array_api_dispatch=True):
+                got = PCA(n_components=2, svd_solver=solver, random_state=0).fit_transform(Xt)
+            check(abs(got), want, f"PCA {solver}")  # component signs are arbitrary
+        for solver in ("auto", "svd"):
+            ref = Ridge(alpha=0.5, solver=solver).fit(X, y_real)
+            with sklearn.config_context(array_api_dispatch=True):
+                model = Ridge(alpha=0.5, solver=solver).fit(Xt, ct.from_numpy(y_real))
+                check(model.predict(Xt), ref.predict(X), f"Ridge {solver}")
+            check(model.coef_, ref.coef_, f"Ridge {solver} coef_")
+        ref = LogisticRegression().fit(X, y)
         with sklearn.config_context(array_api_dispatch=True):
-            got = PCA(n_components=2, svd_solver="full").fit_transform(ct.from_numpy(X))
-        assert isinstance(got, ct.Tensor)
-        np.testing.assert_allclose(np.abs(got.numpy()), want, rtol=1e-8, atol=1e-10)  # signs are arbitrary
+            model = LogisticRegression().fit(Xt, yt)
+            check(model.predict_proba(Xt), ref.predict_proba(X), "LogisticRegression", rtol=1e-6)
+            pred = model.predict(Xt)
+        check(pred, ref.predict(X), "LogisticRegression predict")
     """)
 
 
