@@ -29,6 +29,8 @@ BINARY = [op.name for op in BINARY_OPS]
 # Corten rejects these for bool where NumPy computes something (int8 results, float16 ...).
 STRICTER = {("floor_divide", "b"), ("remainder", "b"), ("pow", "b"), ("square", "b"), ("round", "b"),
             ("relu", "b")}
+# The shifts take integers only (the Array API's rule), where NumPy shifts bools as int8.
+STRICTER |= {(op.name, "b") for op in BINARY_OPS if op.kind == "integer"}
 
 
 # ---- NumPy references (corten's dtype rules: int -> float gives float32) -----------
