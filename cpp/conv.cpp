@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "conv_depthwise.h"
 #include "gemm.h"
 #include "parallel.h"
 
@@ -673,6 +674,14 @@ template <class T> bool input_grad_as_forward(const Geometry& g, const View& gy,
   return true;
 }
 
+// Depthwise layers (one input channel per group) go to the direct kernels of
+// conv_depthwise.cpp: as GEMMs they are 1 x KH*KW products per channel.
+bool depthwise(const Geometry& g) { return g.Cg == 1 && g.groups > 1; }
+
+DepthwiseShape depthwise_shape(const Geometry& g) {
+  return {g.N, g.C, g.H, g.W, g.O, g.KH, g.KW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw};
+}
+
 }  // namespace
 
 void conv2d_forward(const View& x, const View& w, const View& bias, const OutView& out, int64_t sh, int64_t sw,
@@ -685,6 +694,7 @@ void conv2d_forward(const View& x, const View& w, const View& bias, const OutVie
     throw std::invalid_argument("conv2d: bias " + shape_str(bias) + " must be contiguous, of shape (" +
                                 std::to_string(g.O) + ",) and the input's dtype (or empty for none)");
   if (out.size() == 0) return;
+  if (depthwise(g)) return depthwise_forward(depthwise_shape(g), x, w, has_bias ? &bias : nullptr, out);
   dispatch_float(x.dtype, "conv2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (pixel_major(g) && !g.pointwise)
@@ -710,6 +720,7 @@ void conv2d_input_grad(const View& gy, const View& w, const OutView& gx, int64_t
               gx.ptr<T>()[n * gx.strides[0] + c * gx.strides[1] + h * gx.strides[2] + x * gx.strides[3]] = T(0);
       return;
     }
+    if (depthwise(g)) return depthwise_input_grad(depthwise_shape(g), gy, w, gx);
     if (input_grad_as_forward<T>(g, gy, w, gx)) return;
     if (pixel_major(g) && !g.pointwise)
       input_grad_pixel_major<T>(g, gy, w, gx);
@@ -730,6 +741,7 @@ void conv2d_weight_grad(const View& x, const View& gy, const OutView& gw, int64_
       std::fill(gw.ptr<T>(), gw.ptr<T>() + gw.size(), T(0));
       return;
     }
+    if (depthwise(g)) return depthwise_weight_grad(depthwise_shape(g), x, gy, gw);
     if (pixel_major(g) && !g.pointwise)
       weight_grad_pixel_major<T>(g, x, gy, gw);
     else

@@ -15,9 +15,10 @@ TF = torch.nn.functional
 
 
 @st.composite
-def conv_cases(draw):
-    groups = draw(st.sampled_from([1, 1, 2, 3]))
-    cg, og = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+def conv_cases(draw, depthwise=False):
+    """depthwise: one input channel per group (groups == C, the direct kernels), else any groups."""
+    groups = draw(st.integers(2, 6) if depthwise else st.sampled_from([1, 1, 2, 3]))
+    cg, og = 1 if depthwise else draw(st.integers(1, 3)), draw(st.integers(1, 3))
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
@@ -64,6 +65,17 @@ def _both(a, layout="contiguous"):
 @settings(max_examples=60, deadline=None)
 @given(case=conv_cases(), seed=st.integers(0, 2**31 - 1))
 def test_conv2d_forward_grad_and_double_backward_match_torch(case, seed):
+    _check_against_torch(case, seed)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=conv_cases(depthwise=True), seed=st.integers(0, 2**31 - 1))
+def test_depthwise_conv2d_forward_grad_and_double_backward_match_torch(case, seed):
+    _check_against_torch(case, seed)
+
+
+def _check_against_torch(case, seed):
+    """Forward, the three first derivatives and second derivatives of conv2d against PyTorch."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"]))
     w = rng.standard_normal((case["o"], case["c"] // case["groups"], *case["k"]))
@@ -97,7 +109,8 @@ def test_conv2d_forward_grad_and_double_backward_match_torch(case, seed):
 
 @pytest.mark.parametrize(
     "kw",
-    [dict(), dict(stride=2, padding=1), dict(dilation=2, padding=2), dict(groups=2), dict(padding="same")],
+    [dict(), dict(stride=2, padding=1), dict(dilation=2, padding=2), dict(groups=2), dict(padding="same"),
+     dict(groups=4, stride=(2, 1), padding=(1, 2), dilation=(1, 2))],  # the last: depthwise
 )
 def test_conv2d_gradcheck(kw):
     rng = np.random.default_rng(1)
@@ -372,6 +385,8 @@ def test_conv2d_gradcheck_over_uneven_units():
         ((7, 64, 5, 5), (6, 64, 3, 3), {}),
         ((2, 64, 30, 30), (8, 64, 3, 3), dict(padding=1)),
         ((3, 8, 40, 40), (8, 4, 3, 3), dict(padding=1, groups=2)),
+        ((4, 16, 30, 30), (32, 1, 3, 3), dict(padding=1, groups=16)),  # depthwise, 2 outputs per channel
+        ((3, 24, 17, 17), (24, 1, 5, 5), dict(padding=2, stride=2, groups=24)),
     ],
 )
 def test_conv_results_do_not_depend_on_the_thread_count(shape, wshape, kw):

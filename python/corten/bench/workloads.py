@@ -289,15 +289,16 @@ _TRAINING = [
              available=_fashion_mnist_note),
 ]
 
-# -- convolution and pooling: the convnet job's layers at batch 64, and a 3x3 conv at 56x56x64 ---------
+# -- convolution and pooling: the convnet job's layers at batch 64, a 3x3 conv at 56x56x64, and its
+# depthwise form (groups = channels, as in MobileNet's blocks) ------------------------------------------
 CONV_API = ("nn.functional.conv2d", "autograd.grad")
 
 
-def _conv(name: str, x: tuple, w: tuple, padding: int, backward: bool, quick: bool = True) -> Workload:
-    n, c, h, wd = x
-    o, _, kh, kw = w
+def _conv(name: str, x: tuple, w: tuple, padding: int, groups: int, backward: bool, quick: bool = True) -> Workload:
+    n, _, h, wd = x
+    o, cg, kh, kw = w
     oh, ow = h + 2 * padding - kh + 1, wd + 2 * padding - kw + 1
-    macs = n * o * oh * ow * c * kh * kw
+    macs = n * o * oh * ow * cg * kh * kw
 
     def data() -> dict:
         return {"x": _rand(x, seed=1), "w": _rand(w, seed=2) * 0.1, "b": _rand((o,), seed=3),
@@ -307,11 +308,11 @@ def _conv(name: str, x: tuple, w: tuple, padding: int, backward: bool, quick: bo
         xs, ws, bs = (mod.from_numpy(d[k]) for k in ("x", "w", "b"))
         conv2d = mod.nn.functional.conv2d
         if not backward:
-            return lambda: conv2d(xs, ws, bs, padding=padding)
+            return lambda: conv2d(xs, ws, bs, padding=padding, groups=groups)
         for t in (xs, ws, bs):
             t.requires_grad_(True)
         g = mod.from_numpy(d["g"])
-        return lambda: mod.autograd.grad(conv2d(xs, ws, bs, padding=padding), [xs, ws, bs], g)
+        return lambda: mod.autograd.grad(conv2d(xs, ws, bs, padding=padding, groups=groups), [xs, ws, bs], g)
 
     kind = "fwd+bwd" if backward else "fwd"
     return Workload(f"conv/{name}/{kind}", "conv", data, {"corten": setup, "torch": setup},
@@ -339,13 +340,14 @@ def _maxpool(backward: bool) -> Workload:
 
 
 _CONV_LAYERS = [
-    ("job1-64x1x28x28-k3x32", (64, 1, 28, 28), (32, 1, 3, 3), 0),
-    ("job2-64x32x13x13-k3x64", (64, 32, 13, 13), (64, 32, 3, 3), 0),
-    ("job3-64x64x5x5-k3x64", (64, 64, 5, 5), (64, 64, 3, 3), 0),
-    ("3x3-32x64x56x56", (32, 64, 56, 56), (64, 64, 3, 3), 1),
+    ("job1-64x1x28x28-k3x32", (64, 1, 28, 28), (32, 1, 3, 3), 0, 1),
+    ("job2-64x32x13x13-k3x64", (64, 32, 13, 13), (64, 32, 3, 3), 0, 1),
+    ("job3-64x64x5x5-k3x64", (64, 64, 5, 5), (64, 64, 3, 3), 0, 1),
+    ("3x3-32x64x56x56", (32, 64, 56, 56), (64, 64, 3, 3), 1, 1),
+    ("dw3x3-32x64x56x56", (32, 64, 56, 56), (64, 1, 3, 3), 1, 64),
 ]
-_CONV = [_conv(name, x, w, p, bwd, quick=not name.startswith("3x3") or not bwd)
-         for name, x, w, p in _CONV_LAYERS for bwd in (False, True)] + [_maxpool(False), _maxpool(True)]
+_CONV = [_conv(name, x, w, p, groups, bwd, quick=not name.startswith("3x3") or not bwd)
+         for name, x, w, p, groups in _CONV_LAYERS for bwd in (False, True)] + [_maxpool(False), _maxpool(True)]
 
 
 def _cnn(mod: Any) -> Callable[[Any, Any], Any]:
