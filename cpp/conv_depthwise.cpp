@@ -157,38 +157,26 @@ template <class T> CORTEN_LOOP_BODY void weight_grad_planes_body(const Job<T>& j
   }
 }
 
+// Each plane loop twice: `loop(avx2, ...)` runs the AVX2 copy or the portable one. The body
+// is forced inline into each copy, which is what compiles it for that copy's instructions.
 #if defined(__x86_64__)
-template <class T> __attribute__((target("avx2"))) void forward_planes_avx2(const Job<T>& j, int64_t b, int64_t e) {
-  forward_planes_body(j, b, e);
-}
-template <class T>
-__attribute__((target("avx2"))) void input_grad_planes_avx2(const Job<T>& j, int64_t b, int64_t e) {
-  input_grad_planes_body(j, b, e);
-}
-template <class T>
-__attribute__((target("avx2"))) void weight_grad_planes_avx2(const Job<T>& j, int64_t b, int64_t e, T* acc) {
-  weight_grad_planes_body(j, b, e, acc);
-}
-constexpr bool kHasAvx2Copy = true;
+#define CORTEN_AVX2_COPY __attribute__((target("avx2")))
 #else
-template <class T> void forward_planes_avx2(const Job<T>& j, int64_t b, int64_t e) { forward_planes_body(j, b, e); }
-template <class T> void input_grad_planes_avx2(const Job<T>& j, int64_t b, int64_t e) {
-  input_grad_planes_body(j, b, e);
-}
-template <class T> void weight_grad_planes_avx2(const Job<T>& j, int64_t b, int64_t e, T* acc) {
-  weight_grad_planes_body(j, b, e, acc);
-}
-constexpr bool kHasAvx2Copy = false;
+#define CORTEN_AVX2_COPY
 #endif
-template <class T> void forward_planes(const Job<T>& j, int64_t b, int64_t e) { forward_planes_body(j, b, e); }
-template <class T> void input_grad_planes(const Job<T>& j, int64_t b, int64_t e) {
-  input_grad_planes_body(j, b, e);
-}
-template <class T> void weight_grad_planes(const Job<T>& j, int64_t b, int64_t e, T* acc) {
-  weight_grad_planes_body(j, b, e, acc);
-}
+#define CORTEN_TWO_COPIES(loop)                                                         \
+  template <class T, class... A> CORTEN_AVX2_COPY void loop##_avx2(const Job<T>& j, A... a) { \
+    loop##_body(j, a...);                                                               \
+  }                                                                                     \
+  template <class T, class... A> void loop(bool avx2, const Job<T>& j, A... a) {        \
+    if (avx2) loop##_avx2(j, a...);                                                     \
+    else loop##_body(j, a...);                                                          \
+  }
+CORTEN_TWO_COPIES(forward_planes)
+CORTEN_TWO_COPIES(input_grad_planes)
+CORTEN_TWO_COPIES(weight_grad_planes)
 
-bool use_avx2() { return kHasAvx2Copy && simd_at_least(SimdLevel::avx2); }
+bool use_avx2() { return simd_at_least(SimdLevel::avx2); }
 
 // Threads for `planes` planes of `per_plane` multiply-adds each.
 int plane_threads(int64_t planes, int64_t per_plane) {
@@ -216,8 +204,7 @@ void depthwise_forward(const DepthwiseShape& s, const View& x, const View& w, co
     j.bias = bias ? bias->ptr<T>() : nullptr;
     const bool avx2 = use_avx2();
     parallel_ranges(s.N * s.O, plane_threads(s.N * s.O, s.OH * s.OW * s.KH * s.KW), [&](int64_t b, int64_t e) {
-      if (avx2) forward_planes_avx2(j, b, e);
-      else forward_planes(j, b, e);
+      forward_planes(avx2, j, b, e);
     });
   });
 }
@@ -230,8 +217,7 @@ void depthwise_input_grad(const DepthwiseShape& s, const View& gy, const View& w
     const bool avx2 = use_avx2();
     const int64_t per_plane = (s.O / s.C) * s.OH * s.OW * s.KH * s.KW;
     parallel_ranges(s.N * s.C, plane_threads(s.N * s.C, per_plane), [&](int64_t b, int64_t e) {
-      if (avx2) input_grad_planes_avx2(j, b, e);
-      else input_grad_planes(j, b, e);
+      input_grad_planes(avx2, j, b, e);
     });
   });
 }
@@ -247,8 +233,7 @@ void depthwise_weight_grad(const DepthwiseShape& s, const View& x, const View& g
     const int64_t per_plane = s.N * s.OH * s.OW * s.KH * s.KW;
     parallel_ranges(s.O, plane_threads(s.O, per_plane), [&](int64_t b, int64_t e) {
       std::vector<T> acc(static_cast<size_t>(s.KH * s.KW * s.OW));
-      if (avx2) weight_grad_planes_avx2(j, b, e, acc.data());
-      else weight_grad_planes(j, b, e, acc.data());
+      weight_grad_planes(avx2, j, b, e, acc.data());
     });
   });
 }
