@@ -52,11 +52,14 @@ std::vector<DwTap> taps(const DepthwiseShape& s) {
 
 #define CORTEN_LOOP_BODY inline __attribute__((always_inline))
 
-// o[k * os] += w * x[k * xs] for k < n; the unit-step case is the one compilers vectorise.
+// o[k * os] += w * x[k * xs] for k < n. Compilers vectorise the constant steps (stride 2
+// as even lanes of two loads); other steps run scalar.
 template <class T>
 CORTEN_LOOP_BODY void axpy(T* __restrict o, int64_t os, const T* __restrict x, int64_t xs, T w, int64_t n) {
   if (os == 1 && xs == 1) {
     for (int64_t k = 0; k < n; ++k) o[k] += w * x[k];
+  } else if (os == 1 && xs == 2) {
+    for (int64_t k = 0; k < n; ++k) o[k] += w * x[2 * k];
   } else {
     for (int64_t k = 0; k < n; ++k) o[k * os] += w * x[k * xs];
   }
@@ -67,6 +70,8 @@ template <class T>
 CORTEN_LOOP_BODY void fma_rows(T* __restrict acc, const T* __restrict a, const T* __restrict x, int64_t xs, int64_t n) {
   if (xs == 1) {
     for (int64_t k = 0; k < n; ++k) acc[k] += a[k] * x[k];
+  } else if (xs == 2) {
+    for (int64_t k = 0; k < n; ++k) acc[k] += a[k] * x[2 * k];
   } else {
     for (int64_t k = 0; k < n; ++k) acc[k] += a[k] * x[k * xs];
   }
