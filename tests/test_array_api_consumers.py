@@ -8,6 +8,7 @@ it; the sanitizer run, whose venv has no extras, is exempt).
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
 import subprocess
@@ -21,12 +22,19 @@ import pytest
 _in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 _under_asan = "libasan" in os.environ.get("LD_PRELOAD", "")
 _missing = [m for m in ("array_api_compat", "sklearn", "scipy") if importlib.util.find_spec(m) is None]
+# scikit-learn before 1.8 calls NumPy on any input in its scalers, Ridge and LogisticRegression
+# (read from the metadata: importing it here would import SciPy without SCIPY_ARRAY_API).
+if "sklearn" not in _missing:
+    _sklearn_version = tuple(int(p) for p in importlib.metadata.version("scikit-learn").split(".")[:2])
+    if _sklearn_version < (1, 8):
+        _missing.append("sklearn")
 if _in_ci and not _under_asan and _missing:
     raise RuntimeError(f"CI is set but {', '.join(_missing)} is not installed: .ci/run installs the `arrayapi` extra")
 
 
 def _needs(module: str):
-    return pytest.mark.skipif(module in _missing, reason=f"{module} is not installed (the `arrayapi` extra)")
+    return pytest.mark.skipif(module in _missing, reason=f"{module} is not installed (the `arrayapi` extra; "
+                                                         "scikit-learn >= 1.8)")
 
 
 @_needs("array_api_compat")
