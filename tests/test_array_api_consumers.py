@@ -162,9 +162,12 @@ def test_scipy_special_and_stats_accept_corten_tensors():
             assert isinstance(got, ct.Tensor), (name, type(got))
             want = getattr(special, name)(x / 5 if name == "logit" else x)
             np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, err_msg=name)
-        got = special.logsumexp(t, axis=1)
-        assert isinstance(got, ct.Tensor)
-        np.testing.assert_allclose(got.numpy(), special.logsumexp(x, axis=1), rtol=1e-12)
+        for name in ("logsumexp", "softmax", "log_softmax"):
+            for axis in (0, 1, None):
+                got = getattr(special, name)(t, axis=axis)
+                assert isinstance(got, ct.Tensor), (name, axis, type(got))
+                want = getattr(special, name)(x, axis=axis)
+                np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, err_msg=f"{name} axis={axis}")
         for name in ("skew", "kurtosis", "variation", "zscore", "sem", "gmean", "hmean"):
             got = getattr(stats, name)(t, axis=1)
             assert isinstance(got, ct.Tensor), (name, type(got))
