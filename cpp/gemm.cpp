@@ -336,18 +336,28 @@ template <class T> struct AOperand {
 };
 
 // C(i, j) (i < m, j < n, C and bias at the block's origin) += bias, then
-// relu: the epilogue on one block of C, right after the kernel wrote it.
+// relu: the epilogue on one block of C, right after the kernel wrote it. The
+// loops run along C's unit stride (a C^T plan writes C by columns), so they
+// vectorise; each element gets the same two operations in either order.
 template <class T>
 void apply_epilogue(const GemmEpilogue<T>& e, const T* bias, int64_t m, int64_t n, T* c,
                     int64_t rsc, int64_t csc) {
+  if (csc != 1 && rsc == 1) {
+    const GemmEpilogue<T> t{e.bias, e.bias_cs, e.bias_rs, e.relu};
+    return apply_epilogue(t, bias, n, m, c, csc, rsc);
+  }
   for (int64_t i = 0; i < m; ++i) {
     T* ci = c + i * rsc;
     if (bias) {
       const T* bi = bias + i * e.bias_rs;
-      if (csc == 1 && e.bias_cs == 1)
+      if (csc == 1 && e.bias_cs == 1) {
         for (int64_t j = 0; j < n; ++j) ci[j] = ci[j] + bi[j];
-      else
+      } else if (csc == 1 && e.bias_cs == 0) {
+        const T b = *bi;
+        for (int64_t j = 0; j < n; ++j) ci[j] = ci[j] + b;
+      } else {
         for (int64_t j = 0; j < n; ++j) ci[j * csc] = ci[j * csc] + bi[j * e.bias_cs];
+      }
     }
     if (e.relu) {
       // As the relu op: x > 0 ? x : (NaN ? x : 0).
