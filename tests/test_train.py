@@ -177,3 +177,11 @@ def test_profile_flag_prints_categories_and_leaves_kernels_unwrapped(tmp_path, c
     assert train.main([*args, "--out", str(tmp_path / "p")]) == 0
     again = json.loads((tmp_path / "p" / "history.json").read_text())["history"]
     assert plain[0]["train_loss"] == again[0]["train_loss"]  # profiling changes no result
+
+
+def test_profile_categories_follow_kernel_names():
+    from corten._profile import category
+
+    assert category("matmul") == category("matmul_epilogue") == "matmul"  # the fused bias/ReLU GEMM too
+    assert category("rmsprop_steps") == "optimizer"
+    assert category("relu") == "element-wise"

@@ -2,7 +2,7 @@
 
 While a StepProfile is installed, every compiled kernel (each function of
 corten._C) runs inside a timer and its time goes to a category chosen by the
-kernel's name: `matmul` (the GEMM), `optimizer` (the *_step / *_steps updates),
+kernel's name: `matmul` (the GEMM, also with its fused bias/ReLU epilogue), `optimizer` (the *_step / *_steps updates),
 `loss` (softmax and cross-entropy row kernels), `element-wise` (every other
 kernel: bias add, ReLU and its gradient, row sums, casts, gathers). The training
 loop times its DataLoader's batches (`data`); `python` is the rest of the loop's
@@ -26,7 +26,7 @@ _SKIP = frozenset({"get_num_threads", "set_num_threads", "simd_level", "simd_cap
 
 def category(kernel: str) -> str:
     """The category a compiled kernel's time is counted in."""
-    if kernel == "matmul" or kernel.startswith("gemm"):
+    if kernel.startswith(("matmul", "gemm")):  # matmul_epilogue: the GEMM with its bias/ReLU
         return "matmul"
     if kernel.endswith("_step") or kernel.endswith("_steps"):
         return "optimizer"
