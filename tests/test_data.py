@@ -167,6 +167,42 @@ def test_dataset_from_root(tmp_path):
     assert len(MNIST(tmp_path / "r")) == 12  # root/<name> works too
 
 
+def test_dataset_pixels_are_the_scaled_bytes(tmp_path):
+    _fake_set(tmp_path / "d")
+    ds = FashionMNIST(tmp_path / "d", train=True)
+    want = ds.images_u8.astype(np.float32) * np.float32(1 / 255)
+    assert np.array_equal(ds.images.numpy(), want)
+
+
+def test_load_data_matches_a_pass_over_the_float_pixels(tmp_path):
+    """load_data standardises through a 256-entry table and a histogram; the result
+    must be bit for bit what standardising the float pixels directly gives."""
+    from corten.train import load_data
+
+    _fake_set(tmp_path / "d", n_train=40, n_test=7)
+    train_ds, test_ds, (mean, std) = load_data("fashion-mnist", str(tmp_path / "d"), False)
+    raw = FashionMNIST(tmp_path / "d", train=True).images_u8
+    pixels = raw.astype(np.float32) * np.float32(1 / 255)
+    assert mean == pytest.approx(pixels.mean(dtype=np.float64), rel=1e-14)
+    assert std == pytest.approx(pixels.std(dtype=np.float64), rel=1e-14)
+    for ds, split in ((train_ds, True), (test_ds, False)):
+        u8 = FashionMNIST(tmp_path / "d", train=split).images_u8
+        x = ct.tensor(u8.reshape(len(u8), -1).astype(np.float32) * np.float32(1 / 255))
+        x -= mean
+        x /= std
+        assert ds.tensors[0].shape == (len(u8), 784) and ds.tensors[0].dtype == ct.float32
+        assert np.array_equal(ds.tensors[0].numpy(), x.numpy())
+    plain, _, stats = load_data("fashion-mnist", str(tmp_path / "d"), False, normalize=False)
+    assert stats == (0.0, 1.0) and np.array_equal(plain.tensors[0].numpy(), pixels.reshape(40, -1))
+
+
+def test_dataset_refuses_non_byte_images(tmp_path):
+    _fake_set(tmp_path / "d")
+    _write(tmp_path / "d" / "train-images-idx3-ubyte", np.zeros((12, 28, 28), np.float32), code=0x0D)
+    with pytest.raises(DatasetError, match="expected unsigned bytes"):
+        FashionMNIST(tmp_path / "d", train=True)
+
+
 def test_dataset_search_order(tmp_path, monkeypatch):
     _fake_set(tmp_path / "env" / "fashion-mnist", n_train=7)
     monkeypatch.setenv("CORTEN_DATA", str(tmp_path / "env"))

@@ -25,14 +25,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import corten as ct
 
 from . import _atomic, nn, optim, train_state
 from ._profile import StepProfile
 from .data import DataLoader, TensorDataset
-from .datasets import MNIST, DatasetError, FashionMNIST
+from .datasets import MNIST, DatasetError, FashionMNIST, pixel_moments, pixel_table, pixel_values
+from .tensor import Tensor
 from .train_dist import Job
 
 DATASETS = {"fashion-mnist": FashionMNIST, "mnist": MNIST}
@@ -117,18 +116,23 @@ def load_data(
     """Flattened (N, 784) train and test sets; with `normalize`, pixels are
     standardised with the training set's mean and standard deviation (returned)."""
     cls = DATASETS[name]
-    train, test = cls(root, train=True, download=download), cls(root, train=False, download=download)
+    (train_u8, train_y, _), (test_u8, test_y, _) = (
+        cls.raw(root, train=split, download=download) for split in (True, False)
+    )
+    # Every pixel is one of 256 values: standardise the 256-entry table with the
+    # same float32 ops a pass over the images would use (so the result is bit for
+    # bit the same), then look each byte up in one pass.
+    table = pixel_table()
     mean, std = 0.0, 1.0
     if normalize:
-        pixels = train.images.numpy()
-        mean, std = float(pixels.mean(dtype=np.float64)), float(pixels.std(dtype=np.float64))
-    flat = []
-    for ds in (train, test):
-        x = ds.images.reshape(len(ds), -1)
-        if normalize:  # in place: the dataset's float copy of the pixels is ours
-            x -= mean
-            x /= std
-        flat.append(TensorDataset(x, ds.labels))
+        mean, std = pixel_moments(train_u8, table)
+        t = Tensor._wrap(table)
+        t -= mean
+        t /= std
+    flat = [
+        TensorDataset(Tensor._wrap(pixel_values(u8.reshape(len(u8), -1), table)), Tensor._wrap(y))
+        for u8, y in ((train_u8, train_y), (test_u8, test_y))
+    ]
     return flat[0], flat[1], (mean, std)
 
 
