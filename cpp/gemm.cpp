@@ -159,7 +159,7 @@ void portable_kernel(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* 
 // The portable tile: 6 x 64 bytes (16 floats, 8 doubles), blocks as AVX2's.
 template <class T> TileKernel<T> portable_tile() {
   constexpr int NR = 64 / int(sizeof(T));
-  return {portable_kernel<T, NR>, 6, NR, 144, 256, 4080, true};
+  return {portable_kernel<T, NR>, 6, NR, 144, 256, 4080, true, nullptr};
 }
 
 inline int64_t round_up(int64_t x, int64_t unit) { return std::max(unit, (x + unit - 1) / unit * unit); }
@@ -258,9 +258,15 @@ void pack_a_panel(int MR, int mr, int64_t kc, const T* a, int64_t rsa, int64_t c
 // B panel: columns [0, nr) of B (pointer at row 0, column 0 of the block), kc
 // rows -> dst[p * NR + j], columns nr..NR-1 zero.
 template <class T>
-void pack_b_panel(int NR, int nr, int64_t kc, const T* b, int64_t rsb, int64_t csb, T* dst) {
+void pack_b_panel(const TileKernel<T>& tk, int nr, int64_t kc, const T* b, int64_t rsb,
+                  int64_t csb, T* dst) {
+  const int NR = tk.nr;
   if (nr == NR && csb == 1) {
     for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * NR, b + p * rsb, NR * sizeof(T));
+    return;
+  }
+  if (rsb == 1 && tk.pack_b_cols && csb >= kc) {
+    tk.pack_b_cols(nr, kc, b, csb, dst);
     return;
   }
   if (rsb == 1) {
@@ -309,6 +315,7 @@ struct Operands {
   bool accumulate;
   bool pack_a;  // false: the kernel reads A in place
   bool pack_b;  // false (only when csb == 1): full B panels are read in place
+  double b_pack_cycles;  // estimated cost of packing one element of B
 };
 
 // Splits [0, count) into `parts` ranges at multiples of `unit`; returns part `t`.
@@ -408,7 +415,7 @@ void macro_kernel(MicroKernel<T> ukr, const Tiling& tl, int64_t mc, int64_t nc, 
 // Called with nt == 1 outside any parallel region for the serial case.
 // The epilogue (when any) is applied to each tile after its last KC block.
 template <class T>
-void blocked_rows(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B, T* C,
+void blocked_rows(const TileKernel<T>& tk, const Operands& o, const T* A, const T* B, T* C,
                   int64_t r0, int64_t r1, T* pb, int t, int nt, BlockEpilogue<T> epi) {
   const int MR = o.tl.mr, NR = o.tl.nr;
   const int64_t MC = o.tl.mc, NC = o.tl.nc;
@@ -433,7 +440,7 @@ void blocked_rows(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B,
         const int64_t j = jp * NR;
         const int nr = static_cast<int>(std::min<int64_t>(NR, nc - j));
         if (o.pack_b || nr < NR)
-          pack_b_panel<T>(NR, nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb + j * kc);
+          pack_b_panel<T>(tk, nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb + j * kc);
       }
       if (nt > 1) {
 #pragma omp barrier
@@ -459,13 +466,13 @@ void blocked_rows(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B,
             const int nr = static_cast<int>(std::min<int64_t>(NR, nc - j));
             const bool direct = b_direct && nr == NR;
             if (!direct)
-              pack_b_panel<T>(NR, nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb);
-            macro_kernel<T>(ukr, o.tl, mc, nr, kc, a, pb, direct ? b_direct + j : nullptr, o.rsb,
+              pack_b_panel<T>(tk, nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb);
+            macro_kernel<T>(tk.run, o.tl, mc, nr, kc, a, pb, direct ? b_direct + j : nullptr, o.rsb,
                             C + ic * o.rsc + (jc + j) * o.csc, o.rsc, o.csc, load_c,
                             last.at(ic, jc + j));
           }
         } else {
-          macro_kernel<T>(ukr, o.tl, mc, nc, kc, a, pb, b_direct, o.rsb,
+          macro_kernel<T>(tk.run, o.tl, mc, nc, kc, a, pb, b_direct, o.rsb,
                           C + ic * o.rsc + jc * o.csc, o.rsc, o.csc, load_c, last.at(ic, jc));
         }
       }
@@ -482,12 +489,12 @@ int64_t packed_b_elems(const Operands& o) {
 }
 
 template <class T>
-void gemm_blocked(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B, T* C, int nt,
+void gemm_blocked(const TileKernel<T>& tk, const Operands& o, const T* A, const T* B, T* C, int nt,
                   BlockEpilogue<T> epi) {
   const int MR = o.tl.mr, NR = o.tl.nr;
   if (nt <= 1) {
     T* pb = tl_pack_b.get<T>(packed_b_elems(o));
-    blocked_rows<T>(ukr, o, A, B, C, 0, o.m, pb, 0, 1, epi);
+    blocked_rows<T>(tk, o, A, B, C, 0, o.m, pb, 0, 1, epi);
     return;
   }
   // Splitting n needs no synchronisation at all: each thread packs its own B
@@ -530,7 +537,7 @@ void gemm_blocked(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B,
 #endif
       int64_t r0, r1;
       split_range(o.m, MR, t, team, &r0, &r1);
-      blocked_rows<T>(ukr, o, A, B, C, r0, r1, pb, t, team, epi);
+      blocked_rows<T>(tk, o, A, B, C, r0, r1, pb, t, team, epi);
     }
   } else if (split_m) {
 #pragma omp parallel num_threads(nt)
@@ -544,7 +551,7 @@ void gemm_blocked(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B,
       split_range(o.m, MR, t, team, &r0, &r1);
       if (r1 > r0) {
         T* pb = tl_pack_b.get<T>(packed_b_elems(o));
-        blocked_rows<T>(ukr, o, A, B, C, r0, r1, pb, 0, 1, epi);
+        blocked_rows<T>(tk, o, A, B, C, r0, r1, pb, 0, 1, epi);
       }
     }
   } else {
@@ -561,7 +568,7 @@ void gemm_blocked(MicroKernel<T> ukr, const Operands& o, const T* A, const T* B,
         Operands s = o;
         s.n = c1 - c0;
         T* pb = tl_pack_b.get<T>(packed_b_elems(s));
-        blocked_rows<T>(ukr, s, A, B + c0 * o.csb, C + c0 * o.csc, 0, o.m, pb, 0, 1, epi.at(0, c0));
+        blocked_rows<T>(tk, s, A, B + c0 * o.csb, C + c0 * o.csc, 0, o.m, pb, 0, 1, epi.at(0, c0));
       }
     }
   }
@@ -732,7 +739,13 @@ Operands make_plan(const TileKernel<T>& tk, int64_t m, int64_t n, int64_t k, int
                    bool accumulate) {
   const Tiling tl{tk.mr, tk.nr, tk.mc, tk.kc, tk.nc};
   const int MR = tl.mr;
-  Operands o{tl, m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate, true, true};
+  Operands o{tl, m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate, true, true, 1.5};
+  // Row-major B panels are copies; column-major ones a transpose (in registers
+  // when the kernel has pack_b_cols); any other stride a gather.
+  if (csb == 1)
+    o.b_pack_cycles = 0.15;
+  else if (rsb == 1)
+    o.b_pack_cycles = tk.pack_b_cols ? 0.3 : 1.0;
   o.pack_a = csa != 1 || !tk.a_in_place;
   const int64_t b_bytes = k * n * int64_t(sizeof(T));
   const bool b_stride_ok = (rsb * int64_t(sizeof(T))) % 512 != 0;
@@ -751,7 +764,7 @@ double plan_cost(const Operands& o) {
   const double kb = double((o.k + 255) / 256);
   double cost = tm * MR * tn * NR * double(o.k) / madds_per_cycle;
   if (o.pack_a) cost += double(o.m) * double(o.k) * (o.rsa == 1 ? 0.3 : 1.0);
-  if (o.pack_b) cost += double(o.k) * double(o.n) * (o.csb == 1 ? 0.15 : o.rsb == 1 ? 1.0 : 1.5);
+  if (o.pack_b) cost += double(o.k) * double(o.n) * o.b_pack_cycles;
   // C write-back per tile and KC block: vector stores, or (non-unit column stride)
   // one scalar read-modify-write per element, each on its own cache line.
   cost += tm * tn * kb * (o.csc == 1 ? 4.0 : 40.0 + 1.5 * MR * NR);
@@ -874,9 +887,9 @@ void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_
   GemmEpilogue<T> swapped;
   if (epi) swapped = {epi->bias, epi->bias_cs, epi->bias_rs, epi->relu};
   if (plan_cost<T>(swap) < 0.97 * plan_cost<T>(keep))
-    gemm_blocked<T>(tk.run, swap, B, A, C, nt, {epi ? &swapped : nullptr, swapped.bias});
+    gemm_blocked<T>(tk, swap, B, A, C, nt, {epi ? &swapped : nullptr, swapped.bias});
   else
-    gemm_blocked<T>(tk.run, keep, A, B, C, nt, {epi, epi ? epi->bias : nullptr});
+    gemm_blocked<T>(tk, keep, A, B, C, nt, {epi, epi ? epi->bias : nullptr});
 }
 
 // Integer / bool fallback: plain loops, wrapping arithmetic.

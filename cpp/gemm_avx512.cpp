@@ -62,6 +62,51 @@ void kernel_f64(int64_t kc, const double* a, int64_t rsa, int64_t csa, const dou
   tile_kernel<F64, MR, NV>(kc, a, rsa, csa, b, rsb, c, rsc, csc, mr, nr, load_c);
 }
 
+// In-register transpose of 16 rows of 16 floats: r[j][i] <- r[i][j].
+// Three shuffle stages: pairs of rows interleaved, then 4-row groups within each
+// 128-bit lane, then the 128-bit lanes themselves (two shuffle_f32x4 stages).
+inline void transpose16(__m512 r[16]) {
+  __m512 a[16], b[16];
+  for (int i = 0; i < 16; i += 2) {
+    a[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    a[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  // b[4g + c], 128-bit lane L: column 4L + c of rows 4g .. 4g + 3.
+  for (int g = 0; g < 16; g += 4) {
+    b[g] = _mm512_shuffle_ps(a[g], a[g + 2], 0x44);
+    b[g + 1] = _mm512_shuffle_ps(a[g], a[g + 2], 0xEE);
+    b[g + 2] = _mm512_shuffle_ps(a[g + 1], a[g + 3], 0x44);
+    b[g + 3] = _mm512_shuffle_ps(a[g + 1], a[g + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 u0 = _mm512_shuffle_f32x4(b[c], b[4 + c], 0x88);
+    const __m512 u1 = _mm512_shuffle_f32x4(b[c], b[4 + c], 0xDD);
+    const __m512 u2 = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0x88);
+    const __m512 u3 = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0xDD);
+    r[c] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+    r[4 + c] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+    r[8 + c] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
+    r[12 + c] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+  }
+}
+
+// PackColsKernel for the 32-column float tile: 16 x 16 blocks, loaded along k
+// (masked at the kc tail and past column nr), transposed, stored as panel rows.
+void pack_b_cols_f32(int nr, int64_t kc, const float* b, int64_t ldb, float* dst) {
+  constexpr int NR = NV * F32::L;
+  for (int64_t p0 = 0; p0 < kc; p0 += 16) {
+    const int rows = static_cast<int>(kc - p0 < 16 ? kc - p0 : 16);
+    const __mmask16 mask = static_cast<__mmask16>((1u << rows) - 1u);
+    for (int j0 = 0; j0 < NR; j0 += 16) {
+      __m512 r[16];
+      for (int j = 0; j < 16; ++j)
+        r[j] = j0 + j < nr ? _mm512_maskz_loadu_ps(mask, b + (j0 + j) * ldb + p0) : _mm512_setzero_ps();
+      transpose16(r);
+      for (int q = 0; q < rows; ++q) _mm512_storeu_ps(dst + (p0 + q) * NR + j0, r[q]);
+    }
+  }
+}
+
 }  // namespace
 
 TileKernels gemm_avx512_tile_kernels() {
@@ -71,8 +116,8 @@ TileKernels gemm_avx512_tile_kernels() {
   // for most pairs): MC = 224 (an A block of 336 / 672 KiB in L2), KC = 384,
   // NC = 4096 (a B block of 6 / 12 MiB in L3). A row-major A is read in place
   // as fast as a packed panel (measured), so only strided A is packed.
-  return {{kernel_f32, MR, NV * F32::L, 16 * MR, 384, 4096, true},
-          {kernel_f64, MR, NV * F64::L, 16 * MR, 384, 4096, true}};
+  return {{kernel_f32, MR, NV * F32::L, 16 * MR, 384, 4096, true, pack_b_cols_f32},
+          {kernel_f64, MR, NV * F64::L, 16 * MR, 384, 4096, true, nullptr}};
 }
 
 }  // namespace detail

@@ -44,6 +44,12 @@ template <class T>
 using DotKernel = void (*)(int64_t rows, int64_t n, int64_t k, const T* a, int64_t lda, const T* bt,
                            int64_t ldb, T* c, int64_t rsc, int64_t csc, bool load_c);
 
+// Packs a column-major B block (b(p, j) = b[p + j * ldb], ldb >= kc) into a
+// register tile's B panel: dst[p * NR + j] = b(p, j) for p < kc, j < nr, and 0
+// for nr <= j < NR (NR: the tile's own). A transpose, done in registers.
+template <class T>
+using PackColsKernel = void (*)(int nr, int64_t kc, const T* b, int64_t ldb, T* dst);
+
 // A micro-kernel and the shape it was built and tuned for. The driver packs
 // and blocks with these numbers, so every level can have its own tile:
 //   mr, nr        register tile (packed A panels hold mr rows, B panels nr columns)
@@ -51,12 +57,14 @@ using DotKernel = void (*)(int64_t rows, int64_t n, int64_t k, const T* a, int64
 //                 L1, a kc x nc B block for L3 (mc a multiple of mr, nc of nr)
 //   a_in_place    streams a row-major unpacked A as fast as a packed panel (the
 //                 driver then skips packing A when its rows are contiguous)
+//   pack_b_cols   packs column-major B panels (nullptr: the driver's scalar loop)
 template <class T>
 struct TileKernel {
   MicroKernel<T> run;
   int mr, nr;
   int64_t mc, kc, nc;
   bool a_in_place;
+  PackColsKernel<T> pack_b_cols;
 };
 
 struct GemmKernels {

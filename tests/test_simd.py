@@ -33,6 +33,8 @@ EXPRESSIONS = [
     "a0 @ b0", "a1 @ b1", "a2 @ b2", "a3 @ b3", "a4 @ b4", "a5 @ b5", "a6 @ b6",
     # The GEMM's bias + ReLU epilogue (nn.Linear, Sequential's Linear+ReLU) on tile edges.
     "lin(a5, b5.T, c5, True)", "lin(a6, b6.T, c6, False)",
+    # Column-major B (x @ w.T with w contiguous): the transposing B-panel packs.
+    "a0 @ bt0.T", "a4 @ bt4.T", "a5 @ bt5.T", "a6 @ bt6.T", "lin(a5, bt5, c5, True)",
 ]
 # Shapes: tile, gemv, narrow, and the edges of each level's tile (6 x 16/8, 14 x 32/16).
 MATMULS = ((37, 41, 129), (1, 53, 129), (37, 1, 129), (64, 3, 300), (14, 32, 7), (15, 33, 257), (13, 17, 40))
@@ -57,6 +59,7 @@ def _inputs() -> dict[str, np.ndarray]:
         for i, (mm, n, k) in enumerate(MATMULS):
             d[f"a{i}_{dt}"] = rng.standard_normal((mm, k)).astype(dt)
             d[f"b{i}_{dt}"] = rng.standard_normal((k, n)).astype(dt)
+            d[f"bt{i}_{dt}"] = np.ascontiguousarray(d[f"b{i}_{dt}"].T)
             d[f"c{i}_{dt}"] = rng.standard_normal(n).astype(dt)
     return d
 
