@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -238,16 +239,41 @@ def _epoch(
     }
 
 
-def save_chart(history: list[dict], path: str) -> bool:
+def _chart_figure_class() -> Any:
+    """matplotlib's Figure, rendering with Agg (no pyplot, no display), or None."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
+        return None
+    return Figure
+
+
+class _ImportInBackground:
+    """Imports the chart's matplotlib in a daemon thread while the data loads (gzip
+    and the pixel lookups release the GIL), so the chart at the end does not wait
+    about half a second for the import."""
+
+    def __init__(self) -> None:
+        self._result: list = []
+        self._thread = threading.Thread(target=lambda: self._result.append(_chart_figure_class()), daemon=True)
+        self._thread.start()
+
+    def figure_class(self) -> Any:
+        self._thread.join()
+        return self._result[0] if self._result else _chart_figure_class()
+
+
+def save_chart(history: list[dict], path: str, figure_class: Any = None) -> bool:
+    """Loss and accuracy per epoch as a PNG; False when matplotlib is not installed."""
+    Figure = figure_class or _chart_figure_class()
+    if Figure is None:
         return False
     epochs = [h["epoch"] for h in history]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig = Figure(figsize=(9, 3.5))
+    a1, a2 = fig.subplots(1, 2)
     a1.plot(epochs, [h["train_loss"] for h in history], "o-")
     a1.set(title="training loss", xlabel="epoch", ylabel="cross-entropy")
     a2.plot(epochs, [h["train_acc"] for h in history], "o-", label="train")
@@ -260,7 +286,6 @@ def save_chart(history: list[dict], path: str) -> bool:
     fig.tight_layout()
     with _atomic.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
     return True
 
 
@@ -283,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     _reuse_freed_memory()
     job = Job(args.distributed)
+    charting = _ImportInBackground() if job.is_main else None
     threads = job.threads(args.threads)
     if threads:
         ct.set_num_threads(threads)
@@ -406,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     chart = os.path.join(args.out, "training.png")
-    charted = save_chart(history, chart) if history else False
+    charted = save_chart(history, chart, charting.figure_class()) if history and charting else False
     total = time.perf_counter() - t0
     print(f"test accuracy: {test_acc:.4f}")
     print(f"time: {train_secs:.1f} s training, {total:.1f} s total (data loading {t_data:.1f} s)")
