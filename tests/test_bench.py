@@ -215,7 +215,7 @@ def test_command_runs_each_library_in_its_own_process_with_its_defaults(tmp_path
     assert not numpy["imports_corten"] and corten["imports_corten"]
     # --threads 1 reaches NumPy's BLAS through its worker's environment only; nothing else is set
     assert numpy["env"] == {"OPENBLAS_NUM_THREADS": "1"}
-    assert corten["env"] == {"GOMP_SPINCOUNT": "10000", "KMP_BLOCKTIME": "1"}  # corten's own default, set by its import
+    assert corten["env"] == {"GOMP_SPINCOUNT": "30000", "KMP_BLOCKTIME": "1"}  # corten's own default, set by its import
 
 
 def test_worker_environment():
@@ -235,7 +235,7 @@ def test_worker_environment():
 def test_same_process_runs_with_short_spinning_thread_pools():
     out, _ = _command("--threads", "1", "--same-process")
     line = out.splitlines()[0]
-    assert "GOMP_SPINCOUNT=10000" in line and "OPENBLAS_THREAD_TIMEOUT=20" in line, line
+    assert "GOMP_SPINCOUNT=30000" in line and "OPENBLAS_THREAD_TIMEOUT=20" in line, line
     assert "OPENBLAS_NUM_THREADS=1" in line, line
     assert "method: same process, equal short spin for every pool" in line, line
 

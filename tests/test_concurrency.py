@@ -331,6 +331,6 @@ def _spin_setting(env: dict) -> str:
 
 
 def test_import_sets_a_short_worker_spin_unless_the_user_chose():
-    assert _spin_setting({}) == "10000"
+    assert _spin_setting({}) == "30000"
     assert _spin_setting({"GOMP_SPINCOUNT": "500"}) == "500"
     assert _spin_setting({"OMP_WAIT_POLICY": "PASSIVE"}) == "None"

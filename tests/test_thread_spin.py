@@ -98,7 +98,7 @@ def test_short_spin_default_takes_effect_when_corten_loads_the_runtime():
     long = _idle_burn("corten", _runtime_defaults())
     if long < 2e-4:
         pytest.skip(f"the runtime's default spin burns {long * 1e3:.2f} ms here: too little to compare")
-    assert short < long / 3, (short, long)
+    assert short < long / 2, (short, long)  # 30,000 rounds against 300,000: about 1/10
 
 
 @needs_two_cpus
@@ -109,8 +109,8 @@ def test_spin_after_importing_torch_first_is_libgomps_default_unless_set_by_the_
     user_set = _idle_burn("torch,corten", {"GOMP_SPINCOUNT": "10000"})
     if torch_first < 2e-4:
         pytest.skip(f"libgomp's default spin burns {torch_first * 1e3:.2f} ms here: too little to compare")
-    assert corten_first < torch_first / 3, (corten_first, torch_first)
-    assert user_set < torch_first / 3, (user_set, torch_first)
+    assert corten_first < torch_first / 2, (corten_first, torch_first)
+    assert user_set < torch_first / 2, (user_set, torch_first)
 
 
 def test_import_leaves_the_setting_alone_when_the_runtime_is_already_loaded():
@@ -118,4 +118,4 @@ def test_import_leaves_the_setting_alone_when_the_runtime_is_already_loaded():
     code = "import sys, os, importlib; importlib.import_module(sys.argv[1]); import corten; " \
            "print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('KMP_BLOCKTIME'), corten.ENV_SET_ON_IMPORT)"
     assert _run(code, "torch") == "None None {}"
-    assert _run(code, "numpy") == "10000 1 {'GOMP_SPINCOUNT': '10000', 'KMP_BLOCKTIME': '1'}"
+    assert _run(code, "numpy") == "30000 1 {'GOMP_SPINCOUNT': '30000', 'KMP_BLOCKTIME': '1'}"

@@ -36,7 +36,7 @@ def _short_spin_threads(argv: list[str]) -> None:
     """`--same-process`: re-run `python -m corten bench` with every library's idle threads spinning briefly.
 
     In one process, corten and PyTorch share one OpenMP runtime (libgomp); corten is imported
-    first, so its GOMP_SPINCOUNT=10000 governs both. OpenBLAS (under NumPy) has its own pool,
+    first, so its GOMP_SPINCOUNT=30000 governs both. OpenBLAS (under NumPy) has its own pool,
     which spins for up to 2^28 cycles (about 0.1 s) by default. Interleaving libraries in one
     process on a small machine then has one library's spinning workers steal the cores the next
     one needs (measured: a 128x128 matmul 10-100x slower than alone). OPENBLAS_THREAD_TIMEOUT=20
