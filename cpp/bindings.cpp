@@ -103,6 +103,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("xent_prob_backward", &xent_prob_backward, gil);
   m.def("gelu", &gelu, gil);
   m.def("gelu_backward", &gelu_backward, gil);
+  m.def("relu_backward", &relu_backward, gil);
 
   // ---- optim: in-place parameter updates (optim.cpp) ----
   m.def("sgd_step", &sgd_step, gil);

@@ -250,7 +250,27 @@ void gelu_impl(Tag<T>, const View& xv, const View& gv, const View& ov, bool appr
   });
 }
 
+// ReLU's derivative from its output, in one pass: y > 0 ? g : 0 (what
+// where(y > 0, g, 0) gives, NaN y included, without the bool mask in between).
+template <class T>
+void relu_backward_impl(Tag<T>, const View& yv, const View& gv, const View& ov) {
+  if (!yv.is_contiguous()) throw std::invalid_argument("relu_backward: output must be contiguous");
+  check_like(gv, yv, "relu_backward", "gradient");
+  check_like(ov, yv, "relu_backward", "gradient input");
+  const int64_t n = yv.size();
+  const T* y = yv.ptr<T>();
+  const T* g = gv.ptr<T>();
+  T* o = ov.ptr<T>();
+  parallel_ranges(n, threads_for(n), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) o[i] = y[i] > T(0) ? g[i] : T(0);
+  });
+}
+
 }  // namespace
+
+void relu_backward(const View& y, const View& g, const OutView& grad_in) {
+  dispatch_float(y.dtype, "relu_backward", [&](auto t) { relu_backward_impl(t, y, g, grad_in); });
+}
 
 // Each entry point runs its float32 or float64 copy (dispatch_float throws,
 // naming the op, for any other dtype).

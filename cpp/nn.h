@@ -32,6 +32,9 @@ void xent_prob_backward(const View& x, const View& p, const View& lse, const Vie
 void gelu(const View& x, const OutView& out, bool tanh);
 void gelu_backward(const View& x, const View& g, const OutView& grad_in, bool tanh);
 
+// ReLU's gradient from its output y: grad_in = y > 0 ? g : 0 (contiguous, one shape).
+void relu_backward(const View& y, const View& g, const OutView& grad_in);
+
 // ---- optim.cpp ----------------------------------------------------------------
 // Each updates the parameter p (and the state arrays) in place from gradient g.
 // State arrays a caller does not need are passed empty (size 0).

@@ -90,6 +90,30 @@ def test_relu_grad_equals_where_formula(dtype):
     np.testing.assert_array_equal(relu_grad(y, g64).numpy(), ct.where(y > 0, g64, 0.0).numpy())
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_relu_backward_kernel_on_a_split_array_and_bad_input(threads):
+    rng = np.random.default_rng(5)
+    y = np.maximum(rng.normal(size=(300, 513)), 0).astype(np.float32)  # 2 threads' worth
+    y[::7, ::5] = np.nan
+    g = rng.normal(size=y.shape).astype(np.float32)
+    g[::11, ::3] = np.nan  # a NaN gradient passes where y > 0 and becomes 0 elsewhere
+    old = ct.get_num_threads()
+    ct.set_num_threads(threads)
+    try:
+        got = relu_grad(ct.tensor(y), ct.tensor(g)).numpy()
+    finally:
+        ct.set_num_threads(old)
+    np.testing.assert_array_equal(got, np.where(y > 0, g, np.float32(0)))
+    out = np.empty_like(g)
+    shapes = r"shape \(300,513\), got float32 \(300,5\)"
+    with pytest.raises(ValueError, match=r"relu_backward: gradient must be a contiguous float32 array of " + shapes):
+        ct._C.relu_backward(y, g[:, :5], out)
+    with pytest.raises(ValueError, match="relu_backward: gradient input must be"):
+        ct._C.relu_backward(y, g, out[:, ::2])
+    with pytest.raises((ValueError, TypeError), match="relu_backward"):
+        ct._C.relu_backward(y.astype(np.int32), g.astype(np.int32), out.astype(np.int32))
+
+
 def test_relu_backward_through_the_network_matches_torch():
     th = pytest.importorskip("torch")
     rng = np.random.default_rng(5)

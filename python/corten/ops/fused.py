@@ -113,18 +113,21 @@ def linear_rows(x: Tensor, weight: Tensor, bias: Tensor | None, relu: bool = Fal
 
 
 def relu_grad(y: Tensor, g: Tensor) -> Tensor:
-    """g where y > 0, else 0: ReLU's first derivative from its output. The kernels of
-    `where(y > 0, g, 0.0)` called on the arrays, without two op dispatches (the same
-    bits); other layouts and dtypes go through the ops."""
+    """g where y > 0, else 0: ReLU's first derivative from its output. One pass
+    of `_C.relu_backward` for contiguous float arrays of one shape (the bits of
+    `where(y > 0, g, 0.0)`, without the bool mask); the ops otherwise."""
     ya, ga = y._a, g._a
-    if ya.shape != ga.shape or ya.dtype != ga.dtype or ya.dtype.kind != "f":
+    if (
+        ya.shape != ga.shape
+        or ya.dtype != ga.dtype
+        or ya.dtype.kind != "f"
+        or not (ya.flags.c_contiguous and ga.flags.c_contiguous)
+    ):
         from .elementwise import where
 
         return where(y > 0, g, 0.0)
-    mask = np.empty(ya.shape, np.bool_)
-    _C.greater(ya, np.zeros((), ya.dtype), mask)
     out = np.empty(ga.shape, ga.dtype)
-    _C.where(mask, ga, np.zeros((), ga.dtype), out)
+    _C.relu_backward(ya, ga, out)
     return Tensor._wrap(out)
 
 
