@@ -262,7 +262,12 @@ void relu_backward_impl(Tag<T>, const View& yv, const View& gv, const View& ov) 
   const T* g = gv.ptr<T>();
   T* o = ov.ptr<T>();
   parallel_ranges(n, threads_for(n), [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) o[i] = y[i] > T(0) ? g[i] : T(0);
+    // g is read unconditionally so the compiler may select instead of branch
+    // (a branch on the sign of y mispredicts half the time).
+    for (int64_t i = b; i < e; ++i) {
+      const T gi = g[i];
+      o[i] = y[i] > T(0) ? gi : T(0);
+    }
   });
 }
 
