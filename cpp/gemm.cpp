@@ -1138,8 +1138,9 @@ void matmul_epilogue(const View& a, const View& b, const OutView& out, const std
     std::string s = shape_str(a) + " @ " + shape_str(b) + " -> " + shape_str(out);
     return bias ? s + " + bias " + shape_str(*bias) : s;
   };
-  if (a.ndim != 2 || b.ndim != 2 || out.ndim != 2 || (bias && bias->ndim != 2))
-    throw std::invalid_argument("matmul_epilogue: operands must be 2-D, got " + shapes());
+  // A 1-D bias of length n is added to every row (a 2-D one may broadcast by strides).
+  if (a.ndim != 2 || b.ndim != 2 || out.ndim != 2 || (bias && bias->ndim != 2 && bias->ndim != 1))
+    throw std::invalid_argument("matmul_epilogue: operands must be 2-D (bias 1-D or 2-D), got " + shapes());
   if (a.dtype != b.dtype || a.dtype != out.dtype || (bias && bias->dtype != a.dtype))
     throw std::invalid_argument(std::string("matmul_epilogue: dtype mismatch: ") + dtype_name(a.dtype) +
                                 ", " + dtype_name(b.dtype) + " -> " + dtype_name(out.dtype) +
@@ -1149,12 +1150,16 @@ void matmul_epilogue(const View& a, const View& b, const OutView& out, const std
                                 dtype_name(a.dtype));
   const int64_t m = a.shape[0], k = a.shape[1], n = b.shape[1];
   if (b.shape[0] != k || out.shape[0] != m || out.shape[1] != n ||
-      (bias && (bias->shape[0] != m || bias->shape[1] != n)))
+      (bias && bias->ndim == 2 && (bias->shape[0] != m || bias->shape[1] != n)) ||
+      (bias && bias->ndim == 1 && bias->shape[0] != n))
     throw std::invalid_argument("matmul_epilogue: shapes do not match: " + shapes());
   auto run = [&](auto zero) {
     using T = decltype(zero);
     GemmEpilogue<T> e;
-    if (bias) e = {bias->ptr<T>(), bias->strides[0], bias->strides[1], relu};
+    if (bias && bias->ndim == 1)
+      e = {bias->ptr<T>(), 0, bias->strides[0], relu};
+    else if (bias)
+      e = {bias->ptr<T>(), bias->strides[0], bias->strides[1], relu};
     e.relu = relu;
     gemm<T>(m, n, k, a.ptr<T>(), a.strides[0], a.strides[1], b.ptr<T>(), b.strides[0], b.strides[1],
             out.ptr<T>(), out.strides[0], out.strides[1], false, e);

@@ -368,6 +368,10 @@ def _separate(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None, relu: bool)
 def _fused(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None, relu: bool) -> np.ndarray:
     out = np.empty((a.shape[0], b.shape[1]), a.dtype)
     ct._C.matmul_epilogue(a, b, out, None if bias is None else np.broadcast_to(bias, out.shape), relu)
+    if bias is not None and bias.ndim == 1:  # a 1-D bias is also taken as it is (nn.Linear's)
+        flat = np.empty_like(out)
+        ct._C.matmul_epilogue(a, b, flat, bias, relu)
+        assert flat.tobytes() == out.tobytes()
     return out
 
 
@@ -412,6 +416,8 @@ def test_epilogue_rejects_bad_operands():
         ct._C.matmul_epilogue(a, np.ones((5, 5), np.float32), out, None, False)
     with pytest.raises(ValueError, match="shapes do not match"):
         ct._C.matmul_epilogue(a, b, out, np.ones((3, 4), np.float32), False)
+    with pytest.raises(ValueError, match=r"shapes do not match: \(3,4\) @ \(4,5\) -> \(3,5\) \+ bias \(3,\)"):
+        ct._C.matmul_epilogue(a, b, out, np.ones(3, np.float32), False)
     with pytest.raises(ValueError, match="dtype mismatch"):
         ct._C.matmul_epilogue(a, b, out, np.ones((3, 5), np.float64), True)
     with pytest.raises(ValueError, match="float32 or float64"):
