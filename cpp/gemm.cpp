@@ -159,7 +159,7 @@ void portable_kernel(int64_t kc, const T* a, int64_t rsa, int64_t csa, const T* 
 // The portable tile: 6 x 64 bytes (16 floats, 8 doubles), blocks as AVX2's.
 template <class T> TileKernel<T> portable_tile() {
   constexpr int NR = 64 / int(sizeof(T));
-  return {portable_kernel<T, NR>, 6, NR, 144, 256, 4080, true, nullptr};
+  return {portable_kernel<T, NR>, 6, NR, 144, 256, 4080, true, nullptr, nullptr, 0};
 }
 
 inline int64_t round_up(int64_t x, int64_t unit) { return std::max(unit, (x + unit - 1) / unit * unit); }
@@ -306,6 +306,7 @@ void pack_b_panel(const TileKernel<T>& tk, int nr, int64_t kc, const T* b, int64
 struct Tiling {
   int mr, nr;
   int64_t mc, kc, nc;
+  int mr_short;  // edge tiles of at most this many rows run the short kernel (0: none)
 };
 
 struct Operands {
@@ -389,7 +390,7 @@ template <class T> struct BlockEpilogue {
 };
 
 template <class T>
-void macro_kernel(MicroKernel<T> ukr, const Tiling& tl, int64_t mc, int64_t nc, int64_t kc,
+void macro_kernel(const TileKernel<T>& tk, const Tiling& tl, int64_t mc, int64_t nc, int64_t kc,
                   AOperand<T> a, const T* pb, const T* b_direct, int64_t rsb, T* c, int64_t rsc,
                   int64_t csc, bool load_c, BlockEpilogue<T> epi) {
   const int MR = tl.mr, NR = tl.nr;
@@ -403,6 +404,7 @@ void macro_kernel(MicroKernel<T> ukr, const Tiling& tl, int64_t mc, int64_t nc, 
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
       T* ct = c + ir * rsc + jr * csc;
+      const MicroKernel<T> ukr = tk.run_short && mr <= tk.mr_short ? tk.run_short : tk.run;
       ukr(kc, ap, a.rs, a.cs, b, bstride, ct, rsc, csc, mr, nr, load_c);
       if (epi.e) apply_epilogue(*epi.e, epi.at(ir, jr).bias, mr, nr, ct, rsc, csc);
       ap += a.panel_step;
@@ -467,12 +469,12 @@ void blocked_rows(const TileKernel<T>& tk, const Operands& o, const T* A, const 
             const bool direct = b_direct && nr == NR;
             if (!direct)
               pack_b_panel<T>(tk, nr, kc, B + pc * o.rsb + (jc + j) * o.csb, o.rsb, o.csb, pb);
-            macro_kernel<T>(tk.run, o.tl, mc, nr, kc, a, pb, direct ? b_direct + j : nullptr, o.rsb,
+            macro_kernel<T>(tk, o.tl, mc, nr, kc, a, pb, direct ? b_direct + j : nullptr, o.rsb,
                             C + ic * o.rsc + (jc + j) * o.csc, o.rsc, o.csc, load_c,
                             last.at(ic, jc + j));
           }
         } else {
-          macro_kernel<T>(tk.run, o.tl, mc, nc, kc, a, pb, b_direct, o.rsb,
+          macro_kernel<T>(tk, o.tl, mc, nc, kc, a, pb, b_direct, o.rsb,
                           C + ic * o.rsc + jc * o.csc, o.rsc, o.csc, load_c, last.at(ic, jc));
         }
       }
@@ -737,7 +739,7 @@ template <class T>
 Operands make_plan(const TileKernel<T>& tk, int64_t m, int64_t n, int64_t k, int64_t rsa,
                    int64_t csa, int64_t rsb, int64_t csb, int64_t rsc, int64_t csc,
                    bool accumulate) {
-  const Tiling tl{tk.mr, tk.nr, tk.mc, tk.kc, tk.nc};
+  const Tiling tl{tk.mr, tk.nr, tk.mc, tk.kc, tk.nc, tk.run_short ? tk.mr_short : 0};
   const int MR = tl.mr;
   Operands o{tl, m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate, true, true, 1.5};
   // Row-major B panels are copies; column-major ones a transpose (in registers
@@ -762,7 +764,9 @@ double plan_cost(const Operands& o) {
   const double madds_per_cycle = NR / 2.0;
   const double tm = double((o.m + MR - 1) / MR), tn = double((o.n + NR - 1) / NR);
   const double kb = double((o.k + 255) / 256);
-  double cost = tm * MR * tn * NR * double(o.k) / madds_per_cycle;
+  const int64_t edge = o.m % MR;  // rows of the last tile, computed as a short or a full tile
+  const double rows = double(o.m - edge + (edge == 0 ? 0 : edge <= o.tl.mr_short ? o.tl.mr_short : MR));
+  double cost = rows * tn * NR * double(o.k) / madds_per_cycle;
   if (o.pack_a) cost += double(o.m) * double(o.k) * (o.rsa == 1 ? 0.3 : 1.0);
   if (o.pack_b) cost += double(o.k) * double(o.n) * o.b_pack_cycles;
   // C write-back per tile and KC block: vector stores, or (non-unit column stride)

@@ -298,8 +298,8 @@ void pack_b_cols_f32(int nr, int64_t kc, const float* b, int64_t ldb, float* dst
 // KC = 256 keeps a KC x NR packed B panel at 16 KiB (half of L1), MC = 144 an
 // A block in L2 (and 128-row problems in one block), NC = 4080 a B block in L3.
 const GemmKernels kAvx2Kernels = {
-    {kernel_f32, MR, 2 * F32::L, 144, 256, 4080, true, pack_b_cols_f32},
-    {kernel_f64, MR, 2 * F64::L, 144, 256, 4080, true, nullptr},
+    {kernel_f32, MR, 2 * F32::L, 144, 256, 4080, true, pack_b_cols_f32, nullptr, 0},
+    {kernel_f64, MR, 2 * F64::L, 144, 256, 4080, true, nullptr, nullptr, 0},
     gemv_dot_f32, gemv_axpy_f32, gemv_dot_f64, gemv_axpy_f64, dot_f32, dot_f64};
 
 }  // namespace

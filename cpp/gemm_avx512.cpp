@@ -107,6 +107,20 @@ void pack_b_cols_f32(int nr, int64_t kc, const float* b, int64_t ldb, float* dst
   }
 }
 
+// Edge tiles of at most 4 rows (TileKernel::run_short): 8 accumulators, still
+// enough independent chains for both FMA pipes.
+constexpr int kShortMR = 4;
+
+void kernel_f32_short(int64_t kc, const float* a, int64_t rsa, int64_t csa, const float* b,
+                      int64_t rsb, float* c, int64_t rsc, int64_t csc, int mr, int nr, bool load_c) {
+  tile_kernel<F32, kShortMR, NV>(kc, a, rsa, csa, b, rsb, c, rsc, csc, mr, nr, load_c);
+}
+
+void kernel_f64_short(int64_t kc, const double* a, int64_t rsa, int64_t csa, const double* b,
+                      int64_t rsb, double* c, int64_t rsc, int64_t csc, int mr, int nr, bool load_c) {
+  tile_kernel<F64, kShortMR, NV>(kc, a, rsa, csa, b, rsb, c, rsc, csc, mr, nr, load_c);
+}
+
 }  // namespace
 
 TileKernels gemm_avx512_tile_kernels() {
@@ -116,8 +130,8 @@ TileKernels gemm_avx512_tile_kernels() {
   // for most pairs): MC = 224 (an A block of 336 / 672 KiB in L2), KC = 384,
   // NC = 4096 (a B block of 6 / 12 MiB in L3). A row-major A is read in place
   // as fast as a packed panel (measured), so only strided A is packed.
-  return {{kernel_f32, MR, NV * F32::L, 16 * MR, 384, 4096, true, pack_b_cols_f32},
-          {kernel_f64, MR, NV * F64::L, 16 * MR, 384, 4096, true, nullptr}};
+  return {{kernel_f32, MR, NV * F32::L, 16 * MR, 384, 4096, true, pack_b_cols_f32, kernel_f32_short, kShortMR},
+          {kernel_f64, MR, NV * F64::L, 16 * MR, 384, 4096, true, nullptr, kernel_f64_short, kShortMR}};
 }
 
 }  // namespace detail

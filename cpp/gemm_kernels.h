@@ -58,6 +58,10 @@ using PackColsKernel = void (*)(int nr, int64_t kc, const T* b, int64_t ldb, T* 
 //   a_in_place    streams a row-major unpacked A as fast as a packed panel (the
 //                 driver then skips packing A when its rows are contiguous)
 //   pack_b_cols   packs column-major B panels (nullptr: the driver's scalar loop)
+//   run_short     the same tile with only mr_short rows, for edge tiles of at most
+//                 mr_short rows (a 2-row edge in the full tile costs all its rows:
+//                 m = 128 with 14-row tiles is 9 full tiles and one of 2 rows).
+//                 Each element is the same chain of FMAs, so the same bits.
 template <class T>
 struct TileKernel {
   MicroKernel<T> run;
@@ -65,6 +69,8 @@ struct TileKernel {
   int64_t mc, kc, nc;
   bool a_in_place;
   PackColsKernel<T> pack_b_cols;
+  MicroKernel<T> run_short;
+  int mr_short;
 };
 
 struct GemmKernels {
