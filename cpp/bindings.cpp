@@ -9,6 +9,7 @@
 #include "conv.h"
 #include "elementwise.h"
 #include "gemm.h"
+#include "gemm_kernels.h"
 #include "indexing.h"
 #include "nn.h"
 #include "parallel.h"
@@ -49,6 +50,13 @@ PYBIND11_MODULE(_C, m) {
   m.def("elementwise_kernel", &elementwise_kernel_name);
   m.def("set_gemm_fallback", &set_gemm_force_fallback);
   m.def("set_gemm_kernel", &set_gemm_kernel);
+  // Cache-block overrides for measuring (elem_bytes 4 or 8; 0 restores, < 0 keeps).
+  m.def("set_gemm_blocking", &detail::set_gemm_blocking);
+  m.def("get_gemm_blocking", [](int elem_bytes) {
+    int64_t mc, kc, nc;
+    detail::get_gemm_blocking(elem_bytes, &mc, &kc, &nc);
+    return std::make_tuple(mc, kc, nc);
+  });
   m.def("op_kinds", &op_kinds);
 
   // ---- element-wise (elementwise.cpp) and data movement (indexing.cpp) ----
