@@ -146,10 +146,11 @@ def _run(
                     t = node._retain[i]()
                     if t is not None:
                         t.grad = g if create_graph else g.detach()
-                key = (id(node), i)
-                if key in cap_node:
-                    captured[cap_node[key]] = g
-            if all(g is None for g in grads):
+                if cap_node:
+                    key = (id(node), i)
+                    if key in cap_node:
+                        captured[cap_node[key]] = g
+            if (grads[0] is None) if len(grads) == 1 else all(g is None for g in grads):
                 in_grads: tuple = (None,) * len(node.next_edges)
             else:
                 res = type(node).backward(node, *grads)
@@ -161,7 +162,7 @@ def _run(
                     )
             if not retain_graph:
                 node._release()
-            builtin = type(node).__module__.startswith("corten.")
+            builtin = _is_builtin(type(node))
             for edge, g in zip(node.next_edges, in_grads, strict=False):
                 if edge is None:
                     continue
@@ -186,6 +187,16 @@ def _run(
     if capture is None:
         return []
     return [captured.get(i) for i in range(len(capture))]
+
+
+_BUILTIN: dict = {}  # Function subclass -> defined inside corten (its gradients are fresh arrays)
+
+
+def _is_builtin(cls: type) -> bool:
+    b = _BUILTIN.get(cls)
+    if b is None:
+        b = _BUILTIN[cls] = cls.__module__.startswith("corten.")
+    return b
 
 
 def _array_refs(holder: Any) -> int:
