@@ -70,10 +70,13 @@ template <class T> Blocking& blocking() {
 template <class T> constexpr int kNarrowNR = 64 / int(sizeof(T));
 
 // Problems below twice this many multiply-adds run on one thread; above it,
-// each thread gets at least this much work. 2^20 (128^3 / 2): below ~20 us of
-// work a fork/join is a poor bet, and a very costly one when the machine is
-// oversubscribed (a preempted worker stalls the join).
-constexpr int64_t kMinFlopsPerThread = int64_t(1) << 20;
+// each thread gets at least this much work. 2^18: a fork/join with a spinning
+// worker costs a few microseconds, and the small layers of a training step
+// (128x512x10 products, 655K multiply-adds, bound by writing C or reading B)
+// ran 24-26 us on one thread and 15 us on two (the 784-512-10 step: -20 us).
+// 2^20 kept them on one thread. A sleeping worker costs 35-55 us to wake, so a
+// lone small product after a pause pays that once; a step's loop keeps it awake.
+constexpr int64_t kMinFlopsPerThread = int64_t(1) << 18;
 
 // ---------------------------------------------------------------------------
 // Kernel selection.
