@@ -65,11 +65,16 @@ void kernel_f64(int64_t kc, const double* a, int64_t rsa, int64_t csa, const dou
 // In-register transpose of 16 rows of 16 floats: r[j][i] <- r[i][j].
 // Three shuffle stages: pairs of rows interleaved, then 4-row groups within each
 // 128-bit lane, then the 128-bit lanes themselves (two shuffle_f32x4 stages).
+// The unpacks and lane shuffles are written as their zero-masked forms with a
+// full mask (the same instructions): the plain forms pass GCC's self-initialised
+// `_mm512_undefined_ps()`, which -Wmaybe-uninitialized flags in sanitizer builds.
+#define CORTEN_LANES(x, y, imm) _mm512_maskz_shuffle_f32x4(kAll16, (x), (y), (imm))
+constexpr __mmask16 kAll16 = 0xFFFF;
 inline void transpose16(__m512 r[16]) {
   __m512 a[16], b[16];
   for (int i = 0; i < 16; i += 2) {
-    a[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    a[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    a[i] = _mm512_maskz_unpacklo_ps(kAll16, r[i], r[i + 1]);
+    a[i + 1] = _mm512_maskz_unpackhi_ps(kAll16, r[i], r[i + 1]);
   }
   // b[4g + c], 128-bit lane L: column 4L + c of rows 4g .. 4g + 3.
   for (int g = 0; g < 16; g += 4) {
@@ -79,16 +84,17 @@ inline void transpose16(__m512 r[16]) {
     b[g + 3] = _mm512_shuffle_ps(a[g + 1], a[g + 3], 0xEE);
   }
   for (int c = 0; c < 4; ++c) {
-    const __m512 u0 = _mm512_shuffle_f32x4(b[c], b[4 + c], 0x88);
-    const __m512 u1 = _mm512_shuffle_f32x4(b[c], b[4 + c], 0xDD);
-    const __m512 u2 = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0x88);
-    const __m512 u3 = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0xDD);
-    r[c] = _mm512_shuffle_f32x4(u0, u2, 0x88);
-    r[4 + c] = _mm512_shuffle_f32x4(u1, u3, 0x88);
-    r[8 + c] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
-    r[12 + c] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+    const __m512 u0 = CORTEN_LANES(b[c], b[4 + c], 0x88);
+    const __m512 u1 = CORTEN_LANES(b[c], b[4 + c], 0xDD);
+    const __m512 u2 = CORTEN_LANES(b[8 + c], b[12 + c], 0x88);
+    const __m512 u3 = CORTEN_LANES(b[8 + c], b[12 + c], 0xDD);
+    r[c] = CORTEN_LANES(u0, u2, 0x88);
+    r[4 + c] = CORTEN_LANES(u1, u3, 0x88);
+    r[8 + c] = CORTEN_LANES(u0, u2, 0xDD);
+    r[12 + c] = CORTEN_LANES(u1, u3, 0xDD);
   }
 }
+#undef CORTEN_LANES
 
 // PackColsKernel for the 32-column float tile: 16 x 16 blocks, loaded along k
 // (masked at the kc tail and past column nr), transposed, stored as panel rows.
