@@ -204,13 +204,18 @@ void gather(const View& src, const std::vector<View>& idx, const OutView& out, c
             o[i * so] = sdata[v * ss];
           }
         } else {
+          // Whole contiguous rows (a batch of samples, embedding rows): one memcpy each.
+          const bool rows = blk.nd == 1 && blk.d[0].s[0] == 1 && blk.d[0].s[1] == 1;
           for (int64_t i = 0; i < cnt; ++i) {
             int64_t off;
             if (!index_offset(p, i, lst, src, k, off, bad)) {
               bad.pos = pos + i;
               return false;
             }
-            for_block(blk, const_cast<U*>(sdata + off), o + i * so, [](U* s, U* d) { *d = *s; });
+            if (rows)
+              std::memcpy(o + i * so, sdata + off, static_cast<size_t>(blk.d[0].n) * sizeof(U));
+            else
+              for_block(blk, const_cast<U*>(sdata + off), o + i * so, [](U* s, U* d) { *d = *s; });
           }
         }
         pos += cnt;

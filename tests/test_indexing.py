@@ -467,6 +467,27 @@ def test_large_inputs_same_for_any_thread_count():
         ct.from_numpy(x)[np.r_[np.zeros(200000, np.int64), 300]]
 
 
+@pytest.mark.parametrize("dtype", [np.bool_, np.int32, np.int64, np.float32, np.float64, np.complex128])
+def test_whole_rows_gathered_for_any_thread_count(dtype):
+    """Rows that are contiguous in source and result are copied whole (one memcpy
+    each); rows that are not (a transposed source) take the element walk."""
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((400, 6, 7)) * 5).astype(dtype)
+    idx = rng.integers(-400, 400, 333)
+    before = ct.get_num_threads()
+    try:
+        for n in (1, 2, 3):
+            ct.set_num_threads(n)
+            t = ct.from_numpy(x)
+            np.testing.assert_array_equal(t[idx].numpy(), x[idx])
+            np.testing.assert_array_equal(t.permute(0, 2, 1)[idx].numpy(), x.transpose(0, 2, 1)[idx])
+            np.testing.assert_array_equal(t[:, 1:5][idx].numpy(), x[:, 1:5][idx])  # rows with a gap
+            with pytest.raises(IndexError, match="index 400 is out of bounds for axis 0 with size 400"):
+                t[np.r_[idx, 400]]
+    finally:
+        ct.set_num_threads(before)
+
+
 def test_against_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(7)
