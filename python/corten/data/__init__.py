@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _C
 from .. import random as _random
 from ..random import Generator, randperm
 from ..tensor import Tensor
@@ -121,9 +122,12 @@ class _BatchBuffers:
             out = np.empty(shape, src.dtype)
             if len(ring) < self.size:
                 ring.append(out)
-        # indices were checked against the length (DataLoader._order): 'wrap' only maps
-        # negative ones as indexing does, and skips take's buffered 'raise' mode
-        np.take(src, idx, axis=0, out=out, mode="wrap")
+        if idx.dtype == np.int64:  # the gather kernel: whole rows copied in parallel
+            _C.gather(src, [idx], out, [0])
+        else:
+            # indices were checked against the length (DataLoader._order): 'wrap' only maps
+            # negative ones as indexing does, and skips take's buffered 'raise' mode
+            np.take(src, idx, axis=0, out=out, mode="wrap")
         return out
 
 
