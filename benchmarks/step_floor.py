@@ -9,7 +9,10 @@ arrays: the two gathers, the fused-epilogue GEMMs, cross-entropy forward and
 backward, the three backward GEMMs, ReLU's mask, the bias sums and one RMSprop call,
 with no graph, no modules and no Tensor objects. The second is what the step would
 cost if recording, the backward walk and the DataLoader took no time; the difference
-is the framework's share. Medians of the epochs' mean step times.
+is the framework's share. Third, the step's five matrix products alone, back to back
+on the same arrays: the GEMM floor (the step's matmul FLOPs at the GEMM's own rate for
+these shapes), and the hand loop's time as a multiple of it. Medians of the epochs'
+mean step times.
 """
 
 from __future__ import annotations
@@ -69,6 +72,20 @@ def kernels_epoch(x_all: np.ndarray, y_all: np.ndarray, s: dict) -> float:
     return (time.perf_counter() - t) / steps
 
 
+def gemm_epoch(s: dict, steps: int) -> float:
+    """The step's five products (two forward with their epilogues, three backward) alone."""
+    w1, b1, w2, b2 = s["params"]
+    xb, h, z, gz, gh, gw1, gw2 = (s[k] for k in ("xb", "h", "z", "gz", "gh", "gw1", "gw2"))
+    t = time.perf_counter()
+    for _ in range(steps):
+        _C.matmul_epilogue(xb, w1.T, h, b1, True)
+        _C.matmul_epilogue(h, w2.T, z, b2, False)
+        _C.matmul(gz, w2, gh, False)
+        _C.matmul(gz.T, h, gw2, False)
+        _C.matmul(gh.T, xb, gw1, False)
+    return (time.perf_counter() - t) / steps
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=3)
@@ -87,17 +104,26 @@ def main() -> None:
           "xb": np.empty((BATCH, 784), np.float32), "yb": np.empty(BATCH, np.int64),
           "rng": np.random.default_rng(0)}
     x_all, y_all = train.tensors[0].numpy(), train.tensors[1].numpy()
+    w1, _, w2, _ = params
+    gs = {"params": params, "xb": x_all[:BATCH].copy(), "h": np.empty((BATCH, 512), np.float32),
+          "z": np.empty((BATCH, 10), np.float32), "gz": np.full((BATCH, 10), 1e-3, np.float32),
+          "gh": np.empty((BATCH, 512), np.float32), "gw1": np.empty_like(w1), "gw2": np.empty_like(w2)}
+    steps = len(x_all) // BATCH
     framework_epoch(train, fw)  # warm-up epoch each
     kernels_epoch(x_all, y_all, ks)
-    f, k = [], []
+    gemm_epoch(gs, steps)
+    f, k, g = [], [], []
     for _ in range(args.epochs):
         f.append(framework_epoch(train, fw))
         k.append(kernels_epoch(x_all, y_all, ks))
-    fm, km = statistics.median(f) * 1e3, statistics.median(k) * 1e3
+        g.append(gemm_epoch(gs, steps))
+    fm, km, gm = statistics.median(f) * 1e3, statistics.median(k) * 1e3, statistics.median(g) * 1e3
     print(f"{ct.get_num_threads()} threads, median of {args.epochs} epochs each, alternating")
     print(f"hand-written loop (DataLoader, Sequential, autograd, RMSprop)  {fm:.3f} ms per step")
     print(f"the same kernels called bare on arrays                        {km:.3f} ms per step")
-    print(f"framework share: {fm - km:.3f} ms ({(fm - km) / fm:.0%} of the step)")
+    print(f"the step's five matrix products alone (GEMM floor)              {gm:.3f} ms per step")
+    print(f"framework share: {fm - km:.3f} ms ({(fm - km) / fm:.0%} of the step); "
+          f"hand-written loop / GEMM floor: {fm / gm:.2f}x")
 
 
 if __name__ == "__main__":
