@@ -27,6 +27,16 @@ settings.register_profile("asan", max_examples=15, **_COMMON)
 settings.load_profile(os.environ.get("CORTEN_HYPOTHESIS_PROFILE", "ci"))
 
 
+# Under `make sanitize`, the processes the tests start (`python -m corten train` and
+# the like) keep ASan and UBSan but skip LeakSanitizer's exit check: in them its
+# tracer intermittently crashes reading a thread's dynamic TLS ("Tracer caught
+# signal 11", 2 runs in 5 of test_resume.py here), which fails a run that found
+# nothing. This process's own check, over every in-process test, is unchanged (ASan
+# read its options when it started).
+if "libasan" in os.environ.get("LD_PRELOAD", ""):
+    os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "").replace("detect_leaks=1", "detect_leaks=0")
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
