@@ -34,7 +34,8 @@ settings.load_profile(os.environ.get("CORTEN_HYPOTHESIS_PROFILE", "ci"))
 # nothing. This process's own check, over every in-process test, is unchanged (ASan
 # read its options when it started).
 if "libasan" in os.environ.get("LD_PRELOAD", ""):
-    os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "").replace("detect_leaks=1", "detect_leaks=0")
+    # the last setting of an option wins, so this holds whatever ASAN_OPTIONS said before
+    os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
 
 
 def _in_ci() -> bool:
