@@ -45,8 +45,10 @@ def rational_fit(g, lo, hi, m, n, samples=3000, iters=60):
         w = w * np.abs(err)
         w, qprev = w / w.sum(), qv
     z = best[1]
-    scale = lambda cs: [mp.mpf(float(c)) / (hi - lo) ** k for k, c in enumerate(cs)]  # assumes lo = 0
-    return scale(z[:m + 1]), scale([1.0, *z[m + 1:]])
+    def monomial(cs):  # in x, from the fit's variable (x - lo) / (hi - lo); lo = 0 here
+        return [mp.mpf(float(c)) / (hi - lo) ** k for k, c in enumerate(cs)]
+
+    return monomial(z[:m + 1]), monomial([1.0, *z[m + 1:]])
 
 
 def rounded(cs, kind):
