@@ -222,13 +222,16 @@ def _fresh(g: Any, grads: list, in_grads: tuple) -> bool:
     if _array_refs(g) != _EXCLUSIVE_REFS:  # before any local name holds the array
         return False
     a = g._a
-    return (
-        a.base is None
-        and a.flags.writeable
-        and a.flags.c_contiguous
-        and not any(x is g for x in grads)
-        and sum(x is g for x in in_grads) == 1
-    )
+    if a.base is not None or not (a.flags.writeable and a.flags.c_contiguous):
+        return False
+    for x in grads:  # plain loops: these run for every leaf of every step
+        if x is g:
+            return False
+    uses = 0
+    for x in in_grads:
+        if x is g:
+            uses += 1
+    return uses == 1
 
 
 def _deliver_leaf(
@@ -251,7 +254,10 @@ def _deliver_leaf(
     if g.shape != leaf.shape:
         raise RuntimeError(f"gradient of shape {tuple(g.shape)} does not match leaf of shape {tuple(leaf.shape)}")
     if leaf.grad is None:
-        leaf.grad = g if create_graph else g.detach() if owned else g.detach().copy()
+        if create_graph or (owned and g._grad_fn is None and not g._rg):
+            leaf.grad = g  # owned: a fresh array, outside any graph, that nothing else holds
+        else:
+            leaf.grad = g.detach() if owned else g.detach().copy()
     elif create_graph:
         leaf.grad = leaf.grad + g
     else:

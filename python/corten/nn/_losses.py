@@ -75,7 +75,7 @@ def cross_entropy(
         t2 = _class_last(target.detach())
     else:
         out_shape = _check_index_target(input, target, "cross_entropy")
-        t2 = target.reshape(-1)
+        t2 = target if target.ndim == 1 else target.reshape(-1)
     out = softmax_cross_entropy(
         _class_last(input), t2, int(ignore_index), float(label_smoothing), reduction
     )
