@@ -344,13 +344,13 @@ def test_optimizer_steps_give_the_same_bits_at_every_level(name, kwargs):
             params = [ct.from_numpy(p.copy()).requires_grad_() for p in starts]
             opt = getattr(ct.optim, name)(params, **kwargs)
             for step in grads:
-                for p, g in zip(params, step):
+                for p, g in zip(params, step, strict=True):
                     p.grad = ct.from_numpy(g)
                 opt.step()
             results[level] = [p.detach().numpy() for p in params]
     finally:
         ct.set_simd_level(None)
     for level, got in results.items():
-        for a, b in zip(got, results["generic"]):
+        for a, b in zip(got, results["generic"], strict=True):
             assert a.tobytes() == b.tobytes(), f"{name} at {level} differs from the portable copy"
         assert not np.array_equal(got[0], starts[0])  # the steps did move the parameters
