@@ -203,19 +203,41 @@ void gather(const View& src, const std::vector<View>& idx, const OutView& out, c
             }
             o[i * so] = sdata[v * ss];
           }
+        } else if (blk.nd == 1 && blk.d[0].s[0] == 1 && blk.d[0].s[1] == 1) {
+          // Whole contiguous rows (a batch of samples, embedding rows): one memcpy each,
+          // with the rows kAhead further on already requested. Random rows of a large
+          // dataset miss every cache, and one row's misses alone leave the memory
+          // system mostly idle. Indices are still checked in order.
+          constexpr int64_t kAhead = 4;
+          const size_t bytes = static_cast<size_t>(blk.d[0].n) * sizeof(U);
+          const size_t ask = std::min<size_t>(bytes, 4096);  // longer rows: the hardware prefetcher streams them
+          int64_t offs[kAhead];
+          auto request = [&](int64_t j) {
+            int64_t off;
+            if (!index_offset(p, j, lst, src, k, off, bad)) {
+              bad.pos = pos + j;
+              return false;
+            }
+            offs[j % kAhead] = off;
+            const char* row = reinterpret_cast<const char*>(sdata + off);
+            for (size_t c = 0; c < ask; c += 64) __builtin_prefetch(row + c);
+            return true;
+          };
+          for (int64_t j = 0; j < std::min(kAhead, cnt); ++j)
+            if (!request(j)) return false;
+          for (int64_t i = 0; i < cnt; ++i) {
+            const int64_t off = offs[i % kAhead];  // read before request(i + kAhead) reuses the slot
+            if (i + kAhead < cnt && !request(i + kAhead)) return false;
+            std::memcpy(o + i * so, sdata + off, bytes);
+          }
         } else {
-          // Whole contiguous rows (a batch of samples, embedding rows): one memcpy each.
-          const bool rows = blk.nd == 1 && blk.d[0].s[0] == 1 && blk.d[0].s[1] == 1;
           for (int64_t i = 0; i < cnt; ++i) {
             int64_t off;
             if (!index_offset(p, i, lst, src, k, off, bad)) {
               bad.pos = pos + i;
               return false;
             }
-            if (rows)
-              std::memcpy(o + i * so, sdata + off, static_cast<size_t>(blk.d[0].n) * sizeof(U));
-            else
-              for_block(blk, const_cast<U*>(sdata + off), o + i * so, [](U* s, U* d) { *d = *s; });
+            for_block(blk, const_cast<U*>(sdata + off), o + i * so, [](U* s, U* d) { *d = *s; });
           }
         }
         pos += cnt;

@@ -484,6 +484,12 @@ def test_whole_rows_gathered_for_any_thread_count(dtype):
             np.testing.assert_array_equal(t[:, 1:5][idx].numpy(), x[:, 1:5][idx])  # rows with a gap
             with pytest.raises(IndexError, match="index 400 is out of bounds for axis 0 with size 400"):
                 t[np.r_[idx, 400]]
+            # rows are requested a few ahead of the copy: the first bad index is still the one named
+            with pytest.raises(IndexError, match="index 401 is out of bounds"):
+                t[np.r_[idx[:100], 401, 3, -500, idx[:50]]]
+            np.testing.assert_array_equal(t[idx[:2]].numpy(), x[idx[:2]])  # fewer rows than the look-ahead
+            wide = (rng.standard_normal((50, 2000)) * 5).astype(dtype)  # rows longer than what is requested ahead
+            np.testing.assert_array_equal(ct.from_numpy(wide)[idx % 50].numpy(), wide[idx % 50])
     finally:
         ct.set_num_threads(before)
 
