@@ -22,6 +22,17 @@ from .autograd.views import register_view
 
 _object_new = object.__new__
 
+_BACKWARD: Any = None  # corten.autograd.backward, looked up once (autograd imports this module)
+
+
+def _autograd_backward() -> Any:
+    global _BACKWARD
+    if _BACKWARD is None:
+        from .autograd import backward
+
+        _BACKWARD = backward
+    return _BACKWARD
+
 
 class Tensor:
     """An n-dimensional array with autograd. Create with corten.tensor(), zeros(), ...
@@ -278,9 +289,7 @@ class Tensor:
         self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False,
         inputs: Sequence[Tensor] | None = None,
     ) -> None:
-        from .autograd import backward
-
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
+        _autograd_backward()([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
 
     def _iadd_data(self, other: Tensor) -> None:
         """self += other on the raw data, outside autograd (gradient accumulation)."""

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from . import function as _function
 from .engine import run_backward
 from .function import Context, Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 
 def _seed_grads(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None) -> list:
-    import numpy as np
-
-    from ..tensor import Tensor
-
+    Tensor = _function._Tensor or _function._load_tensor_type()  # noqa: N806 (an import in every call costs)
     seeds = []
     for i, out in enumerate(outputs):
         g = None if grad_outputs is None else grad_outputs[i]

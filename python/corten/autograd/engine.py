@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import function as _function
 from .grad_mode import set_grad_enabled
 
 _state = threading.local()  # the callbacks queued during this thread's running backward
@@ -94,8 +95,7 @@ def _run(
     create_graph: bool,
     capture: Sequence[Any] | None,
 ) -> list:
-    from ..tensor import Tensor
-
+    Tensor = _function._Tensor or _function._load_tensor_type()  # noqa: N806 (no import in every call)
     captured: dict = {}
     cap_leaf: dict | None = None
     cap_node: dict = {}
