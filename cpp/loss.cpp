@@ -295,10 +295,20 @@ void softmax_rows_backward(const View& y, const View& g, const OutView& grad_in,
   dispatch_float(y.dtype, "softmax_backward", [&](auto t) { softmax_bwd_impl(t, y, g, grad_in, log); });
 }
 
-void xent_index_forward(const View& x, const View& target, int64_t ignore_index, double smoothing,
-                        const OutView& loss, const OutView& lse) {
-  dispatch_float(x.dtype, "cross_entropy",
-                 [&](auto t) { xent_index_fwd_impl(t, x, target, ignore_index, smoothing, loss, lse); });
+std::pair<int64_t, double> xent_index_forward(const View& x, const View& target, int64_t ignore_index,
+                                              double smoothing, const OutView& loss, const OutView& lse) {
+  std::pair<int64_t, double> counted{0, 0.0};
+  dispatch_float(x.dtype, "cross_entropy", [&](auto t) {
+    using T = typename decltype(t)::type;
+    xent_index_fwd_impl(t, x, target, ignore_index, smoothing, loss, lse);
+    const int64_t* tg = target.ptr<int64_t>();
+    const T* rows = loss.ptr<T>();
+    for (int64_t i = 0; i < x.shape[0]; ++i) {  // ignored rows hold 0
+      counted.first += tg[i] != ignore_index;
+      counted.second += static_cast<double>(rows[i]);
+    }
+  });
+  return counted;
 }
 
 void xent_index_backward(const View& x, const View& target, const View& lse, const View& g,

@@ -3,6 +3,7 @@
 // Row kernels take C-contiguous 2-D float Views (rows x classes).
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "view.h"
@@ -17,9 +18,11 @@ void softmax_rows_backward(const View& y, const View& g, const OutView& grad_in,
 
 // Class-index targets (int64, one per row). Rows whose target is ignore_index
 // get loss 0 and gradient 0. `smoothing` is label smoothing in [0, 1].
-// Forward writes each row's loss and log-sum-exp (kept for backward).
-void xent_index_forward(const View& x, const View& target, int64_t ignore_index, double smoothing,
-                        const OutView& loss, const OutView& lse);
+// Forward writes each row's loss and log-sum-exp (kept for backward) and returns the
+// number of rows counted (target != ignore_index) and the sum of the row losses in
+// double, in row order: the mean's divisor and numerator, without a pass in Python.
+std::pair<int64_t, double> xent_index_forward(const View& x, const View& target, int64_t ignore_index,
+                                              double smoothing, const OutView& loss, const OutView& lse);
 // grad_x[i, :] = g[i] * d loss_i / d x[i, :]
 void xent_index_backward(const View& x, const View& target, const View& lse, const View& g,
                          int64_t ignore_index, double smoothing, const OutView& grad_x);

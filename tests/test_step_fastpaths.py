@@ -155,3 +155,23 @@ def test_training_steps_give_the_same_weights_on_any_thread_count():
         for a, b in zip(_train_steps(threads), want, strict=True):
             np.testing.assert_array_equal(a, b)
     assert not np.array_equal(want[0], _train_steps(1, steps=0)[0])  # the steps changed the weights
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_kernel_counts_and_sums_its_rows(dtype):
+    """The index kernel returns the mean's divisor and numerator: the rows whose target
+    is not ignored, and the sum of the row losses in double."""
+    rng = np.random.default_rng(5)
+    n, c, ignore = 37, 7, -100
+    x = rng.normal(size=(n, c)).astype(dtype)
+    t = rng.integers(0, c, n).astype(np.int64)
+    t[[0, 5, 6, 36]] = ignore
+    rows, lse = np.empty(n, dtype), np.empty(n, np.float64)
+    count, total = ct._C.xent_index_forward(x, t, ignore, 0.1, rows, lse)
+    assert count == n - 4
+    assert total == pytest.approx(rows.sum(dtype=np.float64), rel=1e-15)
+    assert rows[[0, 5, 6, 36]].tolist() == [0, 0, 0, 0]
+    mean = F.cross_entropy(ct.tensor(x), ct.tensor(t), ignore_index=ignore, label_smoothing=0.1)
+    assert mean.item() == pytest.approx(total / count, rel=1e-6)
+    none_kept = F.cross_entropy(ct.tensor(x), ct.tensor(np.full(n, ignore)), ignore_index=ignore)
+    assert np.isnan(none_kept.item())  # no row counted: 0/0, as PyTorch

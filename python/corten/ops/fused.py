@@ -227,11 +227,15 @@ def embedding_rows(idx: Tensor, weight: Tensor, padding_idx: int | None) -> Tens
 # ---- losses over (rows, classes) ------------------------------------------------------------
 
 
-def _scalar_or_rows(rows: np.ndarray, reduction: str, denom: float) -> tuple[np.ndarray, float | None]:
-    """(forward result, scale of the upstream scalar gradient) for a reduction."""
+def _scalar_or_rows(
+    rows: np.ndarray, reduction: str, denom: float, total: float | None = None
+) -> tuple[np.ndarray, float | None]:
+    """(forward result, scale of the upstream scalar gradient) for a reduction; `total`:
+    the rows' sum in double when the kernel has taken it."""
     if reduction == "none":
         return rows, None
-    total = rows.sum(dtype=np.float64)
+    if total is None:
+        total = rows.sum(dtype=np.float64)
     if reduction == "sum":
         return np.array(total, rows.dtype), 1.0
     return np.array(total / denom if denom else np.nan, rows.dtype), (1.0 / denom if denom else np.nan)
@@ -253,13 +257,13 @@ class SoftmaxCrossEntropy(Function):
         probs = target.dtype.kind == "f"
         ta = np.ascontiguousarray(target._a, xa.dtype if probs else np.int64)
         rows, lse = np.empty(n, xa.dtype), np.empty(n, np.float64)
+        total = None
         if probs:
             _C.xent_prob_forward(xa, ta, smoothing, rows, lse)
             denom = n
-        else:
-            _C.xent_index_forward(xa, ta, ignore_index, smoothing, rows, lse)
-            denom = int(np.count_nonzero(ta != ignore_index))
-        out, ctx.scale = _scalar_or_rows(rows, reduction, denom)
+        else:  # the kernel counts the rows not ignored and sums the losses
+            denom, total = _C.xent_index_forward(xa, ta, ignore_index, smoothing, rows, lse)
+        out, ctx.scale = _scalar_or_rows(rows, reduction, denom, total)
         ctx.xa, ctx.ta, ctx.lse, ctx.probs = xa, ta, lse, probs
         ctx.ignore, ctx.smoothing = ignore_index, smoothing
         ctx.save_for_backward(x)
