@@ -22,15 +22,15 @@ def cheb_fit(g, a, b, deg):
     return list(mp.lu_solve(A, y))
 
 
-def rational_fit(g, lo, hi, m, n, samples=3000, iters=60):
+def rational_fit(g, hi, m, n, samples=3000, iters=60):
     """Monomial coefficients (low to high) of P (degree m) and Q (degree n, Q(0) = 1)
-    with P/Q close to minimax in relative error on [lo, hi]: Lawson's iteratively
+    with P/Q close to minimax in relative error on [0, hi]: Lawson's iteratively
     reweighted, linearised least squares. float64 is ample for ~1e-9 targets."""
     import numpy as np
 
-    xs = [lo + (hi - lo) * (1 - mp.cos(mp.pi * k / samples)) / 2 for k in range(samples + 1)]
+    xs = [hi * (1 - mp.cos(mp.pi * k / samples)) / 2 for k in range(samples + 1)]
     gv = np.array([float(g(x)) for x in xs])
-    s = np.array([float((x - lo) / (hi - lo)) for x in xs])  # [0, 1] keeps the system well scaled
+    s = np.array([float(x / hi) for x in xs])  # fitted in x / hi: a well-scaled system
     vp = np.vander(s, m + 1, increasing=True)
     vq = np.vander(s, n + 1, increasing=True)[:, 1:]
     a0 = np.hstack([vp, -gv[:, None] * vq])
@@ -45,10 +45,9 @@ def rational_fit(g, lo, hi, m, n, samples=3000, iters=60):
         w = w * np.abs(err)
         w, qprev = w / w.sum(), qv
     z = best[1]
-    def monomial(cs):  # in x, from the fit's variable (x - lo) / (hi - lo); lo = 0 here
-        return [mp.mpf(float(c)) / (hi - lo) ** k for k, c in enumerate(cs)]
-
-    return monomial(z[:m + 1]), monomial([1.0, *z[m + 1:]])
+    p = [mp.mpf(float(c)) / hi ** k for k, c in enumerate(z[:m + 1])]  # back to powers of x
+    q = [mp.mpf(float(c)) / hi ** k for k, c in enumerate([1.0, *z[m + 1:]])]
+    return p, q
 
 
 def rounded(cs, kind):
@@ -103,8 +102,9 @@ def main():
     # float tanh: T = 2 tanh(a/2) = a + a^3 R(a^2), R = P/Q, for a in [0, 9.2]
     # (tanh rounds to 1 beyond 9.02; the kernel clamps at 9.1).
     tanr = lambda u: (2 * mp.tanh(mp.sqrt(u) / 2) - mp.sqrt(u)) / mp.sqrt(u) ** 3 if u != 0 else -mp.mpf(1) / 12
-    pc, qc = rational_fit(tanr, mp.mpf(0), mp.mpf("9.2") ** 2, 2, 3)
-    big_t = lambda a: a + a ** 3 * poly(rounded(pc, "f"), a * a) / poly(rounded(qc, "f"), a * a)
+    pc, qc = rational_fit(tanr, mp.mpf("9.2") ** 2, 2, 3)
+    pc_f, qc_f = rounded(pc, "f"), rounded(qc, "f")  # as the kernel holds them
+    big_t = lambda a: a + a ** 3 * poly(pc_f, a * a) / poly(qc_f, a * a)
     full = lambda a: 4 * big_t(a) / (4 + big_t(a) ** 2)  # tanh a = 2h/(1+h^2), h = tanh(a/2)
     worst = max(abs(full(a) / mp.tanh(a) - 1) for a in (mp.mpf(k) / 400 for k in range(1, 3681)))
     print(f"tanh via T(a)=2tanh(a/2), R(u) P/Q deg 2/3 [f]: max rel err {mp.nstr(worst, 3)}")
