@@ -185,3 +185,11 @@ def test_profile_categories_follow_kernel_names():
     assert category("matmul") == category("matmul_epilogue") == "matmul"  # the fused bias/ReLU GEMM too
     assert category("rmsprop_steps") == "optimizer"
     assert category("relu") == "element-wise"
+
+
+def test_out_that_is_a_file_is_refused_before_any_work(tmp_path, capsys):
+    target = tmp_path / "taken"
+    target.write_text("not a folder")
+    assert train.main(["--data", str(tmp_path / "none"), "--out", str(target), "--no-progress"]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert target.read_text() == "not a folder"

@@ -305,6 +305,9 @@ def _reuse_freed_memory() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        print(f"error: --out {args.out} is a file, not a folder", file=sys.stderr)
+        return 1
     t0 = time.perf_counter()
     _reuse_freed_memory()
     job = Job(args.distributed)
