@@ -107,6 +107,8 @@ PYBIND11_MODULE(_C, m) {
   m.def("softmax_rows_backward", &softmax_rows_backward, gil);
   m.def("xent_index_forward", &xent_index_forward, gil);
   m.def("xent_index_backward", &xent_index_backward, gil);
+  m.def("xent_reduce", &xent_reduce, gil);
+  m.def("xent_row_grads", &xent_row_grads, gil);
   m.def("xent_prob_forward", &xent_prob_forward, gil);
   m.def("xent_prob_backward", &xent_prob_backward, gil);
   m.def("gelu", &gelu, gil);

@@ -295,20 +295,70 @@ void softmax_rows_backward(const View& y, const View& g, const OutView& grad_in,
   dispatch_float(y.dtype, "softmax_backward", [&](auto t) { softmax_bwd_impl(t, y, g, grad_in, log); });
 }
 
-std::pair<int64_t, double> xent_index_forward(const View& x, const View& target, int64_t ignore_index,
-                                              double smoothing, const OutView& loss, const OutView& lse) {
-  std::pair<int64_t, double> counted{0, 0.0};
+void xent_index_forward(const View& x, const View& target, int64_t ignore_index, double smoothing,
+                        const OutView& loss, const OutView& lse, const OutView& stats) {
+  check_vec(stats, 2, DType::Float64, "cross_entropy", "stats");
   dispatch_float(x.dtype, "cross_entropy", [&](auto t) {
     using T = typename decltype(t)::type;
     xent_index_fwd_impl(t, x, target, ignore_index, smoothing, loss, lse);
     const int64_t* tg = target.ptr<int64_t>();
     const T* rows = loss.ptr<T>();
+    int64_t counted = 0;
+    double total = 0.0;
     for (int64_t i = 0; i < x.shape[0]; ++i) {  // ignored rows hold 0
-      counted.first += tg[i] != ignore_index;
-      counted.second += static_cast<double>(rows[i]);
+      counted += tg[i] != ignore_index;
+      total += static_cast<double>(rows[i]);
     }
+    double* st = stats.ptr<double>();
+    st[0] = static_cast<double>(counted);
+    st[1] = total;
   });
-  return counted;
+}
+
+namespace {
+
+double stat_scale(const double* st, bool mean) {
+  if (!mean) return 1.0;
+  return st[0] != 0 ? 1.0 / st[0] : std::nan("");
+}
+
+template <class T>
+T read_scalar(const View& v) {
+  return v.dtype == DType::Float32 ? static_cast<T>(*v.ptr<float>()) : static_cast<T>(*v.ptr<double>());
+}
+
+void check_scalar(const View& v, const char* op, const char* what) {
+  if (v.size() != 1 || (v.dtype != DType::Float32 && v.dtype != DType::Float64))
+    throw std::invalid_argument(std::string(op) + ": " + what + " must be a float32 or float64 array of one " +
+                                "element, got " + dtype_name(v.dtype) + " " + shape_str(v));
+}
+
+}  // namespace
+
+void xent_reduce(const View& stats, const OutView& out, bool mean) {
+  check_vec(stats, 2, DType::Float64, "cross_entropy", "stats");
+  check_scalar(out, "cross_entropy", "out");
+  const double* st = stats.ptr<double>();
+  const double v = mean ? (st[0] != 0 ? st[1] / st[0] : std::nan("")) : st[1];
+  if (out.dtype == DType::Float32)
+    *out.ptr<float>() = static_cast<float>(v);
+  else
+    *out.ptr<double>() = v;
+}
+
+void xent_row_grads(const View& g, const View& stats, bool mean, const OutView& rows) {
+  check_scalar(g, "cross_entropy_backward", "gradient");
+  check_vec(stats, 2, DType::Float64, "cross_entropy_backward", "stats");
+  if (rows.dtype != DType::Float32 && rows.dtype != DType::Float64)
+    throw std::invalid_argument("cross_entropy_backward: row gradients must be float32 or float64, got " +
+                                std::string(dtype_name(rows.dtype)));
+  check_vec(rows, rows.size(), rows.dtype, "cross_entropy_backward", "row gradients");
+  const double v = read_scalar<double>(g) * stat_scale(stats.ptr<double>(), mean);
+  const int64_t n = rows.size();
+  if (rows.dtype == DType::Float32)
+    std::fill(rows.ptr<float>(), rows.ptr<float>() + n, static_cast<float>(v));
+  else
+    std::fill(rows.ptr<double>(), rows.ptr<double>() + n, v);
 }
 
 void xent_index_backward(const View& x, const View& target, const View& lse, const View& g,

@@ -18,11 +18,18 @@ void softmax_rows_backward(const View& y, const View& g, const OutView& grad_in,
 
 // Class-index targets (int64, one per row). Rows whose target is ignore_index
 // get loss 0 and gradient 0. `smoothing` is label smoothing in [0, 1].
-// Forward writes each row's loss and log-sum-exp (kept for backward) and returns the
-// number of rows counted (target != ignore_index) and the sum of the row losses in
-// double, in row order: the mean's divisor and numerator, without a pass in Python.
-std::pair<int64_t, double> xent_index_forward(const View& x, const View& target, int64_t ignore_index,
-                                              double smoothing, const OutView& loss, const OutView& lse);
+// Forward writes each row's loss and log-sum-exp (kept for backward), and into
+// stats (float64, 2) the number of rows counted (target != ignore_index) and the
+// sum of the row losses in double, in row order: the mean's divisor and numerator.
+void xent_index_forward(const View& x, const View& target, int64_t ignore_index, double smoothing,
+                        const OutView& loss, const OutView& lse, const OutView& stats);
+// The reduced loss from stats: their sum, or the mean (NaN when no row counted, as
+// PyTorch), rounded once into out (one float element). Kernels, not Python, so a
+// captured step (corten.compile) replays the whole loss.
+void xent_reduce(const View& stats, const OutView& out, bool mean);
+// rows[:] = g * (1 / count if mean else 1), in double, rounded once: the upstream
+// gradient of each row for that reduction (g: one float element).
+void xent_row_grads(const View& g, const View& stats, bool mean, const OutView& rows);
 // grad_x[i, :] = g[i] * d loss_i / d x[i, :]
 void xent_index_backward(const View& x, const View& target, const View& lse, const View& g,
                          int64_t ignore_index, double smoothing, const OutView& grad_x);

@@ -159,19 +159,33 @@ def test_training_steps_give_the_same_weights_on_any_thread_count():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_cross_entropy_kernel_counts_and_sums_its_rows(dtype):
-    """The index kernel returns the mean's divisor and numerator: the rows whose target
-    is not ignored, and the sum of the row losses in double."""
+    """The index kernel writes the mean's divisor and numerator (the rows whose target
+    is not ignored, the sum of the row losses in double); xent_reduce and
+    xent_row_grads round what NumPy would from them, bit for bit."""
     rng = np.random.default_rng(5)
     n, c, ignore = 37, 7, -100
     x = rng.normal(size=(n, c)).astype(dtype)
     t = rng.integers(0, c, n).astype(np.int64)
     t[[0, 5, 6, 36]] = ignore
-    rows, lse = np.empty(n, dtype), np.empty(n, np.float64)
-    count, total = ct._C.xent_index_forward(x, t, ignore, 0.1, rows, lse)
+    rows, lse, stats = np.empty(n, dtype), np.empty(n, np.float64), np.empty(2, np.float64)
+    ct._C.xent_index_forward(x, t, ignore, 0.1, rows, lse, stats)
+    count, total = stats
     assert count == n - 4
     assert total == pytest.approx(rows.sum(dtype=np.float64), rel=1e-15)
     assert rows[[0, 5, 6, 36]].tolist() == [0, 0, 0, 0]
+    for mean in (True, False):
+        out = np.empty((), dtype)
+        ct._C.xent_reduce(stats, out, mean)
+        assert out.tobytes() == np.array(total / count if mean else total, dtype).tobytes()
+        for g in (np.array(0.7, np.float32), np.array(1.3, np.float64)):
+            gr = np.empty(n, dtype)
+            ct._C.xent_row_grads(g, stats, mean, gr)
+            assert gr.tobytes() == np.full(n, g.item() * (1.0 / count if mean else 1.0), dtype).tobytes()
     mean = F.cross_entropy(ct.tensor(x), ct.tensor(t), ignore_index=ignore, label_smoothing=0.1)
     assert mean.item() == pytest.approx(total / count, rel=1e-6)
     none_kept = F.cross_entropy(ct.tensor(x), ct.tensor(np.full(n, ignore)), ignore_index=ignore)
     assert np.isnan(none_kept.item())  # no row counted: 0/0, as PyTorch
+    with pytest.raises(ValueError, match="stats must be a contiguous 1-D float64 array of length 2"):
+        ct._C.xent_index_forward(x, t, ignore, 0.1, rows, lse, np.empty(3, np.float64))
+    with pytest.raises(ValueError, match="must be a float32 or float64 array of one element"):
+        ct._C.xent_row_grads(np.ones(2, np.float32), stats, True, np.empty(n, dtype))

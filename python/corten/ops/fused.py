@@ -228,17 +228,19 @@ def embedding_rows(idx: Tensor, weight: Tensor, padding_idx: int | None) -> Tens
 
 
 def _scalar_or_rows(
-    rows: np.ndarray, reduction: str, denom: float, total: float | None = None
+    rows: np.ndarray, reduction: str, denom: float
 ) -> tuple[np.ndarray, float | None]:
-    """(forward result, scale of the upstream scalar gradient) for a reduction; `total`:
-    the rows' sum in double when the kernel has taken it."""
+    """(forward result, scale of the upstream scalar gradient) for a reduction."""
     if reduction == "none":
         return rows, None
-    if total is None:
-        total = rows.sum(dtype=np.float64)
+    total = rows.sum(dtype=np.float64)
     if reduction == "sum":
         return np.array(total, rows.dtype), 1.0
     return np.array(total / denom if denom else np.nan, rows.dtype), (1.0 / denom if denom else np.nan)
+
+
+def _mean_scale(stats: np.ndarray) -> float:
+    return 1.0 / stats[0] if stats[0] else np.nan
 
 
 def _row_grads(ctx: Any, g: Tensor, n: int, dtype: np.dtype) -> np.ndarray:
@@ -257,13 +259,17 @@ class SoftmaxCrossEntropy(Function):
         probs = target.dtype.kind == "f"
         ta = np.ascontiguousarray(target._a, xa.dtype if probs else np.int64)
         rows, lse = np.empty(n, xa.dtype), np.empty(n, np.float64)
-        total = None
+        ctx.stats = None
         if probs:
             _C.xent_prob_forward(xa, ta, smoothing, rows, lse)
-            denom = n
-        else:  # the kernel counts the rows not ignored and sums the losses
-            denom, total = _C.xent_index_forward(xa, ta, ignore_index, smoothing, rows, lse)
-        out, ctx.scale = _scalar_or_rows(rows, reduction, denom, total)
+            out, ctx.scale = _scalar_or_rows(rows, reduction, n)
+        else:  # the kernels count the rows not ignored, sum and reduce the losses
+            stats = np.empty(2, np.float64)
+            _C.xent_index_forward(xa, ta, ignore_index, smoothing, rows, lse, stats)
+            out, ctx.scale = rows, None
+            if reduction != "none":
+                out, ctx.stats, ctx.mean = np.empty((), xa.dtype), stats, reduction == "mean"
+                _C.xent_reduce(stats, out, ctx.mean)
         ctx.xa, ctx.ta, ctx.lse, ctx.probs = xa, ta, lse, probs
         ctx.ignore, ctx.smoothing = ignore_index, smoothing
         ctx.save_for_backward(x)
@@ -273,7 +279,13 @@ class SoftmaxCrossEntropy(Function):
     def backward(ctx: Any, g: Tensor) -> tuple:
         ctx.saved_tensors  # noqa: B018  (checks that x was not modified in place)
         xa = ctx.xa
-        gr = _row_grads(ctx, g, xa.shape[0], xa.dtype)
+        if ctx.stats is not None and g._a.dtype.kind == "f":  # the reduction's row gradients, in a kernel
+            gr = np.empty(xa.shape[0], xa.dtype)
+            _C.xent_row_grads(g._a, ctx.stats, ctx.mean, gr)
+        elif ctx.stats is not None:
+            gr = np.full(xa.shape[0], g.item() * (1.0 if not ctx.mean else _mean_scale(ctx.stats)), xa.dtype)
+        else:
+            gr = _row_grads(ctx, g, xa.shape[0], xa.dtype)
         gx = np.empty_like(xa)
         if ctx.probs:
             _C.xent_prob_backward(xa, ctx.ta, ctx.lse, gr, ctx.smoothing, gx)
