@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _C
 from ..tensor import Tensor
 
 EMPTY = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0, np.float64)}
@@ -68,7 +69,8 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad._a[...] = 0
+                    ga = p.grad._a  # a kernel, not NumPy: corten.compile replays it
+                    _C.copy(np.zeros((), ga.dtype), ga)
                     p.grad._bump_version()
 
     def step(self, closure: Any = None) -> Any:
