@@ -213,13 +213,20 @@ class _Holder:
 _EXCLUSIVE_REFS = _array_refs(_Holder())
 
 
+# While corten.compile records a step: array id -> references its recorder holds.
+_held: dict | None = None
+
+
 def _fresh(g: Any, grads: list, in_grads: tuple) -> bool:
     """Whether a gradient from a built-in backward is a new array nothing else
     holds, so a leaf may keep it as .grad without a copy (PyTorch steals such
     buffers too). Not when it is one of the node's incoming gradients passed
     through, goes to two edges, is a view, or its array is referenced elsewhere
     (reference count as for an array held by one object only)."""
-    if _array_refs(g) != _EXCLUSIVE_REFS:  # before any local name holds the array
+    refs = _array_refs(g)  # before any local name holds the array
+    if _held is not None:  # a recording step keeps its kernels' arguments
+        refs -= _held.get(id(g._a), 0)
+    if refs != _EXCLUSIVE_REFS:
         return False
     a = g._a
     if a.base is not None or not (a.flags.writeable and a.flags.c_contiguous):
