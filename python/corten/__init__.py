@@ -61,6 +61,7 @@ from ._array_api import (
     pi,
     result_type,
 )
+from ._capture import compile
 from ._creation import (
     arange,
     asarray,
@@ -80,7 +81,6 @@ from ._creation import (
 )
 from ._dtype import DType, bool_, complex64, complex128, float32, float64, int32, int64, promote_types, uint8
 from ._shape import AxisError
-from ._capture import compile
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .checkpoint import load, save
 from .ops import methods as _methods  # attaches every op's Tensor methods

@@ -390,7 +390,7 @@ class CompiledStep:
         ]
 
     def _valid(self, plan: _Plan) -> bool:
-        for p, g in plan.grads_before:  # an accumulating step needs a gradient to add to
+        for p, _ in plan.grads_before:  # an accumulating step needs a gradient to add to
             if p.grad is None:
                 return False
         tensors, entries, hyper = plan.guards
