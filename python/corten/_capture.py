@@ -38,17 +38,13 @@ from typing import Any
 import numpy as np
 
 from . import _C
+from ._profile import NOT_KERNELS
 from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled
 from .nn.module import Module
 from .optim.optimizer import Optimizer
 from .tensor import Tensor
 
-_NOT_KERNELS = frozenset({
-    "get_num_threads", "set_num_threads", "simd_level", "simd_available", "simd_cap", "set_simd_cap",
-    "simd_env_problem", "cpu_features", "build_info", "peak_gflops", "gemm_kernel", "elementwise_kernel",
-    "set_gemm_fallback", "set_gemm_kernel", "set_gemm_blocking", "get_gemm_blocking", "op_kinds",
-})
 _VALUE_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__")
 _MAX_SIGNATURES = 8  # recordings kept per compiled step (each holds its buffers)
 _recording = threading.Lock()  # one recording at a time: it patches corten._C's functions
@@ -75,7 +71,7 @@ class _Recorder:
             raise RuntimeError("corten.compile: another step is being recorded (recordings cannot nest)")
         for name in dir(_C):
             fn = getattr(_C, name)
-            if name.startswith("_") or name in _NOT_KERNELS or not callable(fn) or isinstance(fn, type):
+            if name.startswith("_") or name in NOT_KERNELS or not callable(fn) or isinstance(fn, type):
                 continue
             self._kernels[name] = fn
             setattr(_C, name, self._kernel(name, fn))
@@ -164,6 +160,16 @@ def _compare(first: list, second: list) -> str | None:
     return None
 
 
+def _arrays_in(args: Any) -> list[np.ndarray]:
+    out: list[np.ndarray] = []
+    for a in args:
+        if type(a) is np.ndarray:
+            out.append(a)
+        elif isinstance(a, (list, tuple)):
+            out.extend(_arrays_in(a))
+    return out
+
+
 def _short(x: Any) -> str:
     return f"array {x.shape} {x.dtype}" if type(x) is np.ndarray else repr(x)[:40]
 
@@ -248,8 +254,8 @@ class _Plan:
     """One recording, its buffers, and what a replay must restore around it."""
 
     def __init__(self, first: _Recorder) -> None:
-        self.first = first
-        self.calls: list[tuple[Callable, tuple]] = []
+        self.first: _Recorder | None = first
+        self.calls: list[tuple[Callable, tuple, dict]] = []
         self.inputs: list[np.ndarray] = []
         self.outputs: Any = None
         self.grads_before: list[tuple[Tensor, Tensor]] = []
@@ -349,18 +355,19 @@ class CompiledStep:
         counters = st.counters()
         with _Recorder() as rec:
             out = self.fn(*call_args)
+        assert plan.first is not None
         problem = rec.problem or _compare(plan.first.calls, rec.calls)
         flat = _flatten_outputs(out)
         if flat is None:
             problem = problem or "the step must return a Tensor, a tuple or list of Tensors, or None"
         if problem is None:
             problem = self._counters(plan, counters)
-        if problem:
-            self._give_up(problem)
+        if problem or flat is None:
+            self._give_up(problem or "")
             return out
-        used = {id(a) for _, _, args_, _ in rec.calls for a in args_ if type(a) is np.ndarray}
+        used = {id(a) for _, _, args_, _ in rec.calls for a in _arrays_in(args_)}
         plan.first = None
-        plan.calls = [(fn, a) for _, fn, a, _ in rec.calls]
+        plan.calls = [(fn, a, k) for _, fn, a, k in rec.calls]
         plan.inputs = [b for b in bufs if b is not None]
         plan.outputs = (flat[0], [t._a for t in flat[1]])
         plan.grads_before = [(p, g) for p in st.params if (g := before[id(p)]) is not None and id(g._a) in used]
@@ -431,10 +438,10 @@ class CompiledStep:
                 i += 1
         for p, g in plan.grads_before:  # a step that accumulates reads .grad: into its buffer
             if p.grad is not g:
-                np.copyto(g._a, p.grad._a)
+                np.copyto(g._a, p.grad._a)  # type: ignore[union-attr]
                 p.grad = g
-        for fn, a in plan.calls:
-            fn(*a)
+        for fn, a, kw in plan.calls:
+            fn(*a, **kw)
         for p, g in plan.grads_after:
             p.grad = g
         for d, k in plan.counters:

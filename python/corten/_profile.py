@@ -21,7 +21,12 @@ from typing import Any
 from . import _C
 
 CATEGORIES = ("matmul", "element-wise", "loss", "optimizer", "data", "python")
-_SKIP = frozenset({"get_num_threads", "set_num_threads", "simd_level", "simd_cap", "op_kinds", "build_info"})
+# Functions of corten._C that configure or describe rather than compute.
+NOT_KERNELS = frozenset({
+    "get_num_threads", "set_num_threads", "simd_level", "simd_available", "simd_cap", "set_simd_cap",
+    "simd_env_problem", "cpu_features", "build_info", "peak_gflops", "gemm_kernel", "elementwise_kernel",
+    "set_gemm_fallback", "set_gemm_kernel", "set_gemm_blocking", "get_gemm_blocking", "op_kinds",
+})
 
 
 def category(kernel: str) -> str:
@@ -52,7 +57,7 @@ class StepProfile:
         """Wrap every corten._C function with a timer (undone by uninstall)."""
         for name in dir(_C):
             fn = getattr(_C, name)
-            if name.startswith("_") or name in _SKIP or not callable(fn) or isinstance(fn, type):
+            if name.startswith("_") or name in NOT_KERNELS or not callable(fn) or isinstance(fn, type):
                 continue
             self._originals[name] = fn
             setattr(_C, name, self._timed(name, fn))
