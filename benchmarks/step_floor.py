@@ -11,8 +11,9 @@ with no graph, no modules and no Tensor objects. The second is what the step wou
 cost if recording, the backward walk and the DataLoader took no time; the difference
 is the framework's share. Third, the step's five matrix products alone, back to back
 on the same arrays: the GEMM floor (the step's matmul FLOPs at the GEMM's own rate for
-these shapes), and the hand loop's time as a multiple of it. Medians of the epochs'
-mean step times.
+these shapes), and the hand loop's time as a multiple of it. Fourth, the same hand
+loop with its step wrapped in corten.compile (the recorded kernel calls replayed
+without Python). Medians of the epochs' mean step times.
 """
 
 from __future__ import annotations
@@ -40,6 +41,36 @@ def framework_epoch(train: ct.data.TensorDataset, state: dict) -> float:
     return (time.perf_counter() - t) / len(loader)
 
 
+def compiled_epoch(state: dict) -> float:
+    step, loader = state["step"], state["loader"]
+    t = time.perf_counter()
+    for x, y in loader:
+        step(x, y)
+    return (time.perf_counter() - t) / len(loader)
+
+
+def make_loop(train: ct.data.TensorDataset) -> dict:
+    ct.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10))
+    return {"model": model, "opt": optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9),
+            "loss_fn": nn.CrossEntropyLoss(), "loader": DataLoader(train, batch_size=BATCH, shuffle=True)}
+
+
+def make_compiled(train: ct.data.TensorDataset) -> dict:
+    s = make_loop(train)
+    model, opt, loss_fn = s["model"], s["opt"], s["loss_fn"]
+
+    def step(x: ct.Tensor, y: ct.Tensor) -> ct.Tensor:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    s["step"] = ct.compile(step, state=[model, opt])
+    return s
+
+
 def kernels_epoch(x_all: np.ndarray, y_all: np.ndarray, s: dict) -> float:
     w1, b1, w2, b2 = s["params"]
     xb, yb, empty = s["xb"], s["yb"], s["empty"]
@@ -55,7 +86,7 @@ def kernels_epoch(x_all: np.ndarray, y_all: np.ndarray, s: dict) -> float:
         z = np.empty((BATCH, 10), np.float32)
         _C.matmul_epilogue(h, w2.T, z, b2, False)
         rows, lse = np.empty(BATCH, np.float32), np.empty(BATCH, np.float64)
-        _C.xent_index_forward(z, yb, -100, 0.0, rows, lse)
+        _C.xent_index_forward(z, yb, -100, 0.0, rows, lse, s["stats"])
         gz = np.empty_like(z)
         _C.xent_index_backward(z, yb, lse, np.full(BATCH, 1 / BATCH, np.float32), -100, 0.0, gz)
         gh, gw2, gb2 = np.empty_like(h), np.empty_like(w2), np.empty_like(b2)
@@ -95,35 +126,41 @@ def main() -> None:
         ct.set_num_threads(args.threads)
     _reuse_freed_memory()  # as the training job does
     train, _, _ = load_data("fashion-mnist", None, False)
-    ct.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10))
-    fw = {"model": model, "opt": optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9),
-          "loss_fn": nn.CrossEntropyLoss(), "loader": DataLoader(train, batch_size=BATCH, shuffle=True)}
+    fw, cs = make_loop(train), make_compiled(train)
+    model = fw["model"]
     params = [t.detach().numpy().copy() for t in model.parameters()]
     ks = {"params": params, "sq": [np.zeros_like(a) for a in params], "empty": np.empty(0, np.float32),
           "xb": np.empty((BATCH, 784), np.float32), "yb": np.empty(BATCH, np.int64),
-          "rng": np.random.default_rng(0)}
+          "rng": np.random.default_rng(0), "stats": np.empty(2, np.float64)}
     x_all, y_all = train.tensors[0].numpy(), train.tensors[1].numpy()
     w1, _, w2, _ = params
     gs = {"params": params, "xb": x_all[:BATCH].copy(), "h": np.empty((BATCH, 512), np.float32),
           "z": np.empty((BATCH, 10), np.float32), "gz": np.full((BATCH, 10), 1e-3, np.float32),
           "gh": np.empty((BATCH, 512), np.float32), "gw1": np.empty_like(w1), "gw2": np.empty_like(w2)}
     steps = len(x_all) // BATCH
-    framework_epoch(train, fw)  # warm-up epoch each
+    framework_epoch(train, fw)  # warm-up epoch each (three for the compiled loop: its last
+    compiled_epoch(cs)  # batch, a shape of its own, is recorded and checked once per epoch)
+    compiled_epoch(cs)
+    compiled_epoch(cs)
     kernels_epoch(x_all, y_all, ks)
     gemm_epoch(gs, steps)
-    f, k, g = [], [], []
+    f, k, g, c = [], [], [], []
     for _ in range(args.epochs):
         f.append(framework_epoch(train, fw))
+        c.append(compiled_epoch(cs))
         k.append(kernels_epoch(x_all, y_all, ks))
         g.append(gemm_epoch(gs, steps))
     fm, km, gm = statistics.median(f) * 1e3, statistics.median(k) * 1e3, statistics.median(g) * 1e3
+    cm = statistics.median(c) * 1e3
     print(f"{ct.get_num_threads()} threads, median of {args.epochs} epochs each, alternating")
     print(f"hand-written loop (DataLoader, Sequential, autograd, RMSprop)  {fm:.3f} ms per step")
     print(f"the same kernels called bare on arrays                        {km:.3f} ms per step")
     print(f"the step's five matrix products alone (GEMM floor)              {gm:.3f} ms per step")
+    print(f"the hand-written loop's step under corten.compile             {cm:.3f} ms per step")
     print(f"framework share: {fm - km:.3f} ms ({(fm - km) / fm:.0%} of the step); "
-          f"hand-written loop / GEMM floor: {fm / gm:.2f}x")
+          f"hand-written loop / GEMM floor: {fm / gm:.2f}x; compiled / GEMM floor: {cm / gm:.2f}x")
+    if cs["step"].reason:
+        print(f"(corten.compile ran the step eagerly: {cs['step'].reason})")
 
 
 if __name__ == "__main__":
