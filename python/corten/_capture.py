@@ -13,7 +13,9 @@ grad mode, the modules' train/eval flags):
 1. the first call runs eagerly, recorded;
 2. the second copies its tensors into buffers of the step's own, runs eagerly on
    them, recorded: this recording is the one replayed. The two must call the same
-   kernels with the same non-array arguments and array layouts, return nothing to
+   kernels with the same non-array arguments and array layouts (when they differ,
+   as a first step that creates the optimizer's state does, the next call is recorded
+   and compared to this one, a few times at most), return nothing to
    Python from a kernel, draw no random numbers and read no tensor's value in
    Python (`item()`, `bool()`, ...); integer counters in the optimizers' state may
    advance by one per step (replay advances them);
@@ -46,6 +48,7 @@ from .optim.optimizer import Optimizer
 from .tensor import Tensor
 
 _VALUE_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__")
+_MAX_ATTEMPTS = 3  # recordings that may differ from the next before a step is refused
 _MAX_SIGNATURES = 8  # recordings kept per compiled step (each holds its buffers)
 _recording = threading.Lock()  # one recording at a time: it patches corten._C's functions
 
@@ -181,23 +184,37 @@ class _State:
     """The parameters, buffers and optimizer state of a compiled step's `state`."""
 
     def __init__(self, objects: Sequence[Any]) -> None:
-        self.modules: list[Module] = []
+        self.roots: list[Module] = []
         self.optimizers: list[Optimizer] = []
         for o in objects:
             if isinstance(o, Module):
-                self.modules.extend(o.modules())
+                self.roots.append(o)
             elif isinstance(o, Optimizer):
                 self.optimizers.append(o)
             else:
                 raise TypeError(f"corten.compile: state must hold Modules and Optimizers, got {type(o).__name__}")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the modules and parameters again (before each recording: one may have been replaced)."""
+        self.modules: list[Module] = [m for r in self.roots for m in r.modules()]
         seen: set = set()
         self.params: list[Tensor] = []
-        for p in [p for m in self.modules for p in m.parameters(recurse=False)] + [
+        for p in [p for m in self.modules for p in m._parameters.values() if p is not None] + [
             p for o in self.optimizers for g in o.param_groups for p in g["params"]
         ]:
             if id(p) not in seen:
                 seen.add(id(p))
                 self.params.append(p)
+
+    def slots(self) -> tuple[list, list]:
+        """Where each module, parameter and buffer is held, and how many each container
+        holds: a replaced or added one means the recording no longer fits."""
+        containers: list = [m._modules for m in self.modules] + [m._parameters for m in self.modules]
+        containers += [m._buffers for m in self.modules] + [o.param_groups for o in self.optimizers]
+        containers += [g["params"] for o in self.optimizers for g in o.param_groups]
+        held = [(c, k, c[k]) for c in containers for k in (c.keys() if isinstance(c, dict) else range(len(c)))]
+        return held, [(c, len(c)) for c in containers]
 
     def buffers(self) -> list[Tensor]:
         return [b for m in self.modules for b in m._buffers.values() if b is not None]
@@ -263,6 +280,7 @@ class _Plan:
         self.counters: list[tuple[dict, str]] = []
         self.guards: list = []
         self.verified = False
+        self.attempts = 0
 
 
 def _flatten_outputs(out: Any) -> tuple[str, list] | None:
@@ -336,6 +354,7 @@ class CompiledStep:
         if plan is None:
             if len(self._plans) >= _MAX_SIGNATURES:
                 return self.fn(*args)
+            self._state.refresh()
             with _Recorder() as rec:
                 out = self.fn(*args)
             if rec.problem:
@@ -349,6 +368,7 @@ class CompiledStep:
 
     def _record_second(self, plan: _Plan, args: tuple) -> Any:
         st = self._state
+        st.refresh()
         bufs = [np.array(a._a, order="C") if isinstance(a, Tensor) else None for a in args]
         call_args = [Tensor._wrap(b) if b is not None else a for a, b in zip(args, bufs, strict=True)]
         before = {id(p): p.grad for p in st.params}
@@ -356,7 +376,11 @@ class CompiledStep:
         with _Recorder() as rec:
             out = self.fn(*call_args)
         assert plan.first is not None
-        problem = rec.problem or _compare(plan.first.calls, rec.calls)
+        differs = _compare(plan.first.calls, rec.calls)
+        if differs and not rec.problem and plan.attempts < _MAX_ATTEMPTS:  # a first step's own path
+            plan.first, plan.attempts = rec, plan.attempts + 1  # (state created lazily): compare the next
+            return out
+        problem = rec.problem or differs
         flat = _flatten_outputs(out)
         if flat is None:
             problem = problem or "the step must return a Tensor, a tuple or list of Tensors, or None"
@@ -390,9 +414,11 @@ class CompiledStep:
 
     def _guards(self) -> list:
         st = self._state
+        held, sizes = st.slots()
         return [
             [(p, p._a) for p in st.params] + [(b, b._a) for b in st.buffers()],
-            [(d, k, v) for d, k, v in st.opt_entries() if type(v) is np.ndarray],
+            held + [(d, k, v) for d, k, v in st.opt_entries() if type(v) is np.ndarray],
+            sizes,
             st.hyper(),
         ]
 
@@ -400,12 +426,15 @@ class CompiledStep:
         for p, _ in plan.grads_before:  # an accumulating step needs a gradient to add to
             if p.grad is None:
                 return False
-        tensors, entries, hyper = plan.guards
+        tensors, entries, sizes, hyper = plan.guards
         for t, a in tensors:
             if t._a is not a:
                 return False
-        for d, k, v in entries:
-            if d.get(k) is not v:
+        for c, k, v in entries:
+            if c[k] is not v:
+                return False
+        for c, n in sizes:
+            if len(c) != n:
                 return False
         return self._state.hyper() == hyper
 

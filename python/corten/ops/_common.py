@@ -20,6 +20,17 @@ from ..tensor import Tensor
 # ---- operand conversion ---------------------------------------------------------
 
 
+def contiguous_array(a: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """a itself when C-contiguous (and of dtype), else a C-contiguous copy made by
+    the copy kernel: NumPy's would be invisible to corten.compile, which replays
+    kernels only."""
+    if a.flags.c_contiguous and (dtype is None or a.dtype == dtype):
+        return a
+    out = np.empty(a.shape, a.dtype if dtype is None else dtype)
+    _C.copy(a, out)
+    return out
+
+
 def _scalar_array(value: Any, dtype: DType) -> Tensor:
     try:
         return Tensor._wrap(np.array(value, dtype=dtype.np))

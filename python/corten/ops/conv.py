@@ -20,6 +20,7 @@ from .. import _C
 from .._shape import shape_str
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ._common import contiguous_array
 from .indexing import take_along_axis
 from .join import pad as _pad
 from .join import stack
@@ -138,7 +139,7 @@ def _conv_plan(
 
 
 def _contig(a: np.ndarray) -> np.ndarray:
-    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    return contiguous_array(a)
 
 
 def _conv_shape(xshape: tuple, wshape: tuple, a: ConvArgs) -> tuple:

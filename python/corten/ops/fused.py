@@ -18,6 +18,7 @@ from .._creation import zeros
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state
 from ..tensor import Tensor
+from ._common import contiguous_array
 from .indexing import index_add
 from .linalg import matmul as _matmul
 
@@ -136,7 +137,7 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, approx: bool) -> Tensor:
         ctx.approx = approx
-        xa = np.ascontiguousarray(x._a)
+        xa = contiguous_array(x._a)
         ctx.x = xa
         o = np.empty_like(xa)
         _C.gelu(xa, o, approx)
@@ -145,7 +146,7 @@ class Gelu(Function):
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
         gi = np.empty_like(ctx.x)
-        _C.gelu_backward(ctx.x, np.ascontiguousarray(g._a), gi, ctx.approx)
+        _C.gelu_backward(ctx.x, contiguous_array(g._a), gi, ctx.approx)
         return Tensor._wrap(gi), None
 
 
@@ -161,7 +162,7 @@ def _as_rows(a: np.ndarray, dim: int) -> np.ndarray:
     if a.ndim == 0:
         return a.reshape(1, 1)
     # explicit row count: reshape(-1, 0) of a zero-size array is ambiguous
-    return np.ascontiguousarray(a).reshape(math.prod(a.shape[:-1]), a.shape[-1])
+    return contiguous_array(a).reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 def _from_rows(r: np.ndarray, shape: tuple, dim: int) -> np.ndarray:
@@ -245,7 +246,7 @@ def _mean_scale(stats: np.ndarray) -> float:
 
 def _row_grads(ctx: Any, g: Tensor, n: int, dtype: np.dtype) -> np.ndarray:
     if ctx.scale is None:
-        return np.ascontiguousarray(g._a, dtype)
+        return contiguous_array(g._a, dtype)
     return np.full(n, g.item() * ctx.scale, dtype)
 
 
@@ -254,10 +255,10 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, target: Tensor, ignore_index: int, smoothing: float, reduction: str):
-        xa = np.ascontiguousarray(x._a)
+        xa = contiguous_array(x._a)
         n = xa.shape[0]
         probs = target.dtype.kind == "f"
-        ta = np.ascontiguousarray(target._a, xa.dtype if probs else np.int64)
+        ta = contiguous_array(target._a, xa.dtype if probs else np.int64)
         rows, lse = np.empty(n, xa.dtype), np.empty(n, np.float64)
         ctx.stats = None
         if probs:
