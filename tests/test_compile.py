@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import warnings
 
+import corten as ct
 import numpy as np
 import pytest
-
-import corten as ct
 from corten import _C, nn, optim
 from corten.data import DataLoader, TensorDataset
 from corten.optim.lr_scheduler import StepLR
@@ -174,7 +173,7 @@ def test_a_value_read_in_python_is_refused():
         seen.append(loss.item())  # a side effect the kernels cannot replay
         return loss
 
-    compiled = _refused(step, [model, opt], DataLoader(_data(96), batch_size=32), "Tensor.item")
+    _refused(step, [model, opt], DataLoader(_data(96), batch_size=32), "Tensor.item")
     assert len(seen) == 6
 
 
