@@ -463,7 +463,7 @@ class CompiledStep:
         i = 0
         for a in args:
             if isinstance(a, Tensor):
-                np.copyto(plan.inputs[i], a._a)
+                _C.copy(a._a, plan.inputs[i])
                 i += 1
         for p, g in plan.grads_before:  # a step that accumulates reads .grad: into its buffer
             if p.grad is not g:
