@@ -55,8 +55,10 @@ void rmsprop_step(const OutView& p, const View& g, const OutView& sq, const OutV
 void adam_step(const OutView& p, const View& g, const OutView& m, const OutView& v, const OutView& vmax, double lr,
                double beta1, double beta2, double eps, double weight_decay, bool decoupled, int64_t step);
 // The same steps for a list of parameters in one call (one entry per parameter in
-// every list; per-parameter flags and step counts as lists): results equal the
-// one-parameter steps', bit for bit, on any number of threads.
+// every list; per-parameter flags as lists): results equal the one-parameter
+// steps', bit for bit, on any number of threads. adam_steps keeps each parameter's
+// step count in a 0-d float64 array (as torch.optim keeps a tensor) and advances it
+// itself, so a recorded step replays with the right bias correction.
 void sgd_steps(const std::vector<OutView>& p, const std::vector<View>& g, const std::vector<OutView>& buf,
                double lr, double momentum, double dampening, bool nesterov, double weight_decay,
                const std::vector<bool>& first);
@@ -65,6 +67,6 @@ void rmsprop_steps(const std::vector<OutView>& p, const std::vector<View>& g, co
                    double eps, double weight_decay, double momentum, bool centered);
 void adam_steps(const std::vector<OutView>& p, const std::vector<View>& g, const std::vector<OutView>& m,
                 const std::vector<OutView>& v, const std::vector<OutView>& vmax, double lr, double beta1,
-                double beta2, double eps, double weight_decay, bool decoupled, const std::vector<int64_t>& step);
+                double beta2, double eps, double weight_decay, bool decoupled, const std::vector<OutView>& steps);
 
 }  // namespace corten

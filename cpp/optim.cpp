@@ -318,7 +318,7 @@ void rmsprop_steps(const std::vector<OutView>& ps, const std::vector<View>& gs, 
 
 void adam_steps(const std::vector<OutView>& ps, const std::vector<View>& gs, const std::vector<OutView>& ms,
                 const std::vector<OutView>& vs, const std::vector<OutView>& vmaxs, double lr, double beta1,
-                double beta2, double eps, double weight_decay, bool decoupled, const std::vector<int64_t>& steps) {
+                double beta2, double eps, double weight_decay, bool decoupled, const std::vector<OutView>& steps) {
   const size_t n = check_lists("adam", ps, gs, {&ms, &vs, &vmaxs});
   if (steps.size() != n) throw std::invalid_argument("adam: one step count per parameter is needed");
   std::vector<int64_t> sizes(n);
@@ -326,16 +326,23 @@ void adam_steps(const std::vector<OutView>& ps, const std::vector<View>& gs, con
   for (size_t i = 0; i < n; ++i) {
     const int64_t k = sizes[i] = check_arrays("adam", ps[i], {&gs[i], &ms[i], &vs[i], &vmaxs[i]});
     if (ms[i].size() != k || vs[i].size() != k) throw std::invalid_argument("adam: missing state array");
-    if (steps[i] < 1) throw std::invalid_argument("adam: step must be at least 1");
+    if (steps[i].ndim != 0 || steps[i].dtype != DType::Float64)
+      throw std::invalid_argument("adam: each step count must be a 0-d float64 array, got " +
+                                  std::string(dtype_name(steps[i].dtype)) + " " + shape_str(steps[i]));
+    const double done = *steps[i].ptr<double>();  // whole, below 2^53: counted exactly
+    if (!(done >= 0 && done < 9007199254740992.0 && done == std::floor(done)))
+      throw std::invalid_argument("adam: step count must be a non-negative whole number, got " +
+                                  std::to_string(done));
     ams = ams || (vmaxs[i].size() == k && k > 0);
   }
   for (size_t i = 0; i < n; ++i)
     if (ams && sizes[i] > 0 && vmaxs[i].size() != sizes[i])
       throw std::invalid_argument("adam: amsgrad needs a max_exp_avg_sq array for every parameter");
   std::vector<double> bc1(n), bc2_sqrt(n);
-  for (size_t i = 0; i < n; ++i) {
-    bc1[i] = 1 - std::pow(beta1, static_cast<double>(steps[i]));
-    bc2_sqrt[i] = std::sqrt(1 - std::pow(beta2, static_cast<double>(steps[i])));
+  for (size_t i = 0; i < n; ++i) {  // checked above: advance every count, then update
+    const double step = *steps[i].ptr<double>() += 1;
+    bc1[i] = 1 - std::pow(beta1, step);
+    bc2_sqrt[i] = std::sqrt(1 - std::pow(beta2, step));
   }
   with_flags(decoupled, weight_decay != 0, ams, [&](auto DEC, auto WD, auto AMS) {
     for_pieces(sizes, int64_t{1} << 15, [&](size_t i, int64_t lo, int64_t hi) {

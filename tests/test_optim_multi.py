@@ -81,11 +81,17 @@ def test_multi_tensor_kernels_refuse_bad_lists():
         _C.rmsprop_steps(p, g, empty, empty, empty, 0.1, 0.9, 1e-8, 0.0, 0.0, False)
     with pytest.raises(ValueError, match="one 'first' flag"):
         _C.sgd_steps(p, g, empty, 0.1, 0.0, 0.0, False, 0.0, [False])
-    with pytest.raises(ValueError, match="step must be at least 1"):
-        _C.adam_steps(p, g, sq, _arrays(2), empty, 0.1, 0.9, 0.99, 1e-8, 0.0, False, [1, 0])
+    counts = [np.array(0.0), np.array(0.0)]
+    for bad in (-1.0, 0.5, np.inf, np.nan):
+        with pytest.raises(ValueError, match="step count must be a non-negative whole number"):
+            _C.adam_steps(p, g, sq, _arrays(2), empty, 0.1, 0.9, 0.99, 1e-8, 0.0, False, [counts[0], np.array(bad)])
+    with pytest.raises(ValueError, match="0-d float64 array, got float32"):
+        _C.adam_steps(p, g, sq, _arrays(2), empty, 0.1, 0.9, 0.99, 1e-8, 0.0, False,
+                      [counts[0], np.array(1.0, np.float32)])
     with pytest.raises(ValueError, match="amsgrad needs"):
         _C.adam_steps(p, g, sq, _arrays(2), [np.ones(10, np.float32), np.empty(0, np.float32)],
-                      0.1, 0.9, 0.99, 1e-8, 0.0, False, [1, 1])
+                      0.1, 0.9, 0.99, 1e-8, 0.0, False, counts)
+    assert [c.item() for c in counts] == [0.0, 0.0]  # a refused call advances no count
     with pytest.raises(ValueError, match="read-only"):
         ro = np.ones(10, np.float32)
         ro.flags.writeable = False

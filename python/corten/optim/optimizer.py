@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import _C
+from ..ops._common import contiguous_array
 from ..tensor import Tensor
 
 EMPTY = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0, np.float64)}
@@ -88,7 +89,7 @@ class Optimizer:
                     continue
                 g = p.grad._a
                 if g.dtype != p._a.dtype or not g.flags.c_contiguous:
-                    g = np.ascontiguousarray(g, p._a.dtype)
+                    g = contiguous_array(g, p._a.dtype)
                 if not p._a.flags.c_contiguous:
                     raise ValueError(f"optimizer: parameter of shape {p.shape} is not contiguous")
                 state = self.state.get(p)
@@ -189,10 +190,10 @@ class Optimizer:
 
 
 def _state_tensor(name: str, v: Any) -> Any:
-    if isinstance(v, np.ndarray):
-        return Tensor._wrap(v.copy())
     if name == "step":  # torch.optim keeps the step count as a 0-d float32 tensor
         return Tensor._wrap(np.array(v, np.float32))
+    if isinstance(v, np.ndarray):
+        return Tensor._wrap(v.copy())
     return v
 
 

@@ -166,7 +166,7 @@ class Adam(Optimizer):
         )
 
     def _update(self, p: np.ndarray, g: np.ndarray, group: dict, state: dict) -> None:
-        state["step"] = step = state.get("step", 0) + 1
+        state["step"] = step = int(state.get("step", 0)) + 1
         m = self._zeros(state, "exp_avg", p)
         v = self._zeros(state, "exp_avg_sq", p)
         vmax = self._zeros(state, "max_exp_avg_sq", p) if group["amsgrad"] else EMPTY[p.dtype]
@@ -191,8 +191,10 @@ class Adam(Optimizer):
             return super()._update_group(params, grads, group, states)
         ms, vs, vmaxs, steps = [], [], [], []
         for p, state in zip(params, states, strict=True):
-            state["step"] = step = state.get("step", 0) + 1
-            steps.append(int(step))
+            step = state.get("step")
+            if type(step) is not np.ndarray:  # new, or loaded: a count the kernel advances in place
+                step = state["step"] = np.array(float(step or 0), np.float64)
+            steps.append(step)
             ms.append(self._zeros(state, "exp_avg", p))
             vs.append(self._zeros(state, "exp_avg_sq", p))
             vmaxs.append(self._zeros(state, "max_exp_avg_sq", p) if group["amsgrad"] else EMPTY[p.dtype])
