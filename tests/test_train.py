@@ -193,3 +193,21 @@ def test_out_that_is_a_file_is_refused_before_any_work(tmp_path, capsys):
     assert train.main(["--data", str(tmp_path / "none"), "--out", str(target), "--no-progress"]) == 1
     assert "is a file, not a folder" in capsys.readouterr().err
     assert target.read_text() == "not a folder"
+
+
+def test_compile_flag_trains_to_the_same_bits(tmp_path):
+    data = _toy_dataset(tmp_path / "data", 96, 32)
+    args = ["--data", str(data), "--epochs", "3", "--batch-size", "16", "--no-progress", "--seed", "1"]
+    assert train.main([*args, "--out", str(tmp_path / "e")]) == 0
+    assert train.main([*args, "--out", str(tmp_path / "c"), "--compile"]) == 0
+    eager = json.loads((tmp_path / "e" / "history.json").read_text())["history"]
+    compiled = json.loads((tmp_path / "c" / "history.json").read_text())["history"]
+    for a, b in zip(eager, compiled, strict=True):
+        assert (a["train_loss"], a["test_acc"]) == (b["train_loss"], b["test_acc"])
+
+
+def test_compile_flag_refuses_what_it_cannot_replay(tmp_path, capsys):
+    data = _toy_dataset(tmp_path / "data", 64, 32)
+    args = ["--data", str(data), "--no-progress", "--out", str(tmp_path / "o"), "--compile"]
+    assert train.main([*args, "--profile"]) == 1
+    assert "--compile cannot be combined" in capsys.readouterr().err

@@ -72,6 +72,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--distributed", action="store_true", help="data-parallel over MPI ranks (see docs/distributed.md)"
     )
     p.add_argument(
+        "--compile", action="store_true",
+        help="replay each step's recorded kernel calls without the Python (corten.compile; same results)",
+    )
+    p.add_argument(
         "--no-normalize",
         action="store_true",
         help="feed pixels in [0, 1] (default: standardised with train stats)",
@@ -170,29 +174,45 @@ class _Bar:
             self.bar.close()
 
 
+def training_step(model: nn.Module, opt: optim.Optimizer, loss_fn: nn.Module) -> Callable:
+    """step(x, y) -> (loss, logits): forward, zero_grad, backward, optimizer step."""
+
+    def step(xb: ct.Tensor, yb: ct.Tensor) -> tuple:
+        logits = model(xb)
+        loss = loss_fn(logits, yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss, logits
+
+    return step
+
+
 def train_epoch(
     model: nn.Module, loader: DataLoader, opt: optim.Optimizer, loss_fn: nn.Module, desc: str, progress: bool,
     partial: dict | None = None, after_step: Callable[[dict], bool] | None = None,
-    profile: StepProfile | None = None,
+    profile: StepProfile | None = None, step_fn: Callable | None = None,
 ) -> dict:
     """One epoch (or the rest of one: `partial` holds the sums of the steps done
     before a resume). after_step(sums) runs after every step; True stops the epoch
     early, and the result then has "stopped": True. With `profile`, the epoch's
-    steps are timed by category (see corten._profile)."""
+    steps are timed by category (see corten._profile). `step_fn`: the step to run
+    (default: training_step's; the job passes its compiled one under --compile)."""
+    step_fn = step_fn or training_step(model, opt, loss_fn)
     if profile is None:
-        return _epoch(model, loader, loader, opt, loss_fn, desc, progress, partial, after_step)
+        return _epoch(loader, loader, step_fn, desc, progress, partial, after_step)
     profile.install()
     t = time.perf_counter()
     try:
-        return _epoch(model, loader, profile.batches(loader), opt, loss_fn, desc, progress, partial, after_step)
+        return _epoch(loader, profile.batches(loader), step_fn, desc, progress, partial, after_step)
     finally:
         profile.uninstall()
         profile.add_time(time.perf_counter() - t)
 
 
 def _epoch(
-    model: nn.Module, loader: DataLoader, batches: Any, opt: optim.Optimizer, loss_fn: nn.Module, desc: str,
-    progress: bool, partial: dict | None, after_step: Callable[[dict], bool] | None,
+    loader: DataLoader, batches: Any, step_fn: Callable, desc: str, progress: bool, partial: dict | None,
+    after_step: Callable[[dict], bool] | None,
 ) -> dict:
     bar = _Bar(len(loader), desc, progress)
     p = partial or {}
@@ -203,11 +223,7 @@ def _epoch(
     if first:
         bar.update(first)
     for step, (xb, yb) in enumerate(batches, first):
-        logits = model(xb)
-        loss = loss_fn(logits, yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        loss, logits = step_fn(xb, yb)
         n = yb.shape[0]
         total_loss += loss.item() * n
         correct += int((logits._a.argmax(axis=1) == yb._a).sum())
@@ -346,6 +362,13 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --checkpoint-every is not supported with --distributed (checkpoints are written at "
               "the end of each epoch)", file=sys.stderr)
         return 1
+    if args.compile and (args.distributed or args.profile):
+        print("error: --compile cannot be combined with --distributed (the gradient exchange runs outside "
+              "corten's kernels) or --profile (it times the Python a compiled step skips)", file=sys.stderr)
+        return 1
+    step_fn = training_step(model, opt, loss_fn)
+    if args.compile:
+        step_fn = ct.compile(step_fn, state=[model, opt])
     if args.resume is not None:
         resume = args.resume or ckpt_path
         try:
@@ -395,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 job.start_epoch(loader, epoch)
                 stats = train_epoch(model, loader, opt, loss_fn, f"epoch {epoch}/{args.epochs}",
-                                    job.is_main and not args.no_progress, partial, after_step, profile)
+                                    job.is_main and not args.no_progress, partial, after_step, profile, step_fn)
                 partial = None
                 if stats.get("stopped"):
                     return interrupted()
