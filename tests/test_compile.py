@@ -230,3 +230,32 @@ def test_recording_restores_the_kernels_and_leaves_other_threads_alone():
     _run(eager, compiled, DataLoader(_data(96), batch_size=32), epochs=2)
     assert _C.matmul is matmul
     assert ct.Tensor.item(ct.tensor(2.0)) == 2.0
+
+
+def test_steps_compiled_in_several_threads_and_nested_give_the_eager_bits():
+    import threading
+
+    twins = [_twins(OPTIMIZERS["rmsprop"]) for _ in range(3)]
+    loader = DataLoader(_data(160), batch_size=32)
+    errors = []
+
+    def train(eager, compiled):
+        try:
+            _run(eager, compiled, loader, epochs=3)
+        except Exception as e:  # noqa: BLE001 (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=train, args=(e, c)) for (_, _, e), (_, _, c) in twins]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for (m1, o1, _), (m2, o2, c) in twins:
+        assert c.reason is None and c.replays > 0
+        _assert_same(m1, o1, m2, o2)
+    (m1, o1, eager), (m2, o2, inner) = _twins(OPTIMIZERS["sgd-momentum-decay"])
+    outer = ct.compile(lambda x, y: inner(x, y), state=[m2, o2])  # the inner one runs eagerly inside
+    _run(eager, outer, loader, epochs=3)
+    assert outer.reason is None and outer.replays > 0
+    _assert_same(m1, o1, m2, o2)

@@ -50,7 +50,8 @@ from .tensor import Tensor
 _VALUE_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__")
 _MAX_ATTEMPTS = 3  # recordings that may differ from the next before a step is refused
 _MAX_SIGNATURES = 8  # recordings kept per compiled step (each holds its buffers)
-_recording = threading.Lock()  # one recording at a time: it patches corten._C's functions
+_recording = threading.Lock()  # one recording at a time (it patches corten._C's functions); others wait
+_local = threading.local()  # .active: this thread is recording a step
 
 
 # ---- recording -------------------------------------------------------------------------
@@ -70,8 +71,8 @@ class _Recorder:
         self._reads: dict[str, Callable] = {}
 
     def __enter__(self) -> _Recorder:
-        if not _recording.acquire(blocking=False):
-            raise RuntimeError("corten.compile: another step is being recorded (recordings cannot nest)")
+        _recording.acquire()
+        _local.active = True
         for name in dir(_C):
             fn = getattr(_C, name)
             if name.startswith("_") or name in NOT_KERNELS or not callable(fn) or isinstance(fn, type):
@@ -92,6 +93,7 @@ class _Recorder:
             setattr(_C, name, fn)
         for name, fn in self._reads.items():
             setattr(Tensor, name, fn)
+        _local.active = False
         _recording.release()
 
     def _flag(self, problem: str) -> None:
@@ -314,8 +316,8 @@ class CompiledStep:
         self.replays = 0
 
     def __call__(self, *args: Any) -> Any:
-        if self.reason is not None:
-            return self.fn(*args)
+        if self.reason is not None or getattr(_local, "active", False):  # inside another step's
+            return self.fn(*args)  # recording: run eagerly, so that recording sees the kernels
         key = self._key(args)
         with self._lock:
             plan = self._plans.get(key)
