@@ -2,6 +2,7 @@
 the same recipe and report accuracy, time and peak memory of each.
 
     .venv/bin/python benchmarks/compare_train.py [--model mlp|cnn] [--epochs 5] [--threads N] [--repeat N]
+                                                 [--compile]
 
 Each run is a separate process started with this script's environment, unchanged:
 the harness tunes neither side (corten's own defaults, which its import and its
@@ -13,6 +14,8 @@ permutation per epoch, one gather per tensor per batch. Reported per side:
   imports, data loading, training, evaluation, writing results);
 - peak RSS, from os.wait4 of that process.
 With --repeat N the two alternate (the first one alternates too) and the medians are shown.
+With --compile the corten job runs its step through corten.compile (`train --compile`);
+the PyTorch twin stays as it is (eager, its defaults).
 """
 
 from __future__ import annotations
@@ -47,17 +50,17 @@ def step_seconds(history: list[dict]) -> float:
     return sum(h["seconds"] for h in history) / sum(h["steps"] for h in history)
 
 
-def run_corten(common: list[str]) -> tuple:
+def run_corten(common: list[str], extra: list[str]) -> tuple:
     with tempfile.TemporaryDirectory() as out_dir:
         _, wall, rss = run(
-            [sys.executable, "-m", "corten", "train", "--no-progress", "--out", out_dir] + common
+            [sys.executable, "-m", "corten", "train", "--no-progress", "--out", out_dir] + common + extra
         )
         with open(os.path.join(out_dir, "history.json")) as f:
             h = json.load(f)
-    return ("corten", h["test_acc"], step_seconds(h["history"]), wall, rss)
+    return ("corten --compile" if extra else "corten", h["test_acc"], step_seconds(h["history"]), wall, rss)
 
 
-def run_torch(common: list[str]) -> tuple:
+def run_torch(common: list[str], extra: list[str]) -> tuple:
     out, wall, rss = run([sys.executable, os.path.join(HERE, "train_torch_twin.py"), "--json"] + common)
     t = json.loads(out.strip().splitlines()[-1])
     return (t["framework"], t["test_acc"], step_seconds(t["history"]), wall, rss)
@@ -71,6 +74,7 @@ def main() -> None:
     p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     p.add_argument("--limit", type=int, default=None, help="train on the first N samples only")
     p.add_argument("--repeat", type=int, default=1, help="alternate the two runs N times; report medians")
+    p.add_argument("--compile", action="store_true", help="corten's job with --compile (corten.compile)")
     args = p.parse_args()
     common = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--model", args.model]
     if args.threads:
@@ -83,7 +87,7 @@ def main() -> None:
     sides = {"corten": run_corten, "torch": run_torch}
     for r in range(args.repeat):
         for name in (("corten", "torch") if r % 2 == 0 else ("torch", "corten")):
-            runs[name].append(sides[name](common))
+            runs[name].append(sides[name](common, ["--compile"] if args.compile and name == "corten" else []))
 
     def median(rows: list, i: int) -> float:
         return statistics.median(r[i] for r in rows)
