@@ -259,3 +259,17 @@ def test_steps_compiled_in_several_threads_and_nested_give_the_eager_bits():
     _run(eager, outer, loader, epochs=3)
     assert outer.reason is None and outer.replays > 0
     _assert_same(m1, o1, m2, o2)
+
+
+@pytest.mark.parametrize("kind", ["tensor", "post-accumulate"])
+def test_a_step_with_gradient_hooks_is_refused(kind):
+    model = _mlp()
+    opt = OPTIMIZERS["rmsprop"](model)
+    calls = []
+    w = model[0].weight
+    if kind == "tensor":
+        w.register_hook(lambda g: calls.append(1))
+    else:
+        w.register_post_accumulate_grad_hook(lambda p: calls.append(1))
+    _refused(_step_fn(model, opt), [model, opt], DataLoader(_data(96), batch_size=32), "hook")
+    assert len(calls) == 6  # every step ran eagerly, hooks included

@@ -60,7 +60,8 @@ _local = threading.local()  # .active: this thread is recording a step
 class _Recorder:
     """While installed, every corten._C call made by this thread is run and kept
     (function, arguments); `held` counts the recorder's references to each array so
-    that the backward walk can still tell a fresh gradient array (engine._fresh)."""
+    that the backward walk can still tell a fresh gradient array (engine._fresh),
+    and hooks the backward walk runs are reported to `saw`."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, Callable, tuple, dict]] = []
@@ -84,11 +85,11 @@ class _Recorder:
             if fn is not None:
                 self._reads[name] = fn
                 setattr(Tensor, name, self._read(name, fn))
-        engine._held = self.held
+        engine._recorder = self
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        engine._held = None
+        engine._recorder = None
         for name, fn in self._kernels.items():
             setattr(_C, name, fn)
         for name, fn in self._reads.items():
@@ -99,6 +100,11 @@ class _Recorder:
     def _flag(self, problem: str) -> None:
         if self.problem is None:
             self.problem = problem
+
+    def saw(self, what: str) -> None:
+        """The backward pass ran a Python callback (engine._callback)."""
+        if threading.get_ident() == self._owner:
+            self._flag(f"the step runs {what} (Python a replay would skip)")
 
     def _kernel(self, name: str, fn: Callable) -> Callable:
         def recorded(*args: Any, **kwargs: Any) -> Any:

@@ -63,6 +63,7 @@ def _leaf_edge_done(leaf: Any, delivered: bool, leaf_edges: dict) -> None:
     entry[0] -= 1
     entry[1] = entry[1] or delivered
     if entry[0] == 0 and entry[1]:
+        _callback("a post-accumulate-grad hook")
         for hook in list(leaf._post_acc_hooks):
             hook(leaf)
 
@@ -116,6 +117,7 @@ def _run(
             if fn is None:  # a leaf: its gradient is the seed itself
                 _deliver_leaf(out, g, create_graph, captured, cap_leaf)
                 if capture is None and out._post_acc_hooks:
+                    _callback("a post-accumulate-grad hook")
                     for hook in list(out._post_acc_hooks):
                         hook(out)
                 continue
@@ -137,12 +139,14 @@ def _run(
                 if g is None:
                     continue
                 if node._hooks and i in node._hooks:
+                    _callback("a gradient hook")
                     for hook in node._hooks[i]:
                         new = hook(g)
                         if new is not None:
                             g = new
                     grads[i] = g
                 if node._retain and i in node._retain:
+                    _callback("retain_grad")
                     t = node._retain[i]()
                     if t is not None:
                         t.grad = g if create_graph else g.detach()
@@ -213,8 +217,14 @@ class _Holder:
 _EXCLUSIVE_REFS = _array_refs(_Holder())
 
 
-# While corten.compile records a step: array id -> references its recorder holds.
-_held: dict | None = None
+# While corten.compile records a step, its recorder: `held` (array id -> references
+# it keeps) and `saw(what)` (a Python callback ran, which a replay would skip).
+_recorder: Any = None
+
+
+def _callback(what: str) -> None:
+    if _recorder is not None:
+        _recorder.saw(what)
 
 
 def _fresh(g: Any, grads: list, in_grads: tuple) -> bool:
@@ -224,8 +234,8 @@ def _fresh(g: Any, grads: list, in_grads: tuple) -> bool:
     through, goes to two edges, is a view, or its array is referenced elsewhere
     (reference count as for an array held by one object only)."""
     refs = _array_refs(g)  # before any local name holds the array
-    if _held is not None:  # a recording step keeps its kernels' arguments
-        refs -= _held.get(id(g._a), 0)
+    if _recorder is not None:  # a recording step keeps its kernels' arguments
+        refs -= _recorder.held.get(id(g._a), 0)
     if refs != _EXCLUSIVE_REFS:
         return False
     a = g._a
@@ -248,6 +258,7 @@ def _deliver_leaf(
     autograd.grad) or accumulate it into .grad. `owned`: g may become .grad
     itself (see _fresh)."""
     if leaf._hooks:
+        _callback("a gradient hook")
         owned = False  # a hook may have kept g
         for hook in leaf._hooks:
             new = hook(g)
