@@ -273,3 +273,27 @@ def test_a_step_with_gradient_hooks_is_refused(kind):
         w.register_post_accumulate_grad_hook(lambda p: calls.append(1))
     _refused(_step_fn(model, opt), [model, opt], DataLoader(_data(96), batch_size=32), "hook")
     assert len(calls) == 6  # every step ran eagerly, hooks included
+
+
+def test_freezing_a_parameter_or_writing_an_input_is_followed():
+    (m1, o1, eager), (m2, o2, compiled) = _twins(OPTIMIZERS["sgd-momentum-decay"])
+    loader = DataLoader(_data(192), batch_size=32)
+    _run(eager, compiled, loader, epochs=1)
+    for m in (m1, m2):  # frozen: no gradient, no update; the recording no longer fits
+        m[2].bias.requires_grad_(False)
+    _run(eager, compiled, loader, epochs=1)
+    for m in (m1, m2):
+        m[2].bias.requires_grad_(True)
+    _run(eager, compiled, loader, epochs=1)
+    assert compiled.reason is None
+    _assert_same(m1, o1, m2, o2)
+
+    model = _mlp()
+    opt = OPTIMIZERS["rmsprop"](model)
+    inner = _step_fn(model, opt)
+
+    def step(x, y):
+        x.mul_(0.5)  # written in place, by a kernel: the caller's tensor must see it
+        return inner(x, y)
+
+    _refused(step, [model, opt], DataLoader(_data(96), batch_size=32), "writes its input tensors")

@@ -221,6 +221,7 @@ class _State:
         containers: list = [m._modules for m in self.modules] + [m._parameters for m in self.modules]
         containers += [m._buffers for m in self.modules] + [o.param_groups for o in self.optimizers]
         containers += [g["params"] for o in self.optimizers for g in o.param_groups]
+        containers += [o.state for o in self.optimizers]  # a parameter's first update creates its state
         held = [(c, k, c[k]) for c in containers for k in (c.keys() if isinstance(c, dict) else range(len(c)))]
         return held, [(c, len(c)) for c in containers]
 
@@ -381,9 +382,13 @@ class CompiledStep:
         call_args = [Tensor._wrap(b) if b is not None else a for a, b in zip(args, bufs, strict=True)]
         before = {id(p): p.grad for p in st.params}
         counters = st.counters()
+        originals = [b.copy() for b in bufs if b is not None]
         with _Recorder() as rec:
             out = self.fn(*call_args)
         assert plan.first is not None
+        if not rec.problem and any(not np.array_equal(b, o, equal_nan=True)
+                                   for b, o in zip([b for b in bufs if b is not None], originals, strict=True)):
+            rec._flag("the step writes its input tensors in place (a replay writes copies of them)")
         differs = _compare(plan.first.calls, rec.calls)
         if differs and not rec.problem and plan.attempts < _MAX_ATTEMPTS:  # a first step's own path
             plan.first, plan.attempts = rec, plan.attempts + 1  # (state created lazily): compare the next
@@ -424,7 +429,7 @@ class CompiledStep:
         st = self._state
         held, sizes = st.slots()
         return [
-            [(p, p._a) for p in st.params] + [(b, b._a) for b in st.buffers()],
+            [(t, t._a, t._rg) for t in st.params + st.buffers()],  # the arrays, and which ones train
             held + [(d, k, v) for d, k, v in st.opt_entries() if type(v) is np.ndarray],
             sizes,
             st.hyper(),
@@ -435,8 +440,8 @@ class CompiledStep:
             if p.grad is None:
                 return False
         tensors, entries, sizes, hyper = plan.guards
-        for t, a in tensors:
-            if t._a is not a:
+        for t, a, rg in tensors:
+            if t._a is not a or t._rg != rg:
                 return False
         for c, k, v in entries:
             if c[k] is not v:
@@ -450,7 +455,7 @@ class CompiledStep:
         st = self._state
         snap = st.snapshot()
         replayed = self._replay(plan, args)
-        replay_print = st.fingerprint()
+        replay_print = st.fingerprint() + [b.tobytes() for b in plan.inputs]  # a step may write its inputs
         st.restore(snap)
         out = self.fn(*args)
         flat = _flatten_outputs(out)
@@ -458,7 +463,8 @@ class CompiledStep:
         replay_outs = [] if replayed is None else [
             t._a.tobytes() for t in (replayed if isinstance(replayed, (tuple, list)) else [replayed])
         ]
-        if eager_outs != replay_outs or replay_print != st.fingerprint():
+        eager_print = st.fingerprint() + [a._a.tobytes() for a in args if isinstance(a, Tensor)]
+        if eager_outs != replay_outs or replay_print != eager_print:
             self._give_up("replaying the recorded kernels did not reproduce the eager step bit for bit "
                           "(the step computes something outside corten's kernels)")
         else:
