@@ -15,19 +15,23 @@ grad mode, the modules' train/eval flags):
    them, recorded: this recording is the one replayed. The two must call the same
    kernels with the same non-array arguments and array layouts (when they differ,
    as a first step that creates the optimizer's state does, the next call is recorded
-   and compared to this one, a few times at most), return nothing to
-   Python from a kernel, draw no random numbers and read no tensor's value in
-   Python (`item()`, `bool()`, ...); integer counters in the optimizers' state may
-   advance by one per step (replay advances them);
+   and compared to this one, a few times at most), return nothing to Python from
+   a kernel, draw no random numbers, read no tensor's value in Python (`item()`,
+   `bool()`, ...), run no gradient hooks and write none of its input tensors;
+   integer counters in the optimizers' state may advance by one per step (replay
+   advances them);
 3. the third call replays the recording and runs the step eagerly from the same
-   state, and compares the two bit for bit (outputs, parameters, gradients,
-   buffers, optimizer state): whatever the recording missed (NumPy arithmetic on
-   the data, a Python side effect on the state) shows up here;
+   state, and compares the two bit for bit (outputs, inputs, parameters,
+   gradients, buffers, optimizer state): whatever the recording missed (NumPy
+   arithmetic on the data, a Python side effect on the state) shows up here;
 4. later calls replay: copy the tensors into the buffers, call the kernels, bind
-   each parameter's .grad to its recorded buffer, and return copies of the outputs.
+   each parameter's .grad to its recorded buffer, and return copies of the outputs
+   (detached: the replay builds no graph).
 A step that fails a check runs eagerly from then on (`reason` says why; a warning
-says it once). A parameter or state array replaced, or a hyperparameter changed
-(a learning-rate schedule), makes the next call record again.
+says it once). A module, parameter or state array replaced or added, a parameter
+frozen or unfrozen, or a hyperparameter changed (a learning-rate schedule) makes
+the next call record again. Python the step runs besides its kernels (logging,
+counters of its own) runs only while it is recorded: keep the step to tensor work.
 """
 
 from __future__ import annotations
