@@ -77,7 +77,8 @@ PYBIND11_MODULE(_C, m) {
   m.def("masked_select", &masked_select, gil);
   m.def("copy_blocked", &copy_blocked, gil);
   m.def("matmul", &matmul, gil);
-  m.def("matmul_epilogue", &matmul_epilogue, gil);
+  m.def("matmul_epilogue", &matmul_epilogue, py::arg("a"), py::arg("b"), py::arg("out"), py::arg("bias"),
+        py::arg("relu"), py::arg("mask") = py::none(), gil);
   m.def("conv2d_forward", &conv2d_forward, gil);
   m.def("conv2d_input_grad", &conv2d_input_grad, gil);
   m.def("conv2d_weight_grad", &conv2d_weight_grad, gil);

@@ -346,16 +346,16 @@ template <class T> struct AOperand {
   int64_t rs, cs, panel_step;
 };
 
-// C(i, j) (i < m, j < n, C and bias at the block's origin) += bias, then
-// relu: the epilogue on one block of C, right after the kernel wrote it. The
-// loops run along C's unit stride (a C^T plan writes C by columns), so they
-// vectorise; each element gets the same two operations in either order.
+// C(i, j) (i < m, j < n, C, bias and mask at the block's origin) += bias, then
+// relu, then the mask: the epilogue on one block of C, right after the kernel
+// wrote it. The loops run along C's unit stride (a C^T plan writes C by columns),
+// so they vectorise; each element gets the same operations in either order.
 template <class T>
-void apply_epilogue(const GemmEpilogue<T>& e, const T* bias, int64_t m, int64_t n, T* c,
+void apply_epilogue(const GemmEpilogue<T>& e, const T* bias, const T* mask, int64_t m, int64_t n, T* c,
                     int64_t rsc, int64_t csc) {
   if (csc != 1 && rsc == 1) {
-    const GemmEpilogue<T> t{e.bias, e.bias_cs, e.bias_rs, e.relu};
-    return apply_epilogue(t, bias, n, m, c, csc, rsc);
+    const GemmEpilogue<T> t{e.bias, e.bias_cs, e.bias_rs, e.relu, e.mask, e.mask_cs, e.mask_rs};
+    return apply_epilogue(t, bias, mask, n, m, c, csc, rsc);
   }
   for (int64_t i = 0; i < m; ++i) {
     T* ci = c + i * rsc;
@@ -380,15 +380,24 @@ void apply_epilogue(const GemmEpilogue<T>& e, const T* bias, int64_t m, int64_t 
           x = x > T(0) ? x : (x != x ? x : T(0));
         }
     }
+    if (mask) {  // as relu_backward: y > 0 ? g : 0 (NaN y gives 0)
+      const T* mi = mask + i * e.mask_rs;
+      if (csc == 1 && e.mask_cs == 1)
+        for (int64_t j = 0; j < n; ++j) ci[j] = mi[j] > T(0) ? ci[j] : T(0);
+      else
+        for (int64_t j = 0; j < n; ++j) ci[j * csc] = mi[j * e.mask_cs] > T(0) ? ci[j * csc] : T(0);
+    }
   }
 }
 
-// The epilogue of a block, or none: bias already moved to the block's origin.
+// The epilogue of a block, or none: bias and mask already moved to the block's origin.
 template <class T> struct BlockEpilogue {
   const GemmEpilogue<T>* e = nullptr;
   const T* bias = nullptr;
+  const T* mask = nullptr;
   BlockEpilogue at(int64_t i, int64_t j) const {
-    return {e, bias ? bias + i * e->bias_rs + j * e->bias_cs : nullptr};
+    return {e, bias ? bias + i * e->bias_rs + j * e->bias_cs : nullptr,
+            mask ? mask + i * e->mask_rs + j * e->mask_cs : nullptr};
   }
 };
 
@@ -409,7 +418,10 @@ void macro_kernel(const TileKernel<T>& tk, const Tiling& tl, int64_t mc, int64_t
       T* ct = c + ir * rsc + jr * csc;
       const MicroKernel<T> ukr = tk.run_short && mr <= tk.mr_short ? tk.run_short : tk.run;
       ukr(kc, ap, a.rs, a.cs, b, bstride, ct, rsc, csc, mr, nr, load_c);
-      if (epi.e) apply_epilogue(*epi.e, epi.at(ir, jr).bias, mr, nr, ct, rsc, csc);
+      if (epi.e) {
+        const BlockEpilogue<T> here = epi.at(ir, jr);
+        apply_epilogue(*epi.e, here.bias, here.mask, mr, nr, ct, rsc, csc);
+      }
       ap += a.panel_step;
     }
   }
@@ -849,7 +861,7 @@ bool narrow_product(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, in
 // The epilogue over all of C, for the routes that do not go through tiles.
 template <class T>
 void finish(const GemmEpilogue<T>* epi, int64_t m, int64_t n, T* C, int64_t rsc, int64_t csc) {
-  if (epi) apply_epilogue(*epi, epi->bias, m, n, C, rsc, csc);
+  if (epi) apply_epilogue(*epi, epi->bias, epi->mask, m, n, C, rsc, csc);
 }
 
 template <class T>
@@ -892,11 +904,11 @@ void gemm_float(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_
   const Operands keep = make_plan<T>(tk, m, n, k, rsa, csa, rsb, csb, rsc, csc, accumulate);
   const Operands swap = make_plan<T>(tk, n, m, k, csb, rsb, csa, rsa, csc, rsc, accumulate);
   GemmEpilogue<T> swapped;
-  if (epi) swapped = {epi->bias, epi->bias_cs, epi->bias_rs, epi->relu};
+  if (epi) swapped = {epi->bias, epi->bias_cs, epi->bias_rs, epi->relu, epi->mask, epi->mask_cs, epi->mask_rs};
   if (plan_cost<T>(swap) < 0.97 * plan_cost<T>(keep))
-    gemm_blocked<T>(tk, swap, B, A, C, nt, {epi ? &swapped : nullptr, swapped.bias});
+    gemm_blocked<T>(tk, swap, B, A, C, nt, {epi ? &swapped : nullptr, swapped.bias, swapped.mask});
   else
-    gemm_blocked<T>(tk, keep, A, B, C, nt, {epi, epi ? epi->bias : nullptr});
+    gemm_blocked<T>(tk, keep, A, B, C, nt, {epi, epi ? epi->bias : nullptr, epi ? epi->mask : nullptr});
 }
 
 // Integer / bool fallback: plain loops, wrapping arithmetic.
@@ -1140,10 +1152,11 @@ void matmul(const View& a, const View& b, const OutView& out, bool accumulate) {
 }
 
 void matmul_epilogue(const View& a, const View& b, const OutView& out, const std::optional<View>& bias,
-                     bool relu) {
+                     bool relu, const std::optional<View>& mask) {
   auto shapes = [&] {
     std::string s = shape_str(a) + " @ " + shape_str(b) + " -> " + shape_str(out);
-    return bias ? s + " + bias " + shape_str(*bias) : s;
+    s = bias ? s + " + bias " + shape_str(*bias) : s;
+    return mask ? s + " masked by " + shape_str(*mask) : s;
   };
   // A 1-D bias of length n is added to every row (a 2-D one may broadcast by strides).
   if (a.ndim != 2 || b.ndim != 2 || out.ndim != 2 || (bias && bias->ndim != 2 && bias->ndim != 1))
@@ -1160,6 +1173,11 @@ void matmul_epilogue(const View& a, const View& b, const OutView& out, const std
       (bias && bias->ndim == 2 && (bias->shape[0] != m || bias->shape[1] != n)) ||
       (bias && bias->ndim == 1 && bias->shape[0] != n))
     throw std::invalid_argument("matmul_epilogue: shapes do not match: " + shapes());
+  if (mask && (mask->ndim != 2 || mask->shape[0] != out.shape[0] || mask->shape[1] != out.shape[1]))
+    throw std::invalid_argument("matmul_epilogue: the mask must have the output's shape, got " + shapes());
+  if (mask && mask->dtype != a.dtype)
+    throw std::invalid_argument(std::string("matmul_epilogue: the mask must be ") + dtype_name(a.dtype) +
+                                ", got " + dtype_name(mask->dtype));
   auto run = [&](auto zero) {
     using T = decltype(zero);
     GemmEpilogue<T> e;
@@ -1168,6 +1186,11 @@ void matmul_epilogue(const View& a, const View& b, const OutView& out, const std
     else if (bias)
       e = {bias->ptr<T>(), bias->strides[0], bias->strides[1], relu};
     e.relu = relu;
+    if (mask) {
+      e.mask = mask->ptr<T>();
+      e.mask_rs = mask->strides[0];
+      e.mask_cs = mask->strides[1];
+    }
     gemm<T>(m, n, k, a.ptr<T>(), a.strides[0], a.strides[1], b.ptr<T>(), b.strides[0], b.strides[1],
             out.ptr<T>(), out.strides[0], out.strides[1], false, e);
   };

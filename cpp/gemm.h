@@ -33,13 +33,17 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
 //   C(i, j) = C(i, j) + bias[i * bias_rs + j * bias_cs]   when bias is set
 //   C(i, j) = relu(C(i, j))                               when relu (as the relu op:
 //                                                         NaN stays NaN, -0 becomes 0)
+//   C(i, j) = mask[i * mask_rs + j * mask_cs] > 0 ? C(i, j) : 0   when mask is set
+//                                                         (ReLU's backward from its output)
 // Each step is the same rounding as the separate element-wise op, so the result is
-// bit-identical to gemm, then add, then relu.
+// bit-identical to gemm, then add, then relu (then relu_backward).
 template <class T>
 struct GemmEpilogue {
   const T* bias = nullptr;
   int64_t bias_rs = 0, bias_cs = 0;
   bool relu = false;
+  const T* mask = nullptr;
+  int64_t mask_rs = 0, mask_cs = 0;
 };
 
 // gemm followed by the epilogue (T = float or double).
@@ -56,10 +60,11 @@ void matmul(const View& a, const View& b, const OutView& out, bool accumulate);
 
 // out (m x n) = a (m x k) @ b (k x n), then the epilogue: + bias (when given, any
 // (m, n) view: the caller broadcasts a row or column vector with stride 0), then
-// relu (when relu). float32 / float64, 2-D operands; throws std::invalid_argument
-// naming the shapes or dtypes at fault.
+// relu (when relu), then zero where mask (when given, out's shape) is not > 0.
+// float32 / float64, 2-D operands; throws std::invalid_argument naming the shapes or
+// dtypes at fault.
 void matmul_epilogue(const View& a, const View& b, const OutView& out, const std::optional<View>& bias,
-                     bool relu);
+                     bool relu, const std::optional<View>& mask);
 
 // Force the portable (non-SIMD) micro-kernel; the environment variable
 // CORTEN_GEMM_FALLBACK=1 sets the initial value.

@@ -401,6 +401,30 @@ def test_epilogue_is_the_separate_ops(dtype, gemm_level, restore_threads):
                         assert_close(got, a, b, extra=None if bias is None else np.broadcast_to(bias, got.shape))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_epilogue_mask_is_matmul_then_relu_backward(dtype, gemm_level, restore_threads):
+    """A mask (ReLU's output) in the epilogue gives the bits of matmul, then relu_backward
+    (y > 0 ? g : 0, NaN y giving 0), for tile edges, the narrow and matrix-vector routes,
+    transposed and strided operands and masks, and 1 or 2 threads."""
+    for m, n, k in [(1, 1, 1), (14, 32, 7), (128, 512, 10), (15, 33, 257), (37, 1, 40), (1, 45, 40),
+                    (64, 3, 300), (130, 70, 600), (0, 5, 3), (4, 5, 0)]:
+        a, b = rand((m, k), dtype), rand((k, n), dtype)
+        mask = rand((m, n), dtype)
+        if mask.size:
+            mask.flat[:: 7] = np.nan
+            mask.flat[1:: 11] = 0.0
+        for ka, kb, km in [("c", "c", "c"), ("f", "step", "f"), ("neg", "f", "c")]:
+            la, lb, lm = _layout(a, ka), _layout(b, kb), _layout(mask, km)
+            want_g = ct.matmul(ct.from_numpy(la), ct.from_numpy(lb)).numpy()
+            want = np.empty_like(want_g)
+            ct._C.relu_backward(np.ascontiguousarray(lm), want_g, want)
+            for t in (1, 2):
+                ct.set_num_threads(t)
+                got = np.empty((m, n), dtype)
+                ct._C.matmul_epilogue(la, lb, got, None, False, lm)
+                assert got.tobytes() == want.tobytes(), (m, n, k, ka, kb, km, t)
+
+
 def test_epilogue_relu_keeps_nan_and_clears_negative_zero():
     a = np.array([[np.nan, 1.0], [0.0, 0.0], [-1.0, 0.0]], np.float32)
     b = np.array([[1.0], [1.0]], np.float32)
@@ -424,6 +448,10 @@ def test_epilogue_rejects_bad_operands():
         ct._C.matmul_epilogue(a.astype(np.int32), b.astype(np.int32), out.astype(np.int32), None, True)
     with pytest.raises(ValueError, match="2-D"):
         ct._C.matmul_epilogue(a[None], b[None], out[None], None, False)
+    with pytest.raises(ValueError, match=r"the mask must have the output's shape, got .* masked by \(5,3\)"):
+        ct._C.matmul_epilogue(a, b, out, None, False, np.ones((5, 3), np.float32))
+    with pytest.raises(ValueError, match="the mask must be float32, got float64"):
+        ct._C.matmul_epilogue(a, b, out, None, False, np.ones((3, 5), np.float64))
 
 
 # ---- products built on matmul -----------------------------------------------------------

@@ -189,3 +189,47 @@ def test_cross_entropy_kernel_counts_and_sums_its_rows(dtype):
         ct._C.xent_index_forward(x, t, ignore, 0.1, rows, lse, np.empty(3, np.float64))
     with pytest.raises(ValueError, match="must be a float32 or float64 array of one element"):
         ct._C.xent_row_grads(np.ones(2, np.float32), stats, True, np.empty(n, dtype))
+
+
+def test_relu_mask_in_the_next_linears_gemm_gives_the_separate_ops_bits(monkeypatch):
+    """Linear's backward masks the gradient of a LinearReLU's output in its GEMM's
+    epilogue (no relu_backward pass); the gradients equal matmul, add, relu, matmul, add
+    bit for bit. A hook, retain_grad or autograd.grad on that output still sees the
+    unmasked gradient (the fusion steps aside)."""
+    rng = np.random.default_rng(8)
+    xa = rng.normal(size=(64, 20)).astype(np.float32)
+    arrays = [rng.normal(size=s).astype(np.float32) for s in [(30, 20), (30,), (5, 30), (5,)]]
+    t = ct.tensor(rng.integers(0, 5, 64))
+    calls = []
+    relu_backward = ct._C.relu_backward
+    monkeypatch.setattr(ct._C, "relu_backward", lambda *a: calls.append(1) or relu_backward(*a))
+
+    def run(fused: bool, watch: str = ""):
+        x = ct.tensor(xa, requires_grad=True)
+        w1, b1, w2, b2 = (ct.tensor(a, requires_grad=True) for a in arrays)
+        h = F._linear(x, w1, b1, True) if fused else (x @ w1.T + b1).relu()
+        seen = []
+        if watch == "hook":
+            h.register_hook(lambda g: seen.append(g.numpy().copy()))
+        if watch == "retain":
+            h.retain_grad()
+        loss = F.cross_entropy(F.linear(h, w2, b2) if fused else h @ w2.T + b2, t)
+        if watch == "grad":
+            (gh,) = ct.autograd.grad(loss, [h], retain_graph=True)
+            seen.append(gh.numpy().copy())
+        loss.backward()
+        if watch == "retain":
+            seen.append(h.grad.numpy().copy())
+        return [p.grad.numpy().tobytes() for p in (x, w1, b1, w2, b2)], seen
+
+    want, _ = run(False)
+    calls.clear()
+    got, _ = run(True)
+    assert got == want and calls == []  # masked in the GEMM: no ReLU backward pass
+    for watch in ("hook", "retain", "grad"):
+        want, seen_want = run(False, watch)
+        calls.clear()
+        got, seen_got = run(True, watch)
+        assert got == want and calls, watch  # the ReLU backward ran after the hook
+        assert [s.tobytes() for s in seen_got] == [s.tobytes() for s in seen_want], watch
+        assert (seen_got[0] != 0).mean() > 0.9, watch  # the gradient seen is the unmasked one

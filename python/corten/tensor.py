@@ -57,6 +57,7 @@ class Tensor:
     _out_index = 0
     _hooks: list | None = None
     _post_acc_hooks: list | None = None  # on a leaf: run after its .grad is final for a backward pass
+    _relu_masked: Any = None  # on a gradient: the ReLU output whose mask a GEMM epilogue already applied
     grad: Tensor | None = None
 
     def __init__(self, data: Any = None, dtype: Any = None, requires_grad: bool = False) -> None:

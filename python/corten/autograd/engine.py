@@ -107,6 +107,7 @@ def _run(
                 cap_leaf[id(t)] = i
             else:
                 cap_node[(id(t._grad_fn), t._out_index)] = i
+                t._grad_fn._captured = True  # its gradient must arrive as it is (no fused mask)
 
     # Gradients waiting at each node, one slot per output.
     pending: dict = {}

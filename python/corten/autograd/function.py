@@ -82,6 +82,7 @@ class Function(Context):
     n_outputs = 1
     _hooks: dict | None = None
     _retain: dict | None = None
+    _captured = False  # an output's gradient is returned by autograd.grad
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:

@@ -31,7 +31,7 @@ def _linear_forward(xa: np.ndarray, wa: np.ndarray, ba: np.ndarray | None, relu:
     and relu ops do, so the bits are those of matmul, then add, then relu."""
     y = np.empty((xa.shape[0], wa.shape[0]), xa.dtype)
     if xa.dtype.char in "fd" and (ba is None or ba.dtype == xa.dtype):
-        _C.matmul_epilogue(xa, wa.T, y, ba, relu)  # a 1-D bias is added to every row
+        _C.matmul_epilogue(xa, wa.T, y, ba, relu, None)  # a 1-D bias is added to every row
         return y
     _C.matmul(xa, wa.T, y, False)  # other dtypes: the separate kernels
     if ba is not None:
@@ -55,7 +55,16 @@ class Linear(Function):
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
         x, w = ctx.saved_tensors
-        return _linear_backward(ctx.needs_input_grad, g, x, w)
+        return _linear_backward(ctx.needs_input_grad, g, x, w, _relu_output(x))
+
+
+def _relu_output(x: Tensor) -> bool:
+    """Whether x is a LinearReLU's output whose gradient nobody looks at before that
+    node's backward (no hook, retain_grad or autograd.grad on it): then the gradient
+    for x may come out of the GEMM already masked with x > 0, which LinearReLU skips."""
+    fn = x._grad_fn
+    return (type(fn) is LinearReLU and len(fn._saved) == 3 and fn._saved[2] is x
+            and not fn._hooks and not fn._retain and not fn._captured)
 
 
 class LinearReLU(Function):
@@ -77,14 +86,15 @@ class LinearReLU(Function):
             from .elementwise import where
 
             g = where(y.detach() > 0, g, 0.0)
-        else:
+        elif g._relu_masked is not y:  # (else the next Linear's backward GEMM masked it)
             g = relu_grad(y, g)
-        return _linear_backward(ctx.needs_input_grad, g, x, w)
+        return _linear_backward(ctx.needs_input_grad, g, x, w, _relu_output(x))
 
 
-def _linear_backward(needs: tuple, g: Tensor, x: Tensor, w: Tensor) -> tuple:
+def _linear_backward(needs: tuple, g: Tensor, x: Tensor, w: Tensor, mask_x: bool = False) -> tuple:
     """Gradients of x @ w.T + b for g: the GEMMs on the arrays at first order,
-    differentiable ops under create_graph."""
+    differentiable ops under create_graph. mask_x: x is a ReLU's output (see
+    _relu_output), and x's gradient leaves the GEMM masked with x > 0."""
     need_x, need_w, need_b = needs
     ga, xa, wa = g._a, x._a, w._a
     if _state.enabled or ga.dtype != xa.dtype or ga.dtype.kind != "f":  # higher order, or a hook's dtype
@@ -93,7 +103,11 @@ def _linear_backward(needs: tuple, g: Tensor, x: Tensor, w: Tensor) -> tuple:
         gb = g.sum(axis=0) if need_b else None
         return gx, gw, gb
     gx = gw = gb = None
-    if need_x:
+    if need_x and mask_x:  # ReLU's backward in the GEMM's epilogue: the bits of matmul, then relu_backward
+        gx = Tensor._wrap(np.empty(xa.shape, xa.dtype))
+        _C.matmul_epilogue(ga, wa, gx._a, None, False, xa)
+        gx._relu_masked = x
+    elif need_x:
         gx = Tensor._wrap(np.empty(xa.shape, xa.dtype))
         _C.matmul(ga, wa, gx._a, False)
     if need_w:
