@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from . import _C
-from ._profile import NOT_KERNELS
+from ._profile import unwrap_kernels, wrap_kernels
 from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled
 from .nn.module import Module
@@ -78,12 +78,7 @@ class _Recorder:
     def __enter__(self) -> _Recorder:
         _recording.acquire()
         _local.active = True
-        for name in dir(_C):
-            fn = getattr(_C, name)
-            if name.startswith("_") or name in NOT_KERNELS or not callable(fn) or isinstance(fn, type):
-                continue
-            self._kernels[name] = fn
-            setattr(_C, name, self._kernel(name, fn))
+        self._kernels = wrap_kernels(self._kernel)
         for name in _VALUE_READS:
             fn = getattr(Tensor, name, None)
             if fn is not None:
@@ -94,8 +89,7 @@ class _Recorder:
 
     def __exit__(self, *exc: Any) -> None:
         engine._recorder = None
-        for name, fn in self._kernels.items():
-            setattr(_C, name, fn)
+        unwrap_kernels(self._kernels)
         for name, fn in self._reads.items():
             setattr(Tensor, name, fn)
         _local.active = False

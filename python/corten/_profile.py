@@ -40,6 +40,34 @@ def category(kernel: str) -> str:
     return "element-wise"
 
 
+def wrap_kernels(make: Callable[[str, Callable], Callable]) -> dict[str, Callable]:
+    """Replace every kernel of corten._C by make(name, kernel), also in the element-wise
+    ops' table (ops/elementwise.py keeps the kernels in a dict: a lookup there is cheaper
+    than on the module); returns the originals for unwrap_kernels."""
+    from .ops import elementwise
+
+    originals: dict[str, Callable] = {}
+    for name in dir(_C):
+        fn = getattr(_C, name)
+        if name.startswith("_") or name in NOT_KERNELS or not callable(fn) or isinstance(fn, type):
+            continue
+        originals[name] = fn
+        wrapped = make(name, fn)
+        setattr(_C, name, wrapped)
+        if name in elementwise._KERNELS:
+            elementwise._KERNELS[name] = wrapped
+    return originals
+
+
+def unwrap_kernels(originals: dict[str, Callable]) -> None:
+    from .ops import elementwise
+
+    for name, fn in originals.items():
+        setattr(_C, name, fn)
+        if name in elementwise._KERNELS:
+            elementwise._KERNELS[name] = fn
+
+
 class StepProfile:
     """Per-category wall time of the training loop's steps (see the module docstring)."""
 
@@ -55,17 +83,11 @@ class StepProfile:
     # ---- kernels ----------------------------------------------------------------
     def install(self) -> None:
         """Wrap every corten._C function with a timer (undone by uninstall)."""
-        for name in dir(_C):
-            fn = getattr(_C, name)
-            if name.startswith("_") or name in NOT_KERNELS or not callable(fn) or isinstance(fn, type):
-                continue
-            self._originals[name] = fn
-            setattr(_C, name, self._timed(name, fn))
+        self._originals = wrap_kernels(self._timed)
 
     def uninstall(self) -> None:
-        for name, fn in self._originals.items():
-            setattr(_C, name, fn)
-        self._originals.clear()
+        unwrap_kernels(self._originals)
+        self._originals = {}
 
     def _timed(self, name: str, fn: Callable) -> Callable:
         cat, clock = category(name), time.perf_counter

@@ -52,8 +52,9 @@ from .table import BINARY_OPS, BY_NAME, OPS, UNARY_OPS, ElementwiseOp
 
 # ---- running kernels (no autograd) ----------------------------------------------
 
-# Kernels are looked up on corten._C at each call (getattr(_C, op)), never kept
-# aside: the profiler and corten.compile wrap the module's functions.
+# The kernels by name (a dict lookup costs less than one on the module); the
+# profiler and corten.compile wrap them here too (_profile.wrap_kernels).
+_KERNELS = {name: getattr(_C, name) for name in dir(_C) if not name.startswith("_")}
 
 
 def run_binary(op: str, a: Tensor, b: Tensor, out_dtype: DType, out: Tensor | None = None) -> Tensor:
@@ -63,14 +64,14 @@ def run_binary(op: str, a: Tensor, b: Tensor, out_dtype: DType, out: Tensor | No
     shape = sa if sa == sb else broadcast_shape(sa, sb)
     if out is None:  # the common case, kept short: small ops are dominated by Python
         o = np.empty(shape, out_dtype.np)
-        getattr(_C, op)(aa, ba, o)
+        _KERNELS[op](aa, ba, o)
         return Tensor._wrap(o)
     if out.dtype is not out_dtype:  # compute, then cast into out (NumPy's same_kind rule)
         if out.shape != shape:
             _result_array(shape, out_dtype, out, op)
         return _write_out(op, run_binary(op, a, b, out_dtype)._a, out)
     o = _result_array(shape, out_dtype, out, op)
-    getattr(_C, op)(_unalias(a, out), _unalias(b, out), o)
+    _KERNELS[op](_unalias(a, out), _unalias(b, out), o)
     out._bump_version()
     return out
 
@@ -79,13 +80,13 @@ def run_unary(op: str, x: Tensor, out_dtype: DType, out: Tensor | None = None) -
     if out is None:
         xa = x._a
         o = np.empty(xa.shape, out_dtype.np)
-        getattr(_C, op)(xa, o)
+        _KERNELS[op](xa, o)
         return Tensor._wrap(o)
     if out.dtype is not out_dtype:
         _result_array(x.shape, out_dtype, out, op)
         return _write_out(op, run_unary(op, x, out_dtype)._a, out)
     o = _result_array(x._a.shape, out_dtype, out, op)
-    getattr(_C, op)(_unalias(x, out), o)
+    _KERNELS[op](_unalias(x, out), o)
     out._bump_version()
     return out
 
@@ -243,7 +244,7 @@ def _binary(op: str, a: Any, b: Any, out: Tensor | None = None) -> Tensor:
     aa, ba = ta._a, tb._a
     sa, sb = aa.shape, ba.shape
     o = np.empty(sa if sa == sb else broadcast_shape(sa, sb), od.np)
-    getattr(_C, op)(aa, ba, o)
+    _KERNELS[op](aa, ba, o)
     res = _object_new(Tensor)  # Tensor._wrap(o), inlined
     res._a = o
     if (ta._rg or tb._rg) and _grad_state.enabled and op in BINARY_GRADS and od.kind == "f":
