@@ -211,3 +211,20 @@ def test_compile_flag_refuses_what_it_cannot_replay(tmp_path, capsys):
     args = ["--data", str(data), "--no-progress", "--out", str(tmp_path / "o"), "--compile"]
     assert train.main([*args, "--profile"]) == 1
     assert "--compile cannot be combined" in capsys.readouterr().err
+
+
+def test_profile_times_element_wise_kernels_and_restores_their_table():
+    import corten as ct
+    from corten._profile import StepProfile
+    from corten.ops import elementwise
+
+    relu = elementwise._KERNELS["relu"]
+    prof = StepProfile()
+    prof.install()
+    try:
+        ct.relu(ct.tensor([-1.0, 2.0]))
+        ct.tensor([1.0]) + ct.tensor([2.0])
+    finally:
+        prof.uninstall()
+    assert prof.kernel_calls["relu"] == 1 and prof.kernel_calls["add"] == 1
+    assert elementwise._KERNELS["relu"] is relu
