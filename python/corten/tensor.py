@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _shape
+from . import _C, _shape
 from ._dtype import _BY_NP, DType, as_dtype
 from .autograd.grad_mode import _state as _grad_state
 from .autograd.grad_mode import is_grad_enabled
@@ -294,8 +294,6 @@ class Tensor:
 
     def _iadd_data(self, other: Tensor) -> None:
         """self += other on the raw data, outside autograd (gradient accumulation)."""
-        from . import _C
-
         _C.add(self._a, other._a, self._a)
 
     # ---- conversion ---------------------------------------------------------
