@@ -297,3 +297,16 @@ def test_freezing_a_parameter_or_writing_an_input_is_followed():
         return inner(x, y)
 
     _refused(step, [model, opt], DataLoader(_data(96), batch_size=32), "writes its input tensors")
+
+
+def test_loading_an_optimizer_state_dict_makes_the_step_record_again():
+    (m1, o1, eager), (m2, o2, compiled) = _twins(OPTIMIZERS["adam"])
+    loader = DataLoader(_data(192), batch_size=32)
+    _run(eager, compiled, loader, epochs=1)
+    saved = o1.state_dict()  # both take the state of step 6 back after four more steps
+    _run(eager, compiled, loader, epochs=1)
+    o1.load_state_dict(saved)
+    o2.load_state_dict(saved)
+    _run(eager, compiled, loader, epochs=2)
+    assert compiled.reason is None and compiled.replays > 0
+    _assert_same(m1, o1, m2, o2)

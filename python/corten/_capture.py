@@ -213,15 +213,17 @@ class _State:
                 seen.add(id(p))
                 self.params.append(p)
 
-    def slots(self) -> tuple[list, list]:
-        """Where each module, parameter and buffer is held, and how many each container
-        holds: a replaced or added one means the recording no longer fits."""
-        containers: list = [m._modules for m in self.modules] + [m._parameters for m in self.modules]
-        containers += [m._buffers for m in self.modules] + [o.param_groups for o in self.optimizers]
+    def slots(self) -> tuple[list, list, list]:
+        """Where each module, parameter and buffer is held, how many each container
+        holds, and which container each module and optimizer has: a replaced or added
+        one (load_state_dict gives an optimizer a new state dict) means the recording
+        no longer fits."""
+        attrs: list = [(m, a, getattr(m, a)) for m in self.modules for a in ("_modules", "_parameters", "_buffers")]
+        attrs += [(o, a, getattr(o, a)) for o in self.optimizers for a in ("param_groups", "state")]
+        containers: list = [c for _, _, c in attrs]
         containers += [g["params"] for o in self.optimizers for g in o.param_groups]
-        containers += [o.state for o in self.optimizers]  # a parameter's first update creates its state
         held = [(c, k, c[k]) for c in containers for k in (c.keys() if isinstance(c, dict) else range(len(c)))]
-        return held, [(c, len(c)) for c in containers]
+        return held, [(c, len(c)) for c in containers], attrs
 
     def buffers(self) -> list[Tensor]:
         return [b for m in self.modules for b in m._buffers.values() if b is not None]
@@ -425,11 +427,12 @@ class CompiledStep:
 
     def _guards(self) -> list:
         st = self._state
-        held, sizes = st.slots()
+        held, sizes, attrs = st.slots()
         return [
             [(t, t._a, t._rg) for t in st.params + st.buffers()],  # the arrays, and which ones train
             held + [(d, k, v) for d, k, v in st.opt_entries() if type(v) is np.ndarray],
             sizes,
+            attrs,
             st.hyper(),
         ]
 
@@ -437,7 +440,10 @@ class CompiledStep:
         for p, _ in plan.grads_before:  # an accumulating step needs a gradient to add to
             if p.grad is None:
                 return False
-        tensors, entries, sizes, hyper = plan.guards
+        tensors, entries, sizes, attrs, hyper = plan.guards
+        for owner, name, c in attrs:
+            if getattr(owner, name) is not c:
+                return False
         for t, a, rg in tensors:
             if t._a is not a or t._rg != rg:
                 return False
