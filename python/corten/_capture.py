@@ -28,9 +28,9 @@ grad mode, the modules' train/eval flags):
    each parameter's .grad to its recorded buffer, and return copies of the outputs
    (detached: the replay builds no graph).
 A step that fails a check runs eagerly from then on (`reason` says why; a warning
-says it once). A module, parameter or state array replaced or added, a parameter
-frozen or unfrozen, or a hyperparameter changed (a learning-rate schedule) makes
-the next call record again. Python the step runs besides its kernels (logging,
+says it once). A module, parameter or state array replaced or added, an optimizer
+state dict loaded, a parameter frozen or unfrozen, or a hyperparameter changed (a
+learning-rate schedule) makes the next call record again. Python the step runs besides its kernels (logging,
 counters of its own) runs only while it is recorded: keep the step to tensor work.
 """
 
