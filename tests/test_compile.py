@@ -310,3 +310,36 @@ def test_loading_an_optimizer_state_dict_makes_the_step_record_again():
     _run(eager, compiled, loader, epochs=2)
     assert compiled.reason is None and compiled.replays > 0
     _assert_same(m1, o1, m2, o2)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "viewed"])
+def test_inputs_reach_the_replay_by_reference_or_by_copy(layout):
+    """A contiguous input goes to the recorded kernels as it is; a transposed one, or one
+    the step reads through a view, is copied into the recording's buffer first."""
+    (m1, o1, _), (m2, o2, _) = _twins(OPTIMIZERS["rmsprop"])
+    loss_fn = nn.CrossEntropyLoss()
+
+    def make(model, opt):
+        def step(x, y):
+            if layout == "viewed":
+                x = x.reshape(x.shape[0], 3, 4).reshape(x.shape[0], 12)
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step
+
+    eager, compiled = make(m1, o1), ct.compile(make(m2, o2), state=[m2, o2])
+    rng = np.random.default_rng(4)
+    for _ in range(8):
+        xa = rng.normal(size=(12, 16)).astype(np.float32)
+        x = ct.tensor(xa.T.copy()) if layout != "transposed" else ct.tensor(xa).T
+        y = ct.tensor(rng.integers(0, 4, 16))
+        assert eager(x, y).item() == compiled(x, y).item()
+    # (a transposed input's first recording differs: the step copied it; the buffer is contiguous)
+    assert compiled.reason is None and compiled.replays == (4 if layout == "transposed" else 5)
+    plan = next(iter(compiled._plans.values()))
+    assert (plan.direct[0] is None) == (layout == "viewed")
+    _assert_same(m1, o1, m2, o2)

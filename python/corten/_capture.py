@@ -179,6 +179,31 @@ def _arrays_in(args: Any) -> list[np.ndarray]:
     return out
 
 
+def _direct_uses(buf: np.ndarray, calls: list, outputs: list) -> list | None:
+    """(call, argument) positions where a recording passes an input's buffer itself, so
+    that a replay may pass the caller's array there instead of copying it in; None when
+    the buffer also appears otherwise (a view of it, inside a list, as an output)."""
+    uses = []
+    for ci, (_, args, kw) in enumerate(calls):
+        for ai, x in enumerate(args):
+            if x is buf:
+                uses.append((ci, ai))
+            elif _arrays_in([x]) and any(_based_on(y, buf) for y in _arrays_in([x])):
+                return None
+        if any(_based_on(y, buf) for y in _arrays_in(list(kw.values()))):
+            return None
+    return None if any(_based_on(o, buf) for o in outputs) else uses
+
+
+def _based_on(a: np.ndarray, buf: np.ndarray) -> bool:
+    x: Any = a
+    while isinstance(x, np.ndarray):
+        if x is buf:
+            return True
+        x = x.base
+    return False
+
+
 def _short(x: Any) -> str:
     return f"array {x.shape} {x.dtype}" if type(x) is np.ndarray else repr(x)[:40]
 
@@ -283,6 +308,7 @@ class _Plan:
         self.first: _Recorder | None = first
         self.calls: list[tuple[Callable, tuple, dict]] = []
         self.inputs: list[np.ndarray] = []
+        self.direct: list = []  # per input: where the recording passes its buffer itself, or None
         self.outputs: Any = None
         self.grads_before: list[tuple[Tensor, Tensor]] = []
         self.grads_after: list[tuple[Tensor, Any]] = []
@@ -407,6 +433,7 @@ class CompiledStep:
         plan.calls = [(fn, a, k) for _, fn, a, k in rec.calls]
         plan.inputs = [b for b in bufs if b is not None]
         plan.outputs = (flat[0], [t._a for t in flat[1]])
+        plan.direct = [_direct_uses(b, plan.calls, plan.outputs[1]) for b in plan.inputs]
         plan.grads_before = [(p, g) for p in st.params if (g := before[id(p)]) is not None and id(g._a) in used]
         plan.grads_after = [(p, p.grad) for p in st.params]
         plan.guards = self._guards()
@@ -459,7 +486,7 @@ class CompiledStep:
         st = self._state
         snap = st.snapshot()
         replayed = self._replay(plan, args)
-        replay_print = st.fingerprint() + [b.tobytes() for b in plan.inputs]  # a step may write its inputs
+        replay_print = st.fingerprint() + [a._a.tobytes() for a in args if isinstance(a, Tensor)]
         st.restore(snap)
         out = self.fn(*args)
         flat = _flatten_outputs(out)
@@ -479,15 +506,24 @@ class CompiledStep:
     # ---- replay ---------------------------------------------------------------------
     def _replay(self, plan: _Plan, args: tuple) -> Any:
         i = 0
+        calls = plan.calls
         for a in args:
             if isinstance(a, Tensor):
-                _C.copy(a._a, plan.inputs[i])
+                buf, uses, arr = plan.inputs[i], plan.direct[i], a._a
+                if uses is not None and arr.strides == buf.strides and arr.flags.aligned:
+                    if calls is plan.calls:  # the caller's array in place of the buffer: no copy
+                        calls = list(calls)
+                    for ci, ai in uses:
+                        fn, ca, kw = calls[ci]
+                        calls[ci] = (fn, ca[:ai] + (arr,) + ca[ai + 1:], kw)
+                else:
+                    _C.copy(arr, buf)
                 i += 1
         for p, g in plan.grads_before:  # a step that accumulates reads .grad: into its buffer
             if p.grad is not g:
                 np.copyto(g._a, p.grad._a)  # type: ignore[union-attr]
                 p.grad = g
-        for fn, a, kw in plan.calls:
+        for fn, a, kw in calls:
             fn(*a, **kw)
         for p, g in plan.grads_after:
             p.grad = g
