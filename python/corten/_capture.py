@@ -24,7 +24,8 @@ grad mode, the modules' train/eval flags):
    state, and compares the two bit for bit (outputs, inputs, parameters,
    gradients, buffers, optimizer state): whatever the recording missed (NumPy
    arithmetic on the data, a Python side effect on the state) shows up here;
-4. later calls replay: copy the tensors into the buffers, call the kernels, bind
+4. later calls replay: hand the tensors to the kernels (a contiguous one in place of
+   its buffer, any other copied into it), call the kernels, bind
    each parameter's .grad to its recorded buffer, and return copies of the outputs
    (detached: the replay builds no graph).
 A step that fails a check runs eagerly from then on (`reason` says why; a warning
