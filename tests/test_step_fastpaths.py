@@ -233,3 +233,19 @@ def test_relu_mask_in_the_next_linears_gemm_gives_the_separate_ops_bits(monkeypa
         assert got == want and calls, watch  # the ReLU backward ran after the hook
         assert [s.tobytes() for s in seen_got] == [s.tobytes() for s in seen_want], watch
         assert (seen_got[0] != 0).mean() > 0.9, watch  # the gradient seen is the unmasked one
+
+
+@pytest.mark.parametrize("seed_grad", [np.float64(2.0), np.int64(2)])
+def test_cross_entropy_row_gradients_take_a_seed_of_another_dtype(seed_grad):
+    """The upstream gradient of a reduced loss may arrive as float64 or an integer (a
+    hook's or a caller's choice): the rows get g / count, as for a float32 seed."""
+    rng = np.random.default_rng(9)
+    xa = rng.normal(size=(6, 4)).astype(np.float32)
+    t = ct.tensor(rng.integers(0, 4, 6))
+    grads = []
+    for g in (ct.tensor(np.float32(2.0)), ct.tensor(seed_grad)):
+        x = ct.tensor(xa, requires_grad=True)
+        F.cross_entropy(x, t).backward(g)
+        grads.append(x.grad.numpy())
+    assert grads[0].dtype == grads[1].dtype == np.float32
+    assert grads[0].tobytes() == grads[1].tobytes() and np.abs(grads[0]).sum() > 0

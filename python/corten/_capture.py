@@ -111,9 +111,8 @@ class _Recorder:
                 return fn(*args, **kwargs)
             result = fn(*args, **kwargs)
             self.calls.append((name, fn, args, kwargs))
-            for a in args:
-                if type(a) is np.ndarray:
-                    self.held[id(a)] = self.held.get(id(a), 0) + 1
+            for a in _arrays_in(args):  # lists of arrays hold references too
+                self.held[id(a)] = self.held.get(id(a), 0) + 1
             if name.startswith("random_"):
                 self._flag(f"the step draws random numbers ({name})")
             elif result is not None:
@@ -189,7 +188,7 @@ def _direct_uses(buf: np.ndarray, calls: list, outputs: list) -> list | None:
         for ai, x in enumerate(args):
             if x is buf:
                 uses.append((ci, ai))
-            elif _arrays_in([x]) and any(_based_on(y, buf) for y in _arrays_in([x])):
+            elif any(_based_on(y, buf) for y in _arrays_in([x])):
                 return None
         if any(_based_on(y, buf) for y in _arrays_in(list(kw.values()))):
             return None
@@ -409,12 +408,11 @@ class CompiledStep:
         call_args = [Tensor._wrap(b) if b is not None else a for a, b in zip(args, bufs, strict=True)]
         before = {id(p): p.grad for p in st.params}
         counters = st.counters()
-        originals = [b.copy() for b in bufs if b is not None]
+        originals = [b.tobytes() for b in bufs if b is not None]
         with _Recorder() as rec:
             out = self.fn(*call_args)
         assert plan.first is not None
-        if not rec.problem and any(not np.array_equal(b, o, equal_nan=True)
-                                   for b, o in zip([b for b in bufs if b is not None], originals, strict=True)):
+        if not rec.problem and [b.tobytes() for b in bufs if b is not None] != originals:
             rec._flag("the step writes its input tensors in place (a replay writes copies of them)")
         differs = _compare(plan.first.calls, rec.calls)
         if differs and not rec.problem and plan.attempts < _MAX_ATTEMPTS:  # a first step's own path
@@ -490,11 +488,9 @@ class CompiledStep:
         replay_print = st.fingerprint() + [a._a.tobytes() for a in args if isinstance(a, Tensor)]
         st.restore(snap)
         out = self.fn(*args)
-        flat = _flatten_outputs(out)
+        flat, again = _flatten_outputs(out), _flatten_outputs(replayed)
         eager_outs = [] if flat is None else [t._a.tobytes() for t in flat[1]]
-        replay_outs = [] if replayed is None else [
-            t._a.tobytes() for t in (replayed if isinstance(replayed, (tuple, list)) else [replayed])
-        ]
+        replay_outs = [] if again is None else [t._a.tobytes() for t in again[1]]
         eager_print = st.fingerprint() + [a._a.tobytes() for a in args if isinstance(a, Tensor)]
         if eager_outs != replay_outs or replay_print != eager_print:
             self._give_up("replaying the recorded kernels did not reproduce the eager step bit for bit "

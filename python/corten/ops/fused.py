@@ -242,9 +242,7 @@ def embedding_rows(idx: Tensor, weight: Tensor, padding_idx: int | None) -> Tens
 # ---- losses over (rows, classes) ------------------------------------------------------------
 
 
-def _scalar_or_rows(
-    rows: np.ndarray, reduction: str, denom: float
-) -> tuple[np.ndarray, float | None]:
+def _scalar_or_rows(rows: np.ndarray, reduction: str, denom: float) -> tuple[np.ndarray, float | None]:
     """(forward result, scale of the upstream scalar gradient) for a reduction."""
     if reduction == "none":
         return rows, None
@@ -252,10 +250,6 @@ def _scalar_or_rows(
     if reduction == "sum":
         return np.array(total, rows.dtype), 1.0
     return np.array(total / denom if denom else np.nan, rows.dtype), (1.0 / denom if denom else np.nan)
-
-
-def _mean_scale(stats: np.ndarray) -> float:
-    return 1.0 / stats[0] if stats[0] else np.nan
 
 
 def _row_grads(ctx: Any, g: Tensor, n: int, dtype: np.dtype) -> np.ndarray:
@@ -294,11 +288,9 @@ class SoftmaxCrossEntropy(Function):
     def backward(ctx: Any, g: Tensor) -> tuple:
         ctx.saved_tensors  # noqa: B018  (checks that x was not modified in place)
         xa = ctx.xa
-        if ctx.stats is not None and g._a.dtype.kind == "f":  # the reduction's row gradients, in a kernel
+        if ctx.stats is not None:  # the reduction's row gradients, in a kernel (a hook may give another dtype)
             gr = np.empty(xa.shape[0], xa.dtype)
-            _C.xent_row_grads(g._a, ctx.stats, ctx.mean, gr)
-        elif ctx.stats is not None:
-            gr = np.full(xa.shape[0], g.item() * (1.0 if not ctx.mean else _mean_scale(ctx.stats)), xa.dtype)
+            _C.xent_row_grads(g._a if g._a.dtype.kind == "f" else g._a.astype(np.float64), ctx.stats, ctx.mean, gr)
         else:
             gr = _row_grads(ctx, g, xa.shape[0], xa.dtype)
         gx = np.empty_like(xa)
